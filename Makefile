@@ -1,0 +1,36 @@
+# Two commands on a fresh machine:  `make render N=8`  and  `make test`.
+# Both create (once) and reuse the project virtualenv in .venv.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CONFIG ?= scene_configs/default.yaml
+N      ?= 8
+OUT    ?= output
+
+.PHONY: setup render test bench schema clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "SynthAct needs Python 3.11 (bpy 5.0.1); set PYTHON=/path/to/python3.11"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+render: $(STAMP)
+	$(BIN)/synthact render $(CONFIG) --n $(N) --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_sampler.py
+
+schema: $(STAMP)
+	$(BIN)/synthact schema --out docs
+
+clean:
+	rm -rf $(VENV) output .pytest_cache .hypothesis

@@ -1,0 +1,110 @@
+"""The `synthact` command line."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .assets import AssetRegistry
+from .config import BatchConfig, load_batch_config
+from .problems import InvalidFile
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="SynthAct: synthetic human action videos, from YAML batch configs to training shards.")
+
+EXIT_INVALID = 2
+
+AssetsOption = typer.Option(None, "--assets-dir", envvar="SYNTHACT_ASSETS_DIR",
+                            help="Folder of asset manifests (default: the project's assets_manifests/).")
+
+
+def _load(config: Path, assets_dir: Optional[Path]) -> tuple[BatchConfig, AssetRegistry]:
+    try:
+        registry = AssetRegistry.load(assets_dir)
+        return load_batch_config(config, registry), registry
+    except InvalidFile as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+@app.command()
+def validate(configs: list[Path] = typer.Argument(..., help="Batch config YAML files."),
+             assets_dir: Optional[Path] = AssetsOption) -> None:
+    """Check batch configs: exit 0 when all are valid, 2 with every problem (file:line field: message)."""
+    failed = False
+    for config in configs:
+        try:
+            cfg, _ = _load(config, assets_dir)
+        except typer.Exit:
+            failed = True
+            continue
+        typer.echo(f"{config}: ok (batch {cfg.batch.name!r}, {cfg.batch.count} scenes, seed {cfg.batch.seed})")
+    if failed:
+        raise typer.Exit(EXIT_INVALID)
+
+
+@app.command()
+def sample(config: Path = typer.Argument(..., help="Batch config YAML."),
+           start: int = typer.Option(0, "--start", min=0, help="First scene index."),
+           count: Optional[int] = typer.Option(None, "--count", min=0,
+                                               help="How many specs (default: the rest of the batch)."),
+           assets_dir: Optional[Path] = AssetsOption) -> None:
+    """Print fully resolved SceneSpecs as JSON lines."""
+    from .sampler import SceneSampler
+    from .spec import spec_to_dict
+
+    cfg, registry = _load(config, assets_dir)
+    n = max(cfg.batch.count - start, 0) if count is None else count
+    sampler = SceneSampler.create(cfg, registry)
+    out = sys.stdout
+    for spec in sampler.iter_specs(start, n):
+        out.write(json.dumps(spec_to_dict(spec), separators=(",", ":")) + "\n")
+
+
+@app.command()
+def schema(out: Path = typer.Option(Path("docs"), "--out", help="Folder for the JSON schema files.")) -> None:
+    """Write the JSON schemas of BatchConfig and SceneSpec."""
+    from .spec import scene_spec_json_schema
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, body in (("batch_config", BatchConfig.model_json_schema()),
+                       ("scene_spec", scene_spec_json_schema())):
+        path = out / f"{name}.schema.json"
+        path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), help="Batch config YAML."),
+           n: Optional[int] = typer.Option(None, "--n", min=1, help="Number of scenes (default: batch.count)."),
+           out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: batch.output)."),
+           assets_dir: Optional[Path] = AssetsOption) -> None:
+    """Sample a batch and render it (rendering arrives with the render-worker and manager issues)."""
+    from .sampler import SceneSampler
+    from .spec import spec_to_dict
+
+    cfg, registry = _load(config, assets_dir)
+    n = cfg.batch.count if n is None else n
+    folder = (out or Path(cfg.batch.output)) / cfg.batch.name
+    folder.mkdir(parents=True, exist_ok=True)
+    specs_path = folder / "specs.jsonl"
+    tmp = specs_path.with_suffix(".jsonl.tmp")
+    with tmp.open("w") as f:
+        for spec in SceneSampler.create(cfg, registry).iter_specs(0, n):
+            f.write(json.dumps(spec_to_dict(spec), separators=(",", ":")) + "\n")
+    tmp.replace(specs_path)
+    typer.echo(f"sampled {n} SceneSpecs of batch {cfg.batch.name!r} into {specs_path}")
+    typer.echo("rendering is not available yet: the Blender render worker is the next milestone; "
+               "this run stopped after sampling.")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Motions: the procedural action taxonomy, motion records and importers."""

@@ -1,0 +1,103 @@
+"""Safe YAML loading that remembers where every value came from.
+
+Config errors must name the file and line of the offending value, so we keep PyYAML's node
+tree next to the plain Python data and map validation error locations back onto it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class YamlError(Exception):
+    """A file that is not well-formed YAML (or repeats a key)."""
+
+    def __init__(self, file: str, line: int, message: str):
+        self.file, self.line, self.message = file, line, message
+        super().__init__(f"{file}:{line} {message}")
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    path: str
+    data: Any
+    root: yaml.Node | None
+
+    def locate(self, loc: tuple[Any, ...], missing: bool = False) -> tuple[int, tuple[Any, ...]]:
+        """Map a validation error location to (1-based line, path as written in the YAML).
+
+        Components that have no counterpart in the YAML text (union tags that pydantic adds,
+        the synthetic keys of shorthand values) are dropped; with `missing`, the last component
+        is a key absent from the YAML, kept in the path and reported at its parent's line.
+        """
+        node = self.root
+        line = node.start_mark.line + 1 if node is not None else 1
+        path: list[Any] = []
+        for i, comp in enumerate(loc):
+            found = _child(node, comp)
+            if found is not None:
+                anchor, node = found
+                line = anchor.start_mark.line + 1
+                path.append(comp)
+            elif missing and i == len(loc) - 1:
+                path.append(comp)
+        return line, tuple(path)
+
+
+def _child(node: yaml.Node | None, comp: Any) -> tuple[yaml.Node, yaml.Node] | None:
+    """(the node whose line names the child, the child's value node), or None if there is none."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(comp):
+                return key, value
+    elif isinstance(node, yaml.SequenceNode) and isinstance(comp, int) and 0 <= comp < len(node.value):
+        return node.value[comp], node.value[comp]
+    return None
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader (no object construction) that rejects duplicate keys."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None,
+                    f"duplicate key {key!r} (first on line {seen[key]})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_yaml(text: str, path: str = "<string>") -> YamlDocument:
+    try:
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise YamlError(path, line, str(exc.problem or exc.context)) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(path, 1, str(exc)) from None
+    return YamlDocument(path=path, data=data, root=root)
+
+
+def load_yaml(path: str | Path) -> YamlDocument:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise YamlError(str(path), 1, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise YamlError(str(path), 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return parse_yaml(text, str(path))

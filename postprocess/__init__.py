@@ -1,0 +1,1 @@
+"""Post-processing: QC filters, GATA / SynAPT layouts, WebDataset + Parquet shards, QA reports."""

@@ -1,0 +1,192 @@
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from generator.assets import AssetRegistry
+from generator.config import load_batch_config
+from generator.problems import InvalidFile
+
+from conftest import PRESETS, ROOT, write
+
+
+def problems_of(tmp_path, registry, text: str) -> list[str]:
+    path = write(tmp_path, textwrap.dedent(text))
+    with pytest.raises(InvalidFile) as err:
+        load_batch_config(path, registry)
+    return [str(p).replace(str(path), "CFG") for p in err.value.problems]
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.name)
+def test_presets_are_valid(preset, registry):
+    config = load_batch_config(preset, registry)
+    assert config.batch.count >= 1
+
+
+def test_every_problem_is_reported_with_line_and_path(tmp_path, registry):
+    found = problems_of(tmp_path, registry, """\
+        batch:
+          name: demo
+        camera:
+          distance_m: {min: -1, max: 4}
+          fov_deg: 400
+          yaw_deg: {dist: unifrom, min: 0, max: 1}
+          pich_offset_deg: 3
+        actors:
+          count: 2.5
+        render:
+          frames: 1
+          modalities: [rgb, depht]
+        """)
+    assert found == [
+        "CFG:4 camera.distance_m.min: must be > 0, got -1",
+        "CFG:5 camera.fov_deg: must be < 180, got 400",
+        "CFG:6 camera.yaw_deg: unknown dist 'unifrom'; expected one of 'fixed', 'uniform', 'normal', 'choice'",
+        "CFG:7 camera.pich_offset_deg: unknown key 'pich_offset_deg' (did you mean 'pitch_offset_deg'?)",
+        "CFG:9 actors.count: must be an integer, got 2.5",
+        "CFG:11 render.frames: must be >= 2, got 1",
+        "CFG:12 render.modalities[1]: must be one of 'rgb', 'depth', 'flow', 'segmentation' or 'keypoints', "
+        "got 'depht'",
+    ]
+
+
+def test_distribution_shapes_are_checked(tmp_path, registry):
+    found = problems_of(tmp_path, registry, """\
+        batch: {name: demo}
+        camera:
+          distance_m: {min: 9, max: 2}
+          roll_deg: {dist: normal, mean: 0, std: 1}
+          height_m: {dist: choice, values: [1, 2], weights: [1]}
+          focal_length_mm: {dist: normal, mean: 50, std: -3, min: 10, max: 90}
+        environment:
+          weather: {type: [clear, sunny]}
+        """)
+    assert found == [
+        "CFG:3 camera.distance_m: min (9.0) must be <= max (2.0)",
+        "CFG:4 camera.roll_deg: this field is bounded below: give the normal a 'min' to clip at",
+        "CFG:5 camera.height_m: weights has 1 entries but values has 2",
+        "CFG:6 camera.focal_length_mm.std: must be >= 0, got -3",
+        "CFG:8 environment.weather.type[1]: must be one of 'clear', 'overcast', 'fog', 'rain' or 'snow', "
+        "got 'sunny'",
+    ]
+
+
+def test_missing_required_section_and_wrong_types(tmp_path, registry):
+    found = problems_of(tmp_path, registry, """\
+        camera:
+          yaw_deg: fast
+        render:
+          fps: "30"
+          denoise: maybe
+        """)
+    assert found[0] == "CFG:1 batch: required but missing"
+    assert "CFG:2 camera.yaw_deg: must be a number, got 'fast'" in found
+    assert "CFG:4 render.fps: must be an integer, got '30'" in found
+    assert any(p.startswith("CFG:5 render.denoise:") for p in found)
+
+
+def test_missing_asset_packs_name_the_manifest(tmp_path, registry):
+    found = problems_of(tmp_path, registry, """\
+        batch: {name: demo}
+        environment:
+          sky: [physical, hdri]
+          backgrounds: {pack: city}
+        actors:
+          body_model: [anny, smplx]
+        """)
+    assets = registry.directory
+    assert len(found) == 3
+    assert found[0] == "CFG:3 environment.sky: sky can be 'hdri' but environment.hdri names no pack"
+    assert found[1].startswith("CFG:4 environment.backgrounds.pack: backgrounds pack 'city' is not declared; "
+                               "add it to ")
+    assert found[1].split("add it to ")[1].startswith(str((assets / "backgrounds.yaml").relative_to(ROOT))) \
+        or str(assets / "backgrounds.yaml") in found[1]
+    assert found[2].startswith("CFG:6 actors.body_model: body_model pack 'smplx' is not declared")
+    assert "body_models.yaml" in found[2]
+
+
+def test_declared_pack_is_accepted(tmp_path):
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    for f in (ROOT / "assets_manifests").glob("*.yaml"):
+        (assets / f.name).write_text(f.read_text())
+    (assets / "backgrounds.yaml").write_text(textwrap.dedent("""\
+        kind: backgrounds
+        packs:
+          - {name: city, version: "1", license: CC0-1.0, source: test, path: imgs}
+        """))
+    registry = AssetRegistry.load(assets)
+    path = write(tmp_path, "batch: {name: demo}\nenvironment:\n  sky: [physical, background]\n"
+                           "  backgrounds: {pack: city, probability: 0.5}\n")
+    config = load_batch_config(path, registry)
+    assert registry.get("backgrounds", "city").location() == assets / "imgs"
+    assert config.environment.backgrounds.pack == "city"
+
+
+def test_unknown_classes_get_suggestions(tmp_path, registry):
+    found = problems_of(tmp_path, registry, """\
+        batch: {name: demo}
+        motion:
+          selection:
+            policy: quotas
+            quotas: {walk_forward_slow: 3, wave_rigth_high: 2}
+            classes: [walk_forward_slow, jmup_vertical]
+        """)
+    assert found == [
+        "CFG:5 motion.selection.quotas.wave_rigth_high: unknown class 'wave_rigth_high' in motion library "
+        "'procedural' (did you mean 'wave_right_high'?)",
+        "CFG:6 motion.selection.classes[1]: unknown class 'jmup_vertical' in motion library 'procedural' "
+        "(did you mean 'jump_vertical'?)",
+    ]
+
+
+def test_policy_needs_its_inputs_and_intrinsics_are_exclusive(tmp_path, registry):
+    found = problems_of(tmp_path, registry, """\
+        batch: {name: demo}
+        camera:
+          focal_length_mm: 35
+          fov_deg: 60
+        motion:
+          library: cmu
+          selection: {policy: quotas}
+        """)
+    assert found == [
+        "CFG:2 camera: give either focal_length_mm or fov_deg, not both",
+        "CFG:7 motion.selection: policy 'quotas' needs a non-empty 'quotas' mapping of class -> count",
+    ]
+
+
+def test_unknown_motion_library_names_the_manifest(tmp_path, registry):
+    found = problems_of(tmp_path, registry, "batch: {name: demo}\nmotion: {library: cmu}\n")
+    assert len(found) == 1
+    assert found[0].startswith("CFG:2 motion.library: motion_library pack 'cmu' is not declared; add it to ")
+    assert "motion_libraries.yaml (declared motion_library packs: procedural)" in found[0]
+
+
+def test_broken_manifest_is_reported_with_its_line(tmp_path):
+    (tmp_path / "hdris.yaml").write_text("kind: hdri\npacks:\n  - name: studio\n    version: 1\n    lisence: x\n")
+    with pytest.raises(InvalidFile) as err:
+        AssetRegistry.load(tmp_path)
+    text = str(err.value)
+    assert f"{tmp_path / 'hdris.yaml'}:5 packs[0].lisence: unknown key 'lisence' (did you mean 'license'?)" in text
+    assert f"{tmp_path / 'hdris.yaml'}:3 packs[0].license: required but missing" in text
+
+
+def run_cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "generator.cli", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_cli_validate_exit_codes(tmp_path):
+    ok = run_cli("validate", "scene_configs/smoke.yaml", "scene_configs/default.yaml")
+    assert ok.returncode == 0, ok.stderr
+    assert "scene_configs/smoke.yaml: ok" in ok.stdout
+    bad = write(tmp_path, "batch: {name: demo}\ncamera:\n  distance_m: {min: -1, max: 2}\n")
+    res = run_cli("validate", str(bad))
+    assert res.returncode == 2
+    assert res.stderr.strip() == f"{bad}:3 camera.distance_m.min: must be > 0, got -1"
+    broken = write(tmp_path, "batch: [\n", "broken.yaml")
+    res = run_cli("validate", str(broken))
+    assert res.returncode == 2 and str(broken) in res.stderr
+    missing = run_cli("validate", str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 2 and "file not found" in missing.stderr

@@ -1,0 +1,1 @@
+"""Contrastive trainer over packed shards, and evaluation."""
