@@ -28,6 +28,9 @@ DIST_TAGS = ("fixed", "uniform", "normal", "choice", "int_range")
 Real = Annotated[float, Field(strict=True)]  # YAML numbers only: "3" or true are not numbers
 
 
+DECIMALS = 6  # sampled numbers are rounded so specs hash the same whatever libm computed log/cos
+
+
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
@@ -73,7 +76,7 @@ class UniformNumber(StrictModel):
         return self
 
     def sample(self, stream: Stream, name: str) -> float:
-        return self.min + (self.max - self.min) * stream.uniform01(name)
+        return round(self.min + (self.max - self.min) * stream.uniform01(name), DECIMALS)
 
     def support(self) -> tuple[float, float]:
         return (self.min, self.max)
@@ -104,7 +107,7 @@ class NormalNumber(StrictModel):
         x = self.mean + self.std * stream.normal(name)
         lo = -math.inf if self.min is None else self.min
         hi = math.inf if self.max is None else self.max
-        return min(max(x, lo), hi)
+        return round(min(max(x, lo), hi), DECIMALS)
 
     def support(self) -> tuple[float, float]:
         return (-math.inf if self.min is None else self.min, math.inf if self.max is None else self.max)

@@ -13,6 +13,7 @@ from functools import cached_property
 
 from .assets import AssetRegistry
 from .config import BatchConfig, GarmentConfig, library_classes
+from .distributions import DECIMALS
 from .motions.taxonomy import mirror_name
 from .rng import Stream
 from .spec import (SPEC_VERSION, ActorSpec, BodyShapeSpec, CameraMotionSpec, CameraSpec, ClothingSpec,
@@ -119,10 +120,10 @@ def _camera(s: Stream, cfg: BatchConfig) -> CameraSpec:
     cam = cfg.camera
     if cam.fov_deg is not None:
         fov = cam.fov_deg.sample(s, "fov")
-        focal = cam.sensor_width_mm / (2.0 * math.tan(math.radians(fov) / 2.0))
+        focal = round(cam.sensor_width_mm / (2.0 * math.tan(math.radians(fov) / 2.0)), DECIMALS)
     else:
         focal = cam.focal_length_mm.sample(s, "focal")
-        fov = math.degrees(2.0 * math.atan(cam.sensor_width_mm / (2.0 * focal)))
+        fov = round(math.degrees(2.0 * math.atan(cam.sensor_width_mm / (2.0 * focal))), DECIMALS)
     m = cam.motion
     kind = m.type.sample(s, "motion/type")
     motion = CameraMotionSpec(
@@ -211,7 +212,7 @@ def _place_actors(s: Stream, cfg: BatchConfig, count: int) -> list[tuple[float, 
         else:  # the disk is too crowded: continue on a ring just outside it
             theta = 2.0 * math.pi * k / count
             x, y = (radius + sep) * math.cos(theta), (radius + sep) * math.sin(theta)
-        placed.append((round(x, 6), round(y, 6)))
+        placed.append((round(x, DECIMALS), round(y, DECIMALS)))
     return placed
 
 
