@@ -55,14 +55,12 @@ def sample(config: Path = typer.Argument(..., help="Batch config YAML."),
            assets_dir: Optional[Path] = AssetsOption) -> None:
     """Print fully resolved SceneSpecs as JSON lines."""
     from .sampler import SceneSampler
-    from .spec import spec_to_dict
 
     cfg, registry = _load(config, assets_dir)
     n = max(cfg.batch.count - start, 0) if count is None else count
-    sampler = SceneSampler.create(cfg, registry)
     out = sys.stdout
-    for spec in sampler.iter_specs(start, n):
-        out.write(json.dumps(spec_to_dict(spec), separators=(",", ":")) + "\n")
+    for line in SceneSampler.create(cfg, registry).iter_json(start, n):
+        out.write(line + "\n")
 
 
 @app.command()
@@ -85,7 +83,6 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
            assets_dir: Optional[Path] = AssetsOption) -> None:
     """Sample a batch and render it (rendering arrives with the render-worker and manager issues)."""
     from .sampler import SceneSampler
-    from .spec import spec_to_dict
 
     cfg, registry = _load(config, assets_dir)
     n = cfg.batch.count if n is None else n
@@ -94,8 +91,8 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
     specs_path = folder / "specs.jsonl"
     tmp = specs_path.with_suffix(".jsonl.tmp")
     with tmp.open("w") as f:
-        for spec in SceneSampler.create(cfg, registry).iter_specs(0, n):
-            f.write(json.dumps(spec_to_dict(spec), separators=(",", ":")) + "\n")
+        for line in SceneSampler.create(cfg, registry).iter_json(0, n):
+            f.write(line + "\n")
     tmp.replace(specs_path)
     typer.echo(f"sampled {n} SceneSpecs of batch {cfg.batch.name!r} into {specs_path}")
     typer.echo("rendering is not available yet: the Blender render worker is the next milestone; "

@@ -18,7 +18,7 @@ from .motions.taxonomy import mirror_name
 from .rng import Stream
 from .spec import (SPEC_VERSION, ActorSpec, BodyShapeSpec, CameraMotionSpec, CameraSpec, ClothingSpec,
                    EnvironmentSpec, GarmentSpec, MotionSpec, PackItemSpec, RenderSpec, SceneSpec,
-                   scene_id_of, spec_to_dict, stable_hash)
+                   identify, spec_to_dict, stable_hash)
 
 _PLACEMENT_ATTEMPTS = 32
 
@@ -43,6 +43,13 @@ class SceneSampler:
         return tuple(name for _, name in sorted(slots))
 
     def sample(self, index: int) -> SceneSpec:
+        return self._resolve(index)[0]
+
+    def sample_json(self, index: int) -> str:
+        """The spec as one canonical JSON line (what `synthact sample` prints)."""
+        return self._resolve(index)[1]
+
+    def _resolve(self, index: int) -> tuple[SceneSpec, str]:
         if index < 0:
             raise ValueError(f"scene index must be >= 0, got {index}")
         cfg = self.config
@@ -75,12 +82,16 @@ class SceneSampler:
             actors=actors,
             render=_render(cfg),
         )
-        scene_id = scene_id_of(spec_to_dict(body))
-        return SceneSpec(scene_id=scene_id, **body)
+        scene_id, line = identify(spec_to_dict(body))
+        return SceneSpec(scene_id=scene_id, **body), line
 
     def iter_specs(self, start: int, count: int) -> Iterator[SceneSpec]:
         for index in range(start, start + count):
             yield self.sample(index)
+
+    def iter_json(self, start: int, count: int) -> Iterator[str]:
+        for index in range(start, start + count):
+            yield self.sample_json(index)
 
     def _motion(self, group: int, slot: int) -> MotionSpec:
         cfg = self.config.motion

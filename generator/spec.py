@@ -140,17 +140,24 @@ class SceneSpec:
     render: RenderSpec
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 @functools.cache
 def _field_names(cls: type) -> tuple[str, ...] | None:
     return tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, (str, int, float, type(None))):
+    if isinstance(value, _SCALARS):
         return value
     names = _field_names(type(value))
     if names is not None:
-        return {n: _plain(getattr(value, n)) for n in names}
+        out = {}
+        for name in names:
+            v = getattr(value, name)
+            out[name] = v if isinstance(v, _SCALARS) else _plain(v)
+        return out
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
@@ -191,4 +198,15 @@ def spec_from_dict(data: dict) -> SceneSpec:
 
 
 def scene_id_of(spec_dict: dict) -> str:
-    return stable_hash({k: v for k, v in spec_dict.items() if k != "scene_id"})
+    return identify({k: v for k, v in spec_dict.items() if k != "scene_id"})[0]
+
+
+def identify(body: dict) -> tuple[str, str]:
+    """(scene_id, the spec as one canonical JSON line) for a spec's content without its id."""
+    text = canonical_json(body)
+    scene_id = blake2b(text.encode(), digest_size=8).hexdigest()
+    return scene_id, f'{{"scene_id":"{scene_id}",{text[1:]}'
+
+
+def spec_from_json(line: str) -> SceneSpec:
+    return spec_from_dict(json.loads(line))

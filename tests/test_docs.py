@@ -1,0 +1,44 @@
+import json
+
+from pydantic import BaseModel
+
+from generator.config import BatchConfig
+from generator.spec import scene_spec_json_schema
+
+from conftest import ROOT
+
+FORMAT = (ROOT / "docs" / "FORMAT.md").read_text()
+
+
+def test_json_schemas_in_docs_are_current():
+    # Regenerate with `make schema` after changing the models.
+    for name, body in (("batch_config", BatchConfig.model_json_schema()), ("scene_spec", scene_spec_json_schema())):
+        on_disk = json.loads((ROOT / "docs" / f"{name}.schema.json").read_text())
+        assert on_disk == json.loads(json.dumps(body)), f"docs/{name}.schema.json is stale: run `make schema`"
+
+
+def leaf_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    out = []
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel) and name not in ("top", "bottom", "shoes"):
+            out += leaf_paths(ann, f"{prefix}{name}.")
+        else:
+            out.append(prefix + name)
+    return out
+
+
+def test_format_md_documents_every_config_field():
+    # A row may document siblings together: `render.resolution.width` / `.height`.
+    missing = [p for p in leaf_paths(BatchConfig)
+               if f"`{p}`" not in FORMAT and f"`.{p.rsplit('.', 1)[-1]}`" not in FORMAT]
+    assert not missing, f"docs/FORMAT.md does not mention: {missing}"
+
+
+def test_readme_commands_match_makefile_and_ci():
+    readme = (ROOT / "README.md").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make render" in readme and "make test" in readme
+    assert "\nrender:" in makefile and "\ntest:" in makefile
+    assert "make test" in ci
