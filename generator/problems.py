@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import difflib
+import types
+import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +83,7 @@ def allowed_keys_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         current = _step(current, comp)
         if current is None:
             return []
+    current = _unwrap(current, None)
     return list(current.model_fields) if _is_model(current) else []
 
 
@@ -88,38 +91,38 @@ def _is_model(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, BaseModel)
 
 
-def _step(tp: Any, comp: Any) -> Any:
-    import typing
-
+def _unwrap(tp: Any, tag: Any) -> Any:
+    """Strip Annotated and Optional; pick the union member named by a distribution tag."""
     while True:
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:
             tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, __import__("types").UnionType):
+        elif origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(tp) if a is not type(None)]
-            tagged = [m for m in members if _is_model(m) and _tag(m) == comp]
+            tagged = [m for m in members if _is_model(m) and "dist" in m.model_fields
+                      and m.model_fields["dist"].default == tag]
             if tagged:
                 return tagged[0]
-            models = [m for m in members if _is_model(m) or typing.get_origin(m) in (list, dict)]
-            if len(models) != 1:
+            if len(members) != 1:
                 return None
-            tp = models[0]
+            tp = members[0]
         else:
-            break
+            return tp
+
+
+def _step(tp: Any, comp: Any) -> Any:
+    tp = _unwrap(tp, comp)
     if _is_model(tp):
+        if "dist" in tp.model_fields and tp.model_fields["dist"].default == comp:
+            return tp  # the union tag component pydantic adds to locations
         field = tp.model_fields.get(comp)
-        return None if field is None else field.annotation if not field.metadata else typing.Annotated[(field.annotation, *field.metadata)]
+        return None if field is None else field.annotation
     origin = typing.get_origin(tp)
     if origin is list:
         return typing.get_args(tp)[0]
     if origin is dict:
         return typing.get_args(tp)[1]
     return None
-
-
-def _tag(model: type[BaseModel]) -> Any:
-    field = model.model_fields.get("dist")
-    return None if field is None else field.default
 
 
 def problems_from(error: ValidationError, doc: YamlDocument, model: type[BaseModel]) -> list[Problem]:
