@@ -24,10 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from .rng import Stream
 
-DIST_TAGS = ("fixed", "uniform", "normal", "choice", "int_range")
 Real = Annotated[float, Field(strict=True)]  # YAML numbers only: "3" or true are not numbers
-
-
 DECIMALS = 6  # sampled numbers are rounded so specs hash the same whatever libm computed log/cos
 
 
@@ -42,13 +39,35 @@ def weighted_index(stream: Stream, name: str, weights: tuple[float, ...] | None,
     return min(bisect.bisect_right(cumulative, stream.uniform01(name) * cumulative[-1]), n - 1)
 
 
-def _check_weights(values: list, weights: list[float] | None) -> None:
-    if weights is None:
-        return
-    if len(weights) != len(values):
-        raise ValueError(f"weights has {len(weights)} entries but values has {len(values)}")
-    if any(w < 0 for w in weights) or not sum(weights) > 0:
-        raise ValueError("weights must be >= 0 and sum to more than 0")
+class _Range(StrictModel):
+    """A distribution with optional `min` and `max` that must be ordered."""
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
+        return self
+
+
+class _Choice(StrictModel):
+    """A weighted choice among `values` (equal weights when none are given)."""
+
+    dist: Literal["choice"] = "choice"
+    weights: list[Real] | None = None
+
+    @model_validator(mode="after")
+    def _weights(self):
+        if self.weights is None:
+            return self
+        if len(self.weights) != len(self.values):
+            raise ValueError(f"weights has {len(self.weights)} entries but values has {len(self.values)}")
+        if any(w < 0 for w in self.weights) or not sum(self.weights) > 0:
+            raise ValueError("weights must be >= 0 and sum to more than 0")
+        return self
+
+    def sample(self, stream: Stream, name: str):
+        w = None if self.weights is None else tuple(self.weights)
+        return self.values[weighted_index(stream, name, w, len(self.values))]
 
 
 # --- numbers --------------------------------------------------------------------------------
@@ -60,29 +79,19 @@ class FixedNumber(StrictModel):
     def sample(self, stream: Stream, name: str) -> float:
         return float(self.value)
 
-    def support(self) -> tuple[float, float]:
-        return (self.value, self.value)
 
 
-class UniformNumber(StrictModel):
+class UniformNumber(_Range):
     dist: Literal["uniform"] = "uniform"
     min: float
     max: float
 
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
-        return self
-
     def sample(self, stream: Stream, name: str) -> float:
         return round(self.min + (self.max - self.min) * stream.uniform01(name), DECIMALS)
 
-    def support(self) -> tuple[float, float]:
-        return (self.min, self.max)
 
 
-class NormalNumber(StrictModel):
+class NormalNumber(_Range):
     """Normal(mean, std) clipped to [min, max]; a bounded field needs the clip on that side."""
 
     dist: Literal["normal"] = "normal"
@@ -99,8 +108,6 @@ class NormalNumber(StrictModel):
             raise ValueError("this field is bounded below: give the normal a 'min' to clip at")
         if self.field_bounded_above and self.max is None:
             raise ValueError("this field is bounded above: give the normal a 'max' to clip at")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
         return self
 
     def sample(self, stream: Stream, name: str) -> float:
@@ -109,26 +116,14 @@ class NormalNumber(StrictModel):
         hi = math.inf if self.max is None else self.max
         return round(min(max(x, lo), hi), DECIMALS)
 
-    def support(self) -> tuple[float, float]:
-        return (-math.inf if self.min is None else self.min, math.inf if self.max is None else self.max)
 
 
-class ChoiceNumber(StrictModel):
-    dist: Literal["choice"] = "choice"
+class ChoiceNumber(_Choice):
     values: list[float] = Field(min_length=1)
-    weights: list[Real] | None = None
-
-    @model_validator(mode="after")
-    def _weights(self):
-        _check_weights(self.values, self.weights)
-        return self
 
     def sample(self, stream: Stream, name: str) -> float:
-        w = None if self.weights is None else tuple(self.weights)
-        return float(self.values[weighted_index(stream, name, w, len(self.values))])
+        return float(super().sample(stream, name))
 
-    def support(self) -> tuple[float, float]:
-        return (min(self.values), max(self.values))
 
 
 def _number_shorthand(value: Any) -> Any:
@@ -176,46 +171,23 @@ class FixedInt(StrictModel):
     def sample(self, stream: Stream, name: str) -> int:
         return self.value
 
-    def support(self) -> tuple[int, int]:
-        return (self.value, self.value)
 
 
-class IntRange(StrictModel):
+class IntRange(_Range):
     """Uniform over the integers min..max, both included."""
 
     dist: Literal["int_range"] = "int_range"
     min: int
     max: int
 
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
-        return self
-
     def sample(self, stream: Stream, name: str) -> int:
         return self.min + stream.below(name, self.max - self.min + 1)
 
-    def support(self) -> tuple[int, int]:
-        return (self.min, self.max)
 
 
-class ChoiceInt(StrictModel):
-    dist: Literal["choice"] = "choice"
+class ChoiceInt(_Choice):
     values: list[int] = Field(min_length=1)
-    weights: list[Real] | None = None
 
-    @model_validator(mode="after")
-    def _weights(self):
-        _check_weights(self.values, self.weights)
-        return self
-
-    def sample(self, stream: Stream, name: str) -> int:
-        w = None if self.weights is None else tuple(self.weights)
-        return self.values[weighted_index(stream, name, w, len(self.values))]
-
-    def support(self) -> tuple[int, int]:
-        return (min(self.values), max(self.values))
 
 
 def _int_shorthand(value: Any) -> Any:
@@ -255,21 +227,14 @@ class FixedCategory(StrictModel):
         return [self.value]
 
 
-class ChoiceCategory(StrictModel):
-    dist: Literal["choice"] = "choice"
+class ChoiceCategory(_Choice):
     values: list[str] = Field(min_length=1)
-    weights: list[Real] | None = None
 
     @model_validator(mode="after")
-    def _weights(self):
-        _check_weights(self.values, self.weights)
+    def _unique(self):
         if len(set(self.values)) != len(self.values):
             raise ValueError("values must not repeat (use weights instead)")
         return self
-
-    def sample(self, stream: Stream, name: str) -> str:
-        w = None if self.weights is None else tuple(self.weights)
-        return self.values[weighted_index(stream, name, w, len(self.values))]
 
     def options(self) -> list[str]:
         return list(self.values)
