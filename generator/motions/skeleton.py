@@ -59,6 +59,7 @@ class Skeleton:
     """Canonical topology with one body's proportions: rest offsets (22, 3) from each parent."""
 
     offsets: np.ndarray
+    ankle_height: float = ANKLE_HEIGHT  # ankle joint above the sole of a flat foot
 
     @classmethod
     def reference(cls) -> "Skeleton":
@@ -76,7 +77,7 @@ class Skeleton:
     @property
     def leg_length(self) -> float:
         """Hip to sole along a straight leg."""
-        return self.length("left_knee") + self.length("left_ankle") + ANKLE_HEIGHT
+        return self.length("left_knee") + self.length("left_ankle") + self.ankle_height
 
     @property
     def standing_pelvis_height(self) -> float:

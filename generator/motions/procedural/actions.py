@@ -35,8 +35,8 @@ class Ctx:
     def standing(self) -> Track:
         """The neutral pose every action starts and ends in (same for every part of a composition)."""
         r = np.random.default_rng(self.stance_rng_seed)
-        width, bend, spread, fwd = r.uniform(0.16, 0.26), r.uniform(0.005, 0.02), r.uniform(0.05, 0.12), r.uniform(0, 0.1)
-        tr = standing_track(self.t, self.sk, width=width, knee_bend=bend)
+        width, spread, fwd = r.uniform(0.16, 0.26), r.uniform(0.05, 0.12), r.uniform(0, 0.1)
+        tr = standing_track(self.t, self.sk, width=width)
         for side in SIDES:
             tr.hands[side] = relaxed_hand(len(self.t), side, spread=spread, forward=fwd)
         return tr
@@ -64,11 +64,29 @@ def other(side: str) -> str:
     return "left" if side == "right" else "right"
 
 
+_VIA = (0.35, -0.75, -0.3)  # in front of the body, a little out and down: the way round for big swings
+
+
 def gesture(tr: Track, side: str, target, w, pole=(0.0, 1.0, -0.3)) -> None:
-    """Blend a hand from its current pose to target (chest space) by weight w(t)."""
+    """Blend a hand from its current pose to target (chest space) by weight w(t).
+
+    When start and goal point nearly opposite ways from the shoulder, the hand goes round
+    through a point in front of the body instead of across it (which would twist the arm).
+    """
     n = tr.n
+    start = tr.hands[side]
     goal = hand(n, side, np.broadcast_to(target, (n, 3)), np.broadcast_to(pole, (n, 3)))
-    tr.hands[side] = mix_hand(tr.hands[side], goal, w)
+    w = np.asarray(w, float)
+    direct = mix_hand(start, goal, w)
+    via = hand(n, side, side_vec(side, *_VIA), (SIGN[side] * 0.6, 0.6, -1.0))
+    around = mix_hand(mix_hand(start, via, np.clip(2 * w, 0, 1)), goal, np.clip(2 * w - 1, 0, 1))
+    cos = np.sum(_unit(start.target) * _unit(goal.target), axis=-1)
+    detour = smoothstep((np.degrees(np.arccos(np.clip(cos, -1, 1))) - 80.0) / 40.0)
+    tr.hands[side] = mix_hand(direct, around, detour)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
 
 
 def once(ctx: Ctx, lo=(0.12, 0.25), hi=(0.7, 0.85)) -> tuple[float, float]:
@@ -132,8 +150,8 @@ def walk(ctx: Ctx) -> Track:
 
 @action("run")
 def run(ctx: Ctx) -> Track:
-    return _walk(ctx, ctx.u(2.6, 3.2), ctx.u(2.6, 2.9), swing_frac=1.25, height=0.16, bob=0.05, flight=True,
-                 crouch=0.03)
+    return _walk(ctx, ctx.u(2.1, 2.5), ctx.u(2.8, 3.1), swing_frac=1.2, height=0.16, bob=0.04, flight=True,
+                 crouch=0.06)
 
 
 @action("tiptoe_forward")
@@ -150,7 +168,7 @@ def crouch_walk(ctx: Ctx) -> Track:
 
 @action("skip_forward")
 def skip(ctx: Ctx) -> Track:
-    return _walk(ctx, ctx.u(1.6, 2.0), ctx.u(2.2, 2.5), swing_frac=1.1, height=0.22, bob=0.07, flight=True)
+    return _walk(ctx, ctx.u(1.3, 1.6), ctx.u(2.3, 2.6), swing_frac=1.1, height=0.2, bob=0.05, flight=True, crouch=0.04)
 
 
 @action("gallop")
@@ -171,7 +189,7 @@ def _in_place_steps(ctx: Ctx, tr: Track, cadence: float, lift: float, t0: float,
         yaw = turn * (k + 1) / count
         to = centre + np.array([*left_of(yaw)[:2] * SIGN[side] * width / 2, 0.0])
         steps.append(Step(side, t0 + k * period, t0 + k * period + period * 0.75, to, yaw, lift))
-    if turn and count % 2 == 1:  # bring the other foot round too
+    if turn:  # bring the other foot round to the final heading too
         side = SIDES[count % 2]
         to = centre + np.array([*left_of(turn)[:2] * SIGN[side] * width / 2, 0.0])
         steps.append(Step(side, t0 + count * period, t0 + count * period + period * 0.75, to, turn, lift))
@@ -187,7 +205,7 @@ def step_in_place(ctx: Ctx) -> Track:
     tr = ctx.standing()
     t0, t1 = ctx.duration * 0.08, ctx.duration * 0.9
     apply_steps(tr, _in_place_steps(ctx, tr, cadence, lift * ctx.u(0.85, 1.15), t0, t1))
-    z = ctx.sk.standing_pelvis_height - 0.02 - bob * np.abs(np.sin(np.pi * cadence * (ctx.t - t0))) * window(
+    z = tr.pelvis[0, 2] - bob * np.abs(np.sin(np.pi * cadence * (ctx.t - t0))) * window(
         ctx.t, t0, t1, 0.3)
     follow_feet(tr, z, smooth=0.3)
     osc = np.sin(np.pi * cadence * (ctx.t - t0)) * window(ctx.t, t0, t1, 0.3)
@@ -203,13 +221,13 @@ def step_in_place(ctx: Ctx) -> Track:
 def turn(ctx: Ctx) -> Track:
     tr = ctx.standing()
     angle = np.radians(float(ctx.variant["angle"])) * (1 if ctx.variant["side"] == "left" else -1)
-    cadence = ctx.u(1.6, 2.0)
-    t0 = ctx.duration * ctx.u(0.1, 0.2)
     n_steps = max(2, int(abs(angle) / np.radians(60)) + 1)
+    t0 = ctx.duration * ctx.u(0.05, 0.15)
+    cadence = max(ctx.u(1.6, 2.0), (n_steps + 1) / (ctx.duration * 0.8 - t0))  # finish in time
     t1 = t0 + n_steps / cadence
     apply_steps(tr, _in_place_steps(ctx, tr, cadence, 0.06, t0, t1, turn=angle))
-    tr.yaw = angle * ramp(ctx.t, t0, t1)
-    follow_feet(tr, np.full(tr.n, ctx.sk.standing_pelvis_height - 0.02), smooth=0.25)
+    tr.yaw = angle * ramp(ctx.t, t0, t1 + 0.5 / cadence)
+    follow_feet(tr, np.full(tr.n, tr.pelvis[0, 2]), smooth=0.25)
     return tr
 
 
@@ -281,7 +299,7 @@ def jumping_jacks(ctx: Ctx) -> Track:
             steps = [Step(s, ta, ta + period * 0.3, centre + [SIGN[s] * w, 0, 0], 0.0, 0.05) for s in SIDES]
             apply_steps(tr, steps)
         arms += bump(ctx.t, t0 + k * period, t0 + (k + 1) * period)
-    follow_feet(tr, ctx.sk.standing_pelvis_height - 0.03 + 0.04 * arms * 0, smooth=0.1)
+    follow_feet(tr, tr.pelvis[:, 2] - 0.015 * arms, smooth=0.1)
     tr.pelvis[:, 2] += 0.05 * np.abs(np.sin(2 * np.pi * freq * (ctx.t - t0))) * window(ctx.t, t0, t0 + count * period, 0.1)
     for side in SIDES:
         gesture(tr, side, side_vec(side, 0.35, 0.0, 0.93), arms, (0, 0.2, -1))
@@ -318,7 +336,7 @@ def clap(ctx: Ctx) -> Track:
     for side in SIDES:
         target = np.tile(side_vec(side, -0.34, -0.75, 0.85 if style == "overhead" else -0.1), (tr.n, 1))
         target[:, 0] += SIGN[side] * 0.3 * gap
-        gesture(tr, side, target, w, (SIGN[side] * 0.8, 0.3, -1.0))
+        gesture(tr, side, target, w, (SIGN[side], 0.3, 0.0) if style == "overhead" else (SIGN[side] * 0.8, 0.3, -1.0))
     return tr
 
 
@@ -372,7 +390,7 @@ def reach(ctx: Ctx) -> Track:
     sides = SIDES if ctx.variant["side"] == "both" else (ctx.variant["side"],)
     goal = {"up": (0.1, -0.1, 1.0), "forward": (-0.05, -1.0, 0.15), "side": (1.0, -0.1, 0.1)}[d]
     for side in sides:
-        gesture(tr, side, side_vec(side, *goal), w, (SIGN[side] * 0.3, 0.4, -1))
+        gesture(tr, side, side_vec(side, *goal), w, (SIGN[side], 0.3, 0.0) if d == "up" else (SIGN[side] * 0.3, 0.4, -1))
     if d == "forward":
         tr.spine[:, 0] += 0.25 * w
     if d == "side" and len(sides) == 1:
@@ -537,7 +555,7 @@ def cheer(ctx: Ctx) -> Track:
     for side in SIDES:
         target = np.tile(side_vec(side, 0.35, -0.1, 0.9), (tr.n, 1))
         target[:, 2] += pump
-        gesture(tr, side, target, w, (SIGN[side] * 0.5, 0.3, -1))
+        gesture(tr, side, target, w, (SIGN[side], 0.3, 0.0))
     tr.head[:, 0] -= 0.25 * w
     return tr
 
@@ -657,7 +675,7 @@ def toe_tap(ctx: Ctx) -> Track:
     a, b = once(ctx, (0.05, 0.12), (0.85, 0.95))
     w = window(ctx.t, a, b, 0.3)
     tap = (0.5 - 0.5 * np.cos(2 * np.pi * freq * (ctx.t - a))) * w
-    _lift_foot(tr, side, np.maximum(w, 0.03 * (w > 0.02)), (0.0, -0.25, 0.0))
+    _lift_foot(tr, side, w, (0.0, -0.25, 0.0))
     tr.feet[side].pos[:, 2] += 0.06 * tap
     tr.feet[side].pitch -= 0.3 * tap
     _shift_weight(ctx, tr, other(side), 0.4 * w)
@@ -698,8 +716,8 @@ def _sit(ctx: Ctx, tr: Track, w: np.ndarray) -> None:
 def sit_stand(ctx: Ctx) -> Track:
     tr = ctx.standing()
     fam = ctx.variant["_family"]
-    t0 = ctx.duration * ctx.u(0.15, 0.35)
-    t1 = t0 + ctx.u(1.2, 1.8)
+    t0 = ctx.duration * ctx.u(0.1, 0.3)
+    t1 = min(t0 + ctx.u(1.2, 1.8), ctx.duration * 0.92)
     w = ramp(ctx.t, t0, t1)
     if fam in ("stand_up", "get_up_from_crouch"):
         w = 1 - w
@@ -725,8 +743,8 @@ def kneel_down(ctx: Ctx) -> Track:
     apply_steps(tr, [Step(side, a, a + 0.5, f0 + [0, 0.35, 0], 0.0, 0.05)])
     w = ramp(ctx.t, a + 0.4, a + 1.6)
     f = tr.feet[side]
-    f.pos[:, 2] += 0.05 * w  # the back foot rolls onto its toes
-    f.pitch += 1.0 * w
+    f.pitch += 0.9 * w  # the back foot rolls onto its toes
+    f.pos += heel_raise(ctx.sk, f.pitch)
     follow_feet(tr, ctx.sk.standing_pelvis_height - 0.015 - 0.36 * w, smooth=0.15)
     tr.pelvis[:, 1] += 0.05 * w
     return tr
@@ -779,7 +797,7 @@ def stretch(ctx: Ctx) -> Track:
             gesture(tr, side, side_vec(side, 0.0, -0.3, -0.95), w, (SIGN[side] * 0.3, 1.0, 0))
         return tr
     for side in SIDES:
-        gesture(tr, side, side_vec(side, 0.1, 0.0, 1.0), w, (SIGN[side] * 0.3, 0.3, -1))
+        gesture(tr, side, side_vec(side, 0.1, 0.0, 1.0), w, (SIGN[side], 0.3, 0.0))
     if style in ("side_left", "side_right"):
         tr.spine[:, 1] += (1 if style == "side_left" else -1) * 0.45 * w
     else:
@@ -875,7 +893,7 @@ def basketball(ctx: Ctx) -> Track:
     shoot = bump(ctx.t, t_rel - 0.3, t_rel + 0.6)
     for side in SIDES:
         gesture(tr, side, side_vec(side, -0.15, -0.45, 0.3), load, (SIGN[side] * 0.5, 0.3, -1))
-    gesture(tr, "right", side_vec("right", 0.0, -0.4, 0.95), shoot, (0.3, 0.3, -1))
+    gesture(tr, "right", side_vec("right", 0.0, -0.4, 0.95), shoot, (-0.7, -0.5, 0.0))
     if ctx.variant["tempo"] == "jumping":
         jump(tr, ctx.sk, t_rel - 0.2, ctx.u(0.35, 0.45))
     else:

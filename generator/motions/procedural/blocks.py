@@ -188,11 +188,10 @@ def jump(track: Track, sk: Skeleton, t0: float, flight: float, displacement=(0.0
         rel = start - np.array([*start_pelvis[:2], 0.0])
         landing_rel = rot_z(np.array(spin)) @ rel
         end = np.array([*start_pelvis[:2], 0.0]) + d + landing_rel
-        hang = stand + 0.04 - (tuck * 0.35)
         air_pos = np.column_stack([
             start[0] + (end[0] - start[0]) * smoothstep(s),
             start[1] + (end[1] - start[1]) * smoothstep(s),
-            np.maximum(ANKLE_HEIGHT, track.pelvis[:, 2] - hang + ANKLE_HEIGHT + tuck * 0.3 * np.sin(np.pi * s)),
+            ANKLE_HEIGHT + np.maximum(track.pelvis[:, 2] - (stand + 0.04), 0) + tuck * 0.3 * np.sin(np.pi * s) ** 2,
         ])
         foot.pos[air] = air_pos[air]
         foot.pos[t >= land] = end

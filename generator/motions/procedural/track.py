@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..rotations import rot_x, rot_y, rot_z
+from ..quality import clamp_to_limits
 from ..skeleton import (ANKLE_HEIGHT, J, NUM_JOINTS, PARENTS, Skeleton, bend_direction, bone_rotation,
                         local_from_global, two_bone_ik)
 
@@ -88,7 +89,7 @@ def solve(track: Track, skeleton: Skeleton) -> tuple[np.ndarray, np.ndarray, np.
         place(J[f"{side}_shoulder"], glob[:, collar])
         _solve_arm(track, side, glob, pos, off, body)
         _solve_leg(track, side, glob, pos, off, body)
-    local = local_from_global(glob)
+    local = clamp_to_limits(local_from_global(glob))
     contacts = np.stack([track.feet[s].planted for s in SIDES], axis=1) if track.feet else np.zeros((n, 2), bool)
     return local, track.pelvis.copy(), contacts
 
@@ -104,7 +105,9 @@ def _solve_arm(track, side, glob, pos, off, body) -> None:
         target = track.pelvis * [1, 1, 0] + np.einsum("tij,tj->ti", body, hand.target)
     pole = np.einsum("tij,tj->ti", body, hand.pole)
     u = target - pos[:, sh]
-    u /= np.maximum(np.linalg.norm(u, axis=-1, keepdims=True), 1e-9)
+    dist = np.linalg.norm(u, axis=-1, keepdims=True)
+    u /= np.maximum(dist, 1e-9)
+    target = pos[:, sh] + u * soft_limit(dist, 0.88 * (upper + lower), 0.1 * (upper + lower))
     fallback = np.einsum("tij,j->ti", body, [SIGN[side] * 0.5, 1.0, 0.0])  # elbow out and back
     bend = bend_direction(u, pole, fallback)
     elbow, wrist, hinge = two_bone_ik(pos[:, sh], target, bend, upper, lower)
@@ -121,16 +124,34 @@ def _solve_leg(track, side, glob, pos, off, body) -> None:
     upper, lower = np.linalg.norm(off[knee]), np.linalg.norm(off[ankle])
     foot = track.feet[side]
     knee_dir = np.einsum("tij,j->ti", rot_z(foot.yaw), [SIGN[side] * 0.15, -1.0, 0.0])
-    u = foot.pos - pos[:, hip]
+    target = _tuck_if_unreachable(foot, pos[:, hip], 0.997 * (upper + lower))
+    u = target - pos[:, hip]
     u /= np.maximum(np.linalg.norm(u, axis=-1, keepdims=True), 1e-9)
     bend = bend_direction(u, knee_dir, np.einsum("tij,j->ti", rot_z(foot.yaw), [0.0, 0.0, 1.0]))
-    knee_pos, ankle_pos, hinge = two_bone_ik(pos[:, hip], foot.pos, bend, upper, lower)
+    knee_pos, ankle_pos, hinge = two_bone_ik(pos[:, hip], target, bend, upper, lower)
     rest_dir, rest_side = (np.array(v) for v in _LEG_REST)
     glob[:, hip] = bone_rotation(rest_dir, rest_side, knee_pos - pos[:, hip], hinge)
     glob[:, knee] = bone_rotation(rest_dir, rest_side, ankle_pos - knee_pos, hinge)
     glob[:, ankle] = rot_z(foot.yaw) @ rot_x(foot.pitch)
     glob[:, foot_j] = glob[:, ankle]
     pos[:, knee], pos[:, ankle] = knee_pos, ankle_pos
+
+
+def soft_limit(x: np.ndarray, knee: float, room: float) -> np.ndarray:
+    """x below knee unchanged; above it, approaches knee + room smoothly (keeps IK off full extension)."""
+    return np.where(x <= knee, x, knee + room * np.tanh((x - knee) / room))
+
+
+def _tuck_if_unreachable(foot: Foot, hip: np.ndarray, reach: float) -> np.ndarray:
+    """A swinging foot the leg cannot reach is lifted towards the hip (the knee bends) instead."""
+    d = foot.pos - hip
+    horizontal = np.linalg.norm(d[:, :2], axis=-1)
+    dist = np.linalg.norm(d, axis=-1)
+    lifted_z = hip[:, 2] - np.sqrt(np.clip(reach**2 - np.minimum(horizontal, reach * 0.99) ** 2, 0, None))
+    lift = (dist > reach) & (horizontal < reach * 0.99)
+    target = foot.pos.copy()
+    target[lift, 2] = np.maximum(target[lift, 2], lifted_z[lift])
+    return target
 
 
 def keep_feet_reachable(track: Track, skeleton: Skeleton, reach: float = 0.995) -> None:
@@ -175,7 +196,7 @@ def standing_feet(n: int, x: float, y: float, yaw: float, width: float) -> dict[
     return feet
 
 
-def standing_track(t: np.ndarray, skeleton: Skeleton, x=0.0, y=0.0, yaw=0.0, width=0.2, knee_bend=0.012) -> Track:
+def standing_track(t: np.ndarray, skeleton: Skeleton, x=0.0, y=0.0, yaw=0.0, width=0.2, knee_bend=0.015) -> Track:
     n = len(t)
     pelvis = np.tile([x, y, skeleton.standing_pelvis_height - knee_bend], (n, 1))
     return Track(t=t, pelvis=pelvis, yaw=np.full(n, float(yaw)), pelvis_tilt=np.zeros((n, 2)),

@@ -1,0 +1,101 @@
+"""Quality metrics of a motion on a skeleton: smoothness, foot skating, floating, joint limits."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .rotations import angle_between
+from .skeleton import ANKLE_HEIGHT, JOINT_NAMES, J, Skeleton, forward_kinematics
+
+# Largest rotation away from rest (degrees) each joint may reach, and which joints are hinges
+# (knees and elbows bend one way about one axis).
+JOINT_LIMITS_DEG = {
+    "pelvis": 360, "left_hip": 140, "right_hip": 140, "spine1": 50, "left_knee": 165, "right_knee": 165,
+    "spine2": 50, "left_ankle": 80, "right_ankle": 80, "spine3": 50, "left_foot": 60, "right_foot": 60,
+    "neck": 70, "left_collar": 45, "right_collar": 45, "head": 80, "left_shoulder": 180,
+    "right_shoulder": 180, "left_elbow": 165, "right_elbow": 165, "left_wrist": 100, "right_wrist": 100,
+}
+LIMITS_RAD = np.radians([JOINT_LIMITS_DEG[n] for n in JOINT_NAMES])
+
+
+@dataclass(frozen=True)
+class MotionQuality:
+    frames: int
+    fps: float
+    duration_s: float
+    max_joint_speed_deg_per_frame: float  # fastest frame-to-frame rotation of any joint
+    max_joint_spike_deg: float  # a frame's rotation beyond 3x its neighbours' (a jump, not speed)
+    foot_skate_m: float  # largest horizontal drift of a planted foot's contact point
+    foot_float_m: float  # largest height of a planted foot's sole above the ground
+    ground_penetration_m: float  # deepest any sole goes below the ground
+    joint_limit_excess_deg: float  # largest rotation beyond a joint's limit (0 = within limits)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def joint_speeds(local: np.ndarray) -> np.ndarray:
+    """(T-1, J) degrees each joint rotates between consecutive frames."""
+    return np.degrees(angle_between(local[1:], local[:-1]))
+
+
+def sole_points(positions: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """(T, 2 feet, 2 points, 3): heel (under the ankle) and ball of each foot, on the sole."""
+    ball_height = skeleton.rest_positions()[J["left_foot"], 2]
+    out = np.empty((positions.shape[0], 2, 2, 3))
+    for k, side in enumerate(("left", "right")):
+        out[:, k, 0] = positions[:, J[f"{side}_ankle"]] - [0, 0, skeleton.ankle_height]
+        out[:, k, 1] = positions[:, J[f"{side}_foot"]] - [0, 0, ball_height]
+    return out
+
+
+def measure(local: np.ndarray, root: np.ndarray, contacts: np.ndarray, skeleton: Skeleton,
+            fps: float) -> MotionQuality:
+    speeds = joint_speeds(local) if len(local) > 1 else np.zeros((1, len(JOINT_NAMES)))
+    neighbours = np.maximum(np.pad(speeds, ((1, 0), (0, 0)))[:-1], np.pad(speeds, ((0, 1), (0, 0)))[1:])
+    _, pos = forward_kinematics(skeleton, local, root)
+    soles = sole_points(pos, skeleton)
+    skate = 0.0  # a planted foot may roll (heel or ball lifts) but one of them must stay put
+    for k in range(2):
+        start = None
+        for i, planted in enumerate(contacts[:, k]):
+            if not planted:
+                start = None
+                continue
+            start = i if start is None else start
+            drift = np.linalg.norm(soles[i, k, :, :2] - soles[start, k, :, :2], axis=-1).min()
+            skate = max(skate, float(drift))
+    planted_heights = soles[..., 2].min(axis=-1)[contacts]
+    angles = np.linalg.norm(_axis_angles(local), axis=-1)
+    return MotionQuality(
+        frames=len(local), fps=fps, duration_s=len(local) / fps,
+        max_joint_speed_deg_per_frame=float(speeds.max()),
+        max_joint_spike_deg=float(max((speeds - 3 * neighbours).max(), 0.0)),
+        foot_skate_m=skate,
+        foot_float_m=float(planted_heights.max()) if planted_heights.size else 0.0,
+        ground_penetration_m=float(max(-soles[..., 2].min(), 0.0)),
+        joint_limit_excess_deg=float(np.degrees(max((angles - LIMITS_RAD).max(), 0.0))),
+    )
+
+
+def _axis_angles(local: np.ndarray) -> np.ndarray:
+    from .rotations import matrix_to_axis_angle
+    return matrix_to_axis_angle(local)
+
+
+def motion_quality(motion, skeleton: Skeleton | None = None) -> MotionQuality:
+    sk = skeleton or motion.skeleton
+    return measure(motion.local_matrices(), motion.root_translation, motion.contacts, sk, motion.fps)
+
+
+def clamp_to_limits(local: np.ndarray) -> np.ndarray:
+    """Scale back any joint rotation that exceeds its limit (same axis, angle = limit)."""
+    from .rotations import axis_angle_to_matrix, matrix_to_axis_angle
+    rv = matrix_to_axis_angle(local)
+    angle = np.linalg.norm(rv, axis=-1, keepdims=True)
+    scale = np.minimum(1.0, LIMITS_RAD[None, :, None] / np.maximum(angle, 1e-12))
+    return axis_angle_to_matrix(rv * scale)
+
+
+__all__ = ["ANKLE_HEIGHT", "JOINT_LIMITS_DEG", "MotionQuality", "clamp_to_limits", "measure", "motion_quality"]
