@@ -85,7 +85,7 @@ class ShapeConfig(StrictModel):
     """anny phenotype parameters, each in [0, 1] (see docs/FORMAT.md for what the ends mean)."""
 
     gender: Unit = {"min": 0, "max": 1}
-    age: Unit = {"min": 0.35, "max": 0.9}
+    age: Unit = {"min": 0.76, "max": 0.92}  # adults: about 18 to 85 years
     muscle: Unit = {"min": 0.2, "max": 0.8}
     weight: Unit = {"min": 0.2, "max": 0.8}
     height: Unit = {"min": 0.2, "max": 0.8}

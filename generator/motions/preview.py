@@ -31,13 +31,14 @@ def draw_frames(positions: np.ndarray, contacts: np.ndarray | None = None, size:
     screen = project(positions)
     ground = project(np.array([[x, y, 0.0] for x in np.linspace(-2, 2, 9) for y in np.linspace(-2, 2, 9)])
                      + [positions[..., 0].mean(), positions[..., 1].mean(), 0])
-    lo = np.minimum(screen.reshape(-1, 2).min(0), ground.min(0) * 0 + screen.reshape(-1, 2).min(0))
     lo, hi = screen.reshape(-1, 2).min(0), screen.reshape(-1, 2).max(0)
-    centre, extent = (lo + hi) / 2, max((hi - lo).max(), 1.0) * 1.15
-    scale = size / extent
+    hi = hi + [0.0, 0.25]  # room for the head circle above the head joint
+    centre, extent = (lo + hi) / 2, max((hi - lo).max(), 1.0) * 1.2
+    top = 14  # pixels kept free for the title
+    scale = (size - top) / extent
 
     def px(p):
-        return ((p[..., 0] - centre[0]) * scale + size / 2, size / 2 - (p[..., 1] - centre[1]) * scale)
+        return ((p[..., 0] - centre[0]) * scale + size / 2, top + (size - top) / 2 - (p[..., 1] - centre[1]) * scale)
 
     frames = []
     gx, gy = px(ground)
