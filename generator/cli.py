@@ -10,10 +10,13 @@ import typer
 
 from .assets import AssetRegistry
 from .config import BatchConfig, load_batch_config
+from .motions_cli import motions_app
 from .problems import InvalidFile
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="SynthAct: synthetic human action videos, from YAML batch configs to training shards.")
+
+app.add_typer(motions_app, name="motions")
 
 EXIT_INVALID = 2
 

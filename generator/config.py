@@ -207,7 +207,7 @@ def library_classes(library: str, registry: AssetRegistry) -> list[str]:
         return []
     if pack.pack.builtin and library == "procedural":
         return class_names("procedural")
-    return list(pack.pack.options.get("classes", []))
+    return list(pack.pack.options.get("classes", {}))
 
 
 def reference_problems(config: BatchConfig, registry: AssetRegistry) -> list[tuple[tuple, str]]:

@@ -11,7 +11,7 @@ from .skeleton import ANKLE_HEIGHT, JOINT_NAMES, J, Skeleton, forward_kinematics
 # Largest rotation away from rest (degrees) each joint may reach, and which joints are hinges
 # (knees and elbows bend one way about one axis).
 JOINT_LIMITS_DEG = {
-    "pelvis": 360, "left_hip": 140, "right_hip": 140, "spine1": 50, "left_knee": 165, "right_knee": 165,
+    "pelvis": 360, "left_hip": 160, "right_hip": 160, "spine1": 50, "left_knee": 165, "right_knee": 165,
     "spine2": 50, "left_ankle": 80, "right_ankle": 80, "spine3": 50, "left_foot": 60, "right_foot": 60,
     "neck": 70, "left_collar": 45, "right_collar": 45, "head": 80, "left_shoulder": 180,
     "right_shoulder": 180, "left_elbow": 165, "right_elbow": 165, "left_wrist": 100, "right_wrist": 100,
@@ -89,12 +89,14 @@ def motion_quality(motion, skeleton: Skeleton | None = None) -> MotionQuality:
     return measure(motion.local_matrices(), motion.root_translation, motion.contacts, sk, motion.fps)
 
 
-def clamp_to_limits(local: np.ndarray) -> np.ndarray:
+def clamp_to_limits(local: np.ndarray, skip: tuple[str, ...] = ()) -> np.ndarray:
     """Scale back any joint rotation that exceeds its limit (same axis, angle = limit)."""
     from .rotations import axis_angle_to_matrix, matrix_to_axis_angle
     rv = matrix_to_axis_angle(local)
     angle = np.linalg.norm(rv, axis=-1, keepdims=True)
-    scale = np.minimum(1.0, LIMITS_RAD[None, :, None] / np.maximum(angle, 1e-12))
+    limits = LIMITS_RAD.copy()
+    limits[[J[name] for name in skip]] = np.inf
+    scale = np.minimum(1.0, limits[None, :, None] / np.maximum(angle, 1e-12))
     return axis_angle_to_matrix(rv * scale)
 
 

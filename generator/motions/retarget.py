@@ -12,15 +12,16 @@ from .quality import clamp_to_limits, sole_points
 from .skeleton import J, PARENTS, Skeleton, bend_direction, bone_rotation, forward_kinematics, local_from_global, two_bone_ik
 
 _LEG_REST = (np.array([0.0, 0.0, -1.0]), np.array([1.0, 0.0, 0.0]))
+_PINNING_JOINTS = ("left_hip", "right_hip", "left_knee", "right_knee")
 
 
 def retarget(motion, body: Skeleton) -> tuple[np.ndarray, np.ndarray]:
     """-> local rotations (T, 22, 3, 3) and root translation (T, 3) for the body skeleton."""
     scale = body.standing_pelvis_height / motion.skeleton.standing_pelvis_height
     root = motion.root_translation * scale
-    local = motion.local_matrices()
-    local, root = pin_planted_feet(local, root, motion.contacts, body)
-    return clamp_to_limits(local), root
+    local, root = pin_planted_feet(clamp_to_limits(motion.local_matrices()), root, motion.contacts, body)
+    # hips and knees place the pinned ankles; the ankles and feet may still need bringing into range
+    return clamp_to_limits(local, skip=_PINNING_JOINTS), root
 
 
 def contact_segments(planted: np.ndarray) -> list[tuple[int, int]]:
