@@ -28,6 +28,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sampler.py
+	$(BIN)/python benchmarks/bench_motions.py
 
 schema: $(STAMP)
 	$(BIN)/synthact schema --out docs

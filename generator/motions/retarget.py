@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from .quality import clamp_to_limits, sole_points
+from .rotations import slerp_matrices
 from .skeleton import J, PARENTS, Skeleton, bend_direction, bone_rotation, forward_kinematics, local_from_global, two_bone_ik
 
 _LEG_REST = (np.array([0.0, 0.0, -1.0]), np.array([1.0, 0.0, 0.0]))
-_PINNING_JOINTS = ("left_hip", "right_hip", "left_knee", "right_knee")
 
 
 def retarget(motion, body: Skeleton) -> tuple[np.ndarray, np.ndarray]:
@@ -20,8 +20,8 @@ def retarget(motion, body: Skeleton) -> tuple[np.ndarray, np.ndarray]:
     scale = body.standing_pelvis_height / motion.skeleton.standing_pelvis_height
     root = motion.root_translation * scale
     local, root = pin_planted_feet(clamp_to_limits(motion.local_matrices()), root, motion.contacts, body)
-    # hips and knees place the pinned ankles; the ankles and feet may still need bringing into range
-    return clamp_to_limits(local, skip=_PINNING_JOINTS), root
+    # limits are hard: in the rare pose where pinning bends a leg past one, the pin gives way
+    return clamp_to_limits(local), root
 
 
 def contact_segments(planted: np.ndarray) -> list[tuple[int, int]]:
@@ -59,11 +59,24 @@ def pin_planted_feet(local: np.ndarray, root: np.ndarray, contacts: np.ndarray, 
         bend = bend_direction(u, pole + 0.05 * forward, forward)
         new_knee, new_ankle, hinge = two_bone_ik(pos[:, hip], targets[side], bend, upper, lower)
         foot_global = glob[:, ankle].copy()
-        glob[:, hip] = bone_rotation(*_LEG_REST, new_knee - pos[:, hip], hinge)
-        glob[:, knee] = bone_rotation(*_LEG_REST, new_ankle - new_knee, hinge)
+        # IK where the foot is planted, the source legs elsewhere, blended over a few frames
+        w = _contact_weight(contacts[:, ("left", "right").index(side)], fps_frames=6)
+        glob[:, hip] = slerp_matrices(glob[:, hip], bone_rotation(*_LEG_REST, new_knee - pos[:, hip], hinge), w)
+        shin = bone_rotation(*_LEG_REST, new_ankle - new_knee, hinge)
+        glob[:, knee] = slerp_matrices(glob[:, knee], shin, w)
         glob[:, ankle] = foot_global  # the foot keeps its orientation in the world
         glob[:, J[f"{side}_foot"]] = glob[:, ankle] @ local[:, J[f"{side}_foot"]]
     return local_from_global(glob), root
+
+
+def _contact_weight(planted: np.ndarray, fps_frames: int) -> np.ndarray:
+    """1 on planted frames, easing to 0 over fps_frames frames on either side."""
+    idx = np.flatnonzero(planted)
+    if len(idx) == 0:
+        return np.zeros(len(planted))
+    distance = np.abs(np.arange(len(planted))[:, None] - idx[None, :]).min(axis=1)
+    x = np.clip(1 - distance / fps_frames, 0, 1)
+    return x * x * (3 - 2 * x)
 
 
 def _lower_pelvis_to_reach(root, pos, targets, contacts, body: Skeleton, reach: float = 0.995) -> np.ndarray:
