@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 
 from conftest import ROOT
@@ -37,6 +38,7 @@ def test_show_writes_an_animated_gif_and_a_filmstrip(tmp_path):
     assert bad.returncode == 2 and "unknown class 'moonwalk'" in bad.stderr
 
 
+@pytest.mark.skipif(not CMU.is_dir(), reason="shared CMU test clips not present")
 def test_import_bvh_reports_and_fails_on_bad_files(tmp_path):
     junk = tmp_path / "junk.bvh"
     junk.write_text("not a bvh")
