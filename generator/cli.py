@@ -84,7 +84,7 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
            n: Optional[int] = typer.Option(None, "--n", min=1, help="Number of scenes (default: batch.count)."),
            out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: batch.output)."),
            assets_dir: Optional[Path] = AssetsOption) -> None:
-    """Sample a batch and render it (rendering arrives with the render-worker and manager issues)."""
+    """Sample a batch and render it (batch rendering on Ray arrives with the manager issue)."""
     from .sampler import SceneSampler
 
     cfg, registry = _load(config, assets_dir)
@@ -100,6 +100,45 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
     typer.echo(f"sampled {n} SceneSpecs of batch {cfg.batch.name!r} into {specs_path}")
     typer.echo("rendering is not available yet: the Blender render worker is the next milestone; "
                "this run stopped after sampling.")
+
+
+@app.command("render-scene")
+def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
+                 index: int = typer.Option(..., "--index", min=0, help="Scene index in the batch."),
+                 out: Path = typer.Option(Path("output/scenes"), "--out", help="Folder that receives <scene_id>/."),
+                 preview: bool = typer.Option(True, help="Also write <scene_id>/preview.png."),
+                 assets_dir: Optional[Path] = AssetsOption) -> None:
+    """Render one scene of a batch into a clip directory (RGB, depth, flow, segmentation, keypoints)."""
+    from render_workers.worker import RenderWorker, SceneError
+
+    from .sampler import SceneSampler
+
+    cfg, registry = _load(config, assets_dir)
+    spec = SceneSampler.create(cfg, registry).sample(index)
+    try:
+        clip = RenderWorker(device=spec.render.device, registry=registry).render(spec, out)
+    except SceneError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    stats = json.loads((clip / "stats.json").read_text())
+    typer.echo(f"{clip}: {spec.render.frames} frames, {stats['seconds_per_frame']:.3f} s/frame on {stats['device']}")
+    if preview:
+        from render_workers.preview import contact_sheet
+        typer.echo(f"preview: {contact_sheet(clip, clip.parent / (clip.name + '.preview.png'))}")
+
+
+@app.command("preview")
+def preview_clip(clip: Path = typer.Argument(..., help="A clip directory."),
+                 out: Path = typer.Option(..., "--out", "-o", help="PNG contact sheet to write."),
+                 frames: int = typer.Option(4, "--frames", min=1)) -> None:
+    """Contact sheet of a clip: RGB, keypoint skeletons, depth, flow (colour-coded), segmentation."""
+    from render_workers.clipdir import is_complete
+    from render_workers.preview import contact_sheet
+
+    if not is_complete(clip):
+        typer.echo(f"{clip}: not a complete clip directory (no manifest.json)", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    typer.echo(f"wrote {contact_sheet(clip, out, frames)}")
 
 
 def main() -> None:

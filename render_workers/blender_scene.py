@@ -80,7 +80,7 @@ def configure(render: RenderSpec, device: str, threads: int) -> None:
     scene.render.use_persistent_data = True  # keep the sky, its light map and the BVH between frames
     scene.cycles.device = "GPU" if device == "gpu" else "CPU"
     scene.cycles.seed = 0
-    scene.cycles.use_animated_seed = False
+    scene.cycles.use_animated_seed = True  # noise changes from frame to frame, as sensor noise does
     scene.cycles.use_adaptive_sampling = False
     scene.cycles.caustics_reflective = scene.cycles.caustics_refractive = False
     scene.view_settings.view_transform = "AgX"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import colorsys
-import io
+import json
 import subprocess
 from pathlib import Path
 
@@ -20,7 +20,7 @@ def read_rgb(clip: Path) -> np.ndarray:
     frames_dir = clip / "rgb"
     if frames_dir.is_dir():
         return np.stack([np.asarray(Image.open(p).convert("RGB")) for p in sorted(frames_dir.glob("*.jpg"))])
-    cam = __import__("json").loads((clip / "camera.json").read_text())
+    cam = json.loads((clip / "camera.json").read_text())
     w, h = cam["width"], cam["height"]
     raw = subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(clip / "rgb.mp4"), "-f", "rawvideo",
                           "-pix_fmt", "rgb24", "-vf", f"crop={w}:{h}:0:0", "-"], capture_output=True, check=True).stdout
@@ -42,7 +42,7 @@ def flow_image(flow: np.ndarray, scale: float | None = None) -> np.ndarray:
     """Hue = direction, saturation = speed (relative to the largest finite flow, or scale px)."""
     valid = np.isfinite(flow).all(-1)
     mag = np.linalg.norm(np.nan_to_num(flow), axis=-1)
-    scale = scale or max(float(np.percentile(mag[valid], 99)) if valid.any() else 1.0, 1e-3)
+    scale = scale or max(float(np.percentile(mag[valid], 99)) if valid.any() else 1.0, 1.0)  # < 1 px: pale
     hue = (np.arctan2(flow[..., 1], flow[..., 0]) / (2 * np.pi)) % 1.0
     out = np.zeros((*flow.shape[:2], 3), np.uint8)
     for y, x in zip(*np.nonzero(valid)):
@@ -109,4 +109,3 @@ def contact_sheet(clip: Path, out: Path, frames: int = 4, cell: int = 224) -> Pa
     return out
 
 
-__all__ = ["contact_sheet", "flow_image", "depth_image", "read_rgb", "io"]

@@ -1,0 +1,229 @@
+"""Real Blender renders of tiny scenes, checked against geometry computed independently."""
+import json
+
+import numpy as np
+import pytest
+
+from generator.config import BatchConfig
+from generator.sampler import SceneSampler
+from render_workers.camera import project
+from render_workers.clipdir import is_complete, sha256_file
+from render_workers.worker import RenderWorker, SceneError
+
+FILES = ["rgb.mp4", "depth.npz", "flow_forward.npz", "flow_backward.npz", "segmentation.npz", "keypoints.npz",
+         "camera.json", "spec.json", "stats.json", "manifest.json"]
+
+
+def make_spec(registry, index=0, **sections):
+    base = {"batch": {"name": "render-test", "seed": 5},
+            "camera": {"focal_length_mm": 40, "distance_m": 4.0, "height_m": 1.6, "yaw_deg": -70, "roll_deg": 0},
+            "environment": {"ground": "tiles", "props_density": 0.0, "weather": {"type": "clear", "intensity": 0},
+                            "time_of_day": {"sun_elevation_deg": 45}},
+            "actors": {"count": 1, "placement": {"spread_m": 0.0, "facing_deg": 30}},
+            "motion": {"selection": {"policy": "explicit", "clips": ["walk_forward_fast"]}, "mirror_probability": 0,
+                       "speed": 1.0},
+            "render": {"resolution": {"width": 96, "height": 80}, "fps": 15, "frames": 5, "samples": 16,
+                       "device": "cpu"}}
+    for key, value in sections.items():
+        base[key] = {**base.get(key, {}), **value}
+    return SceneSampler.create(BatchConfig.model_validate(base), registry).sample(index)
+
+
+@pytest.fixture(scope="module")
+def worker(registry):
+    return RenderWorker(device="cpu", registry=registry)
+
+
+@pytest.fixture(scope="module")
+def orbit_clip(worker, registry, tmp_path_factory):
+    spec = make_spec(registry, camera={"motion": {"type": "orbit", "orbit_deg_per_s": 90}},
+                     environment={"props_density": 0.6}, render={"samples": 32})
+    return spec, worker.render(spec, tmp_path_factory.mktemp("orbit"))
+
+
+def load(clip, name, key):
+    return np.load(clip / name)[key]
+
+
+def camera(clip):
+    cam = json.loads((clip / "camera.json").read_text())
+    return np.array(cam["K"]), np.array(cam["world_to_camera"]), cam
+
+
+def test_clip_directory_is_complete_with_checksums(orbit_clip):
+    _, clip = orbit_clip
+    assert is_complete(clip)
+    for name in FILES:
+        assert (clip / name).is_file(), name
+    manifest = json.loads((clip / "manifest.json").read_text())
+    for name, entry in manifest["files"].items():
+        assert sha256_file(clip / name) == entry["sha256"]
+        assert (clip / name).stat().st_size == entry["bytes"]
+    assert not list(clip.parent.glob(".tmp-*"))
+    stats = json.loads((clip / "stats.json").read_text())
+    assert stats["blender_version"].startswith("5.0") and stats["device"] == "cpu"
+    assert set(stats["timings_s"]) >= {"render_rgb", "render_annotations", "scene_build"}
+
+
+def test_arrays_have_the_documented_shapes(orbit_clip):
+    spec, clip = orbit_clip
+    t, h, w = 5, 80, 96
+    assert load(clip, "depth.npz", "depth").shape == (t, h, w)
+    flow = load(clip, "flow_forward.npz", "flow")
+    assert flow.shape == (t, h, w, 2) and flow.dtype == np.float32
+    assert np.isnan(flow[-1]).all() and np.isnan(load(clip, "flow_backward.npz", "flow")[0]).all()
+    seg = np.load(clip / "segmentation.npz")
+    assert seg["instance"].shape == (t, h, w) and set(np.unique(seg["instance"])) == {0, 1}
+    assert seg["body_part"].max() <= 14 and (seg["body_part"][seg["instance"] == 0] == 0).all()
+    kp = np.load(clip / "keypoints.npz")
+    assert kp["coco2d"].shape == (t, 1, 17, 3) and kp["coco3d_world"].shape == (t, 1, 17, 3)
+    assert kp["joints3d_world"].shape == (t, 1, 22, 3) and len(kp["joint_names"]) == 22
+    assert kp["bbox2d"].shape == (t, 1, 4)
+
+
+def test_ground_depth_matches_the_ray_plane_intersection(orbit_clip):
+    _, clip = orbit_clip
+    K, w2c, cam = camera(clip)
+    depth = load(clip, "depth.npz", "depth")
+    seg = load(clip, "segmentation.npz", "instance")
+    ys, xs = np.mgrid[0:cam["height"], 0:cam["width"]]
+    rays = np.stack([xs, ys, np.ones_like(xs)], -1) @ np.linalg.inv(K).T  # camera frame, z = 1
+    errors = []
+    for t in range(len(depth)):
+        r, tr = w2c[t][:3, :3], w2c[t][:3, 3]
+        centre = -r.T @ tr
+        world_dir = rays @ r  # R^T applied to each ray
+        s = -centre[2] / world_dir[..., 2]  # distance along the ray (in units of camera z) to z = 0
+        ground = (seg[t] == 0) & np.isfinite(depth[t]) & (s > 0)
+        errors.append(np.abs(depth[t][ground] - s[ground]))
+    errors = np.concatenate(errors)
+    assert len(errors) > 1000
+    assert np.median(errors) <= 0.001
+
+
+def test_camera_only_motion_flow_on_the_static_ground(orbit_clip):
+    _, clip = orbit_clip
+    K, w2c, cam = camera(clip)
+    flow = load(clip, "flow_forward.npz", "flow")
+    seg = load(clip, "segmentation.npz", "instance")
+    depth = load(clip, "depth.npz", "depth")
+    ys, xs = np.mgrid[0:cam["height"], 0:cam["width"]]
+    pix = np.stack([xs, ys, np.ones_like(xs)], -1).astype(float)
+    epe = []
+    for t in range(len(flow) - 1):
+        r, tr = w2c[t][:3, :3], w2c[t][:3, 3]
+        cam_pts = (pix @ np.linalg.inv(K).T) * depth[t][..., None]
+        with np.errstate(invalid="ignore"):  # sky pixels have infinite depth
+            world = (cam_pts - tr) @ r  # R^T (x - t)
+        uv, _ = project(world, K, w2c[t + 1])
+        predicted = uv - pix[..., :2]
+        ground = (seg[t] == 0) & np.isfinite(depth[t])
+        epe.append(np.linalg.norm(flow[t][ground] - predicted[ground], axis=-1))
+        assert np.linalg.norm(predicted[ground], axis=-1).mean() > 1.0  # the orbiting camera really moves
+    assert np.median(np.concatenate(epe)) < 0.05
+
+
+def test_flow_at_body_vertices_matches_their_projection(worker, orbit_clip):
+    spec, clip = orbit_clip
+    K, w2c, _ = camera(clip)
+    flow = load(clip, "flow_forward.npz", "flow")
+    depth = load(clip, "depth.npz", "depth")
+    seg = load(clip, "segmentation.npz", "instance")
+    vertices = worker._actors(spec)[0].geometry.vertices  # the same geometry the renderer used
+    errors = []
+    for t in range(len(flow) - 1):
+        uv, z = project(vertices[t], K, w2c[t])
+        uv1, _ = project(vertices[t + 1], K, w2c[t + 1])
+        px = np.round(uv).astype(int)
+        h, w = depth[t].shape
+        inside = (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)
+        px, uv, uv1, z = px[inside], uv[inside], uv1[inside], z[inside]
+        visible = (seg[t][px[:, 1], px[:, 0]] == 1) & (np.abs(depth[t][px[:, 1], px[:, 0]] - z) < 0.01)
+        sampled = flow[t][px[visible, 1], px[visible, 0]]
+        # the flow at the pixel centre, moved to the vertex's sub-pixel spot, is its displacement
+        errors.append(np.linalg.norm(sampled - (uv1[visible] - uv[visible]), axis=-1))
+    errors = np.concatenate(errors)
+    assert len(errors) > 200
+    assert np.median(errors) <= 0.5
+
+
+def _blur(img):
+    pad = np.pad(img, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    return sum(pad[dy:dy + img.shape[0], dx:dx + img.shape[1]] for dy in range(3) for dx in range(3)) / 9
+
+
+def _bilinear(img, x, y):
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
+    return (img[y0, x0] * (1 - fx) * (1 - fy) + img[y0, x0 + 1] * fx * (1 - fy)
+            + img[y0 + 1, x0] * (1 - fx) * fy + img[y0 + 1, x0 + 1] * fx * fy)
+
+
+def _warp_error(rgb, fwd, bwd, sign=1.0):
+    """Mean |frame t - frame t+1 warped back by sign * flow| over pixels visible in both; and unwarped."""
+    warped_err, still_err = [], []
+    for t in range(len(rgb) - 1):
+        h, w = fwd[t].shape[:2]
+        ys, xs = np.mgrid[0:h, 0:w]
+        tx, ty = xs + sign * fwd[t][..., 0], ys + sign * fwd[t][..., 1]
+        ok = np.isfinite(tx) & np.isfinite(ty) & (tx >= 1) & (tx < w - 2) & (ty >= 1) & (ty < h - 2)
+        tx, ty = np.where(ok, tx, 1), np.where(ok, ty, 1)
+        if sign > 0:  # forward-backward consistency: the point is visible in both frames
+            back = bwd[t + 1][np.round(ty).astype(int), np.round(tx).astype(int)]
+            ok &= np.linalg.norm(fwd[t] + back, axis=-1) < 0.5
+        ok[:2], ok[-2:], ok[:, :2], ok[:, -2:] = False, False, False, False
+        warped_err.append(np.abs(_bilinear(rgb[t + 1], tx, ty) - rgb[t])[ok].mean())
+        still_err.append(np.abs(rgb[t + 1] - rgb[t])[ok].mean())
+    return float(np.mean(warped_err)), float(np.mean(still_err))
+
+
+def test_warping_the_next_frame_back_reproduces_this_frame(orbit_clip):
+    from render_workers.preview import read_rgb
+    _, clip = orbit_clip
+    rgb = np.stack([_blur(f) for f in read_rgb(clip).astype(np.float32) / 255])  # blur: compare content, not noise
+    fwd = load(clip, "flow_forward.npz", "flow")
+    bwd = load(clip, "flow_backward.npz", "flow")
+    warped, still = _warp_error(rgb, fwd, bwd)
+    wrong_way, _ = _warp_error(rgb, fwd, bwd, sign=-1.0)
+    assert warped < 0.02  # what is left is render noise and resampling of a 96x80 image
+    assert warped < 0.75 * still
+    assert warped < 0.6 * wrong_way  # a sign or axis error in the flow would not pass
+
+
+def test_keypoints_project_and_visible_ones_lie_on_the_actor(orbit_clip):
+    _, clip = orbit_clip
+    K, w2c, _ = camera(clip)
+    kp = np.load(clip / "keypoints.npz")
+    seg = load(clip, "segmentation.npz", "instance")
+    for t in range(len(w2c)):
+        uv, z = project(kp["coco3d_world"][t, 0], K, w2c[t])
+        assert np.abs(uv - kp["coco2d"][t, 0, :, :2]).max() <= 0.5
+        cam = kp["coco3d_world"][t, 0] @ w2c[t][:3, :3].T + w2c[t][:3, 3]
+        assert np.allclose(cam, kp["coco3d_camera"][t, 0], atol=1e-4)
+        for x, y, v in kp["coco2d"][t, 0]:
+            if v == 2:
+                assert seg[t, int(round(y)), int(round(x))] == 1
+    vis = kp["coco2d"][..., 2]
+    assert (vis == 2).mean() > 0.4 and set(np.unique(vis)) <= {0, 1, 2}
+
+
+def test_same_spec_same_clip(worker, registry, tmp_path):
+    spec = make_spec(registry, index=1, render={"resolution": {"width": 48, "height": 40}, "frames": 3,
+                                                 "samples": 2})
+    a = worker.render(spec, tmp_path / "a")
+    b = worker.render(spec, tmp_path / "b")
+    for name, key in (("depth.npz", "depth"), ("flow_forward.npz", "flow"), ("segmentation.npz", "instance"),
+                      ("keypoints.npz", "coco2d")):
+        assert np.array_equal(load(a, name, key), load(b, name, key), equal_nan=True), name
+    from render_workers.preview import read_rgb
+    assert np.abs(read_rgb(a).astype(int) - read_rgb(b).astype(int)).mean() < 1.0
+
+
+def test_bad_scenes_fail_clearly_and_the_worker_carries_on(worker, registry, tmp_path):
+    low = make_spec(registry, camera={"height_m": -2.0, "distance_m": 2.0},
+                    render={"resolution": {"width": 32, "height": 32}, "frames": 2, "samples": 1})
+    with pytest.raises(SceneError, match=f"scene {low.scene_id}: camera inside geometry"):
+        worker.render(low, tmp_path)
+    assert not (tmp_path / low.scene_id).exists() and not list(tmp_path.glob(".tmp-*"))
+    ok = make_spec(registry, index=2, render={"resolution": {"width": 32, "height": 32}, "frames": 2, "samples": 1})
+    assert is_complete(worker.render(ok, tmp_path))
