@@ -84,22 +84,17 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
            n: Optional[int] = typer.Option(None, "--n", min=1, help="Number of scenes (default: batch.count)."),
            out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: batch.output)."),
            assets_dir: Optional[Path] = AssetsOption) -> None:
-    """Sample a batch and render it (batch rendering on Ray arrives with the manager issue)."""
-    from .sampler import SceneSampler
+    """Render a batch on this machine: OUT/<batch>/clips/<scene_id>/, with previews; reruns skip finished clips."""
+    from .manager import render_batch
 
     cfg, registry = _load(config, assets_dir)
     n = cfg.batch.count if n is None else n
-    folder = (out or Path(cfg.batch.output)) / cfg.batch.name
-    folder.mkdir(parents=True, exist_ok=True)
-    specs_path = folder / "specs.jsonl"
-    tmp = specs_path.with_suffix(".jsonl.tmp")
-    with tmp.open("w") as f:
-        for line in SceneSampler.create(cfg, registry).iter_json(0, n):
-            f.write(line + "\n")
-    tmp.replace(specs_path)
-    typer.echo(f"sampled {n} SceneSpecs of batch {cfg.batch.name!r} into {specs_path}")
-    typer.echo("rendering is not available yet: the Blender render worker is the next milestone; "
-               "this run stopped after sampling.")
+    result = render_batch(cfg, registry, n, out or Path(cfg.batch.output))
+    failed = sum(result.failed.values())
+    typer.echo(f"{result.folder}: {result.done} rendered, {result.skipped} already complete, {failed} failed "
+               f"({dict(result.failed) or 'none'}) in {result.seconds:.0f} s; previews in {result.folder / 'previews'}")
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command("render-scene")

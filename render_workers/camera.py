@@ -45,9 +45,12 @@ def intrinsics(focal_length_mm: float, sensor_width_mm: float, width: int, heigh
 
 def project(points: np.ndarray, K: np.ndarray, world_to_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """points (..., 3) with matching (..., 4, 4) or one (4, 4) -> pixels (..., 2) and camera depth (...)."""
-    cam = np.einsum("...ij,...j->...i", world_to_camera[..., :3, :3], points) + world_to_camera[..., :3, 3]
+    if world_to_camera.ndim == 2:  # one camera for all points: plain matrix products are much faster
+        cam = points @ world_to_camera[:3, :3].T + world_to_camera[:3, 3]
+    else:
+        cam = np.einsum("...ij,...j->...i", world_to_camera[..., :3, :3], points) + world_to_camera[..., :3, 3]
     z = cam[..., 2]
-    uv = np.einsum("ij,...j->...i", K, cam)
+    uv = cam @ K.T
     with np.errstate(divide="ignore", invalid="ignore"):
         return uv[..., :2] / uv[..., 2:3], z
 

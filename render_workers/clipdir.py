@@ -44,7 +44,7 @@ class ClipWriter:
         self.path(name).write_text(json.dumps(data, indent=2, sort_keys=True, allow_nan=True) + "\n")
 
     def npz(self, name: str, **arrays) -> None:
-        np.savez_compressed(self.path(name), **arrays)
+        savez_fast(self.path(name), **arrays)
 
     def finish(self, extra: dict | None = None) -> Path:
         """Write the manifest last and move the folder into place (replacing an incomplete one)."""
@@ -62,6 +62,15 @@ class ClipWriter:
 
     def abandon(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def savez_fast(path: Path, **arrays) -> None:
+    """Like numpy.savez_compressed (same .npz format) with zlib level 1: ~3x faster, files a little larger."""
+    import zipfile
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for key, value in arrays.items():
+            with zf.open(f"{key}.npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(value), allow_pickle=False)
 
 
 def ffmpeg_exe() -> str:

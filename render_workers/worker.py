@@ -7,6 +7,7 @@ import platform
 import resource
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,13 @@ class Timings:
 
     def add(self, stage: str, seconds: float) -> None:
         self.stages[stage] = self.stages.get(stage, 0.0) + seconds
+
+
+def write_jpgs(rgb: np.ndarray, folder: Path) -> None:
+    from PIL import Image
+    folder.mkdir()
+    for i, frame in enumerate(rgb):
+        Image.fromarray(frame).save(folder / f"{i:06d}.jpg", quality=95)
 
 
 def resident_memory_mb() -> float:
@@ -259,17 +267,14 @@ class RenderWorker:
         instance = np.stack([p["object_index"] for p in passes]).round().astype(np.uint8)
         body_part = np.where(instance > 0, np.stack([p["part"] for p in passes]).round(), 0).astype(np.uint8)
         mods = set(r.modalities)
+        jobs = []  # files are compressed and encoded in parallel (zlib and ffmpeg release the GIL)
         if "rgb" in mods:
             if r.rgb_format in ("mp4", "both"):
-                encode_mp4(rgb, r.fps, writer.path("rgb.mp4"))
+                jobs.append(lambda: encode_mp4(rgb, r.fps, writer.path("rgb.mp4")))
             if r.rgb_format in ("jpg", "both"):
-                from PIL import Image
-                folder = writer.path("rgb")
-                folder.mkdir()
-                for i, frame in enumerate(rgb):
-                    Image.fromarray(frame).save(folder / f"{i:06d}.jpg", quality=95)
+                jobs.append(lambda: write_jpgs(rgb, writer.path("rgb")))
         if "depth" in mods:
-            writer.npz("depth.npz", depth=depth)
+            jobs.append(lambda: writer.npz("depth.npz", depth=depth))
         if "flow" in mods:
             forward = np.full((t, h, w, 2), np.nan, np.float32)
             backward = np.full((t, h, w, 2), np.nan, np.float32)
@@ -281,11 +286,11 @@ class RenderWorker:
                 if i > 0:
                     other = np.where(moving[..., None], p["pos_prev"], p["position"])
                     backward[i] = annotate.flow_to(other, hit[i], K, w2c[i - 1])
-            writer.npz("flow_forward.npz", flow=forward)
-            writer.npz("flow_backward.npz", flow=backward)
+            jobs.append(lambda: writer.npz("flow_forward.npz", flow=forward))
+            jobs.append(lambda: writer.npz("flow_backward.npz", flow=backward))
         if "segmentation" in mods:
-            writer.npz("segmentation.npz", instance=instance, body_part=body_part,
-                       body_part_names=np.array(PART_NAMES))
+            jobs.append(lambda: writer.npz("segmentation.npz", instance=instance, body_part=body_part,
+                                           body_part_names=np.array(PART_NAMES)))
         coco_world = np.stack([a.geometry.coco17 for a in actors], axis=1)  # (T, A, 17, 3)
         if "keypoints" in mods:
             a_count = len(actors)
@@ -303,6 +308,9 @@ class RenderWorker:
                        joints3d_world=np.stack([a.geometry.canonical_joints for a in actors], 1).astype(np.float32),
                        joint_names=np.array(JOINT_NAMES), joint_parents=np.array(PARENTS),
                        bbox2d=bbox, bbox2d_amodal=amodal)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for future in [pool.submit(job) for job in jobs]:
+                future.result()
         writer.json("camera.json", {
             "width": w, "height": h, "fps": r.fps, "K": K.tolist(),
             "world_to_camera": w2c.tolist(), "convention": "OpenCV: x right, y down, z forward; pixel centres "
