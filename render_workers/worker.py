@@ -157,6 +157,24 @@ class RenderWorker:
                 canonical_joints=g.canonical_joints, clothing=a.clothing, skin_tone_monk=a.skin_tone_monk)))
         return placed
 
+    @staticmethod
+    def _check_spec(spec: SceneSpec) -> None:
+        """Ranges the renderer relies on (a spec made by hand or edited may break them)."""
+        r, c = spec.render, spec.camera
+        problems = [
+            (r.width >= 16 and r.height >= 16, f"render.width/height must be >= 16, got {r.width}x{r.height}"),
+            (r.frames >= 2, f"render.frames must be >= 2, got {r.frames}"),
+            (r.fps > 0 and r.samples >= 1, f"render.fps and render.samples must be >= 1, got {r.fps}, {r.samples}"),
+            (0 < c.fov_deg < 180 and c.focal_length_mm > 0, f"camera.fov_deg must be in (0, 180), got {c.fov_deg}"),
+            (c.distance_m > 0, f"camera.distance_m must be > 0, got {c.distance_m}"),
+            (len(spec.actors) >= 1, "a scene needs at least one actor"),
+            (all(a.motion.speed > 0 for a in spec.actors), "actors[].motion.speed must be > 0"),
+            (all(1 <= a.skin_tone_monk <= 10 for a in spec.actors), "actors[].skin_tone_monk must be 1..10"),
+        ]
+        for ok, message in problems:
+            if not ok:
+                raise SceneError(spec.scene_id, message)
+
     def _check(self, spec: SceneSpec, track: CameraTrack) -> None:
         if track.positions[:, 2].min() < 0.05:
             raise SceneError(spec.scene_id, f"camera inside geometry: it goes down to z = "
@@ -172,6 +190,7 @@ class RenderWorker:
         log = self.log_dir / f"{spec.scene_id}.blender.log"
         log.write_text("")
         t0 = time.perf_counter()
+        self._check_spec(spec)
         try:
             actors = self._actors(spec)
         except (MotionError, FileNotFoundError, KeyError) as exc:

@@ -227,3 +227,61 @@ def test_bad_scenes_fail_clearly_and_the_worker_carries_on(worker, registry, tmp
     assert not (tmp_path / low.scene_id).exists() and not list(tmp_path.glob(".tmp-*"))
     ok = make_spec(registry, index=2, render={"resolution": {"width": 32, "height": 32}, "frames": 2, "samples": 1})
     assert is_complete(worker.render(ok, tmp_path))
+
+
+def test_several_actors_one_motion(worker, registry, tmp_path):
+    spec = make_spec(registry, index=3, actors={"count": 3, "motion_sharing": "same",
+                                                 "placement": {"spread_m": 1.5, "min_separation_m": 1.0}},
+                     render={"resolution": {"width": 64, "height": 48}, "frames": 3, "samples": 1})
+    assert len({a.motion.motion_key for a in spec.actors}) == 1
+    clip = worker.render(spec, tmp_path)
+    seg = np.load(clip / "segmentation.npz")["instance"]
+    assert set(np.unique(seg)) <= {0, 1, 2, 3} and len(set(np.unique(seg)) - {0}) >= 2
+    kp = np.load(clip / "keypoints.npz")
+    assert kp["coco2d"].shape == (3, 3, 17, 3) and kp["bbox2d_amodal"].shape == (3, 3, 4)
+    for k in range(3):
+        box = kp["bbox2d_amodal"][0, k]
+        assert np.isfinite(box).all() and box[2] > box[0] and box[3] > box[1]
+
+
+def test_out_of_range_spec_is_named(worker, registry, tmp_path):
+    import dataclasses
+    spec = make_spec(registry, index=4)
+    broken = dataclasses.replace(spec, render=dataclasses.replace(spec.render, frames=1))
+    with pytest.raises(SceneError, match=f"scene {spec.scene_id}: render.frames must be >= 2, got 1"):
+        worker.render(broken, tmp_path)
+
+
+def test_background_image_pack(registry, tmp_path):
+    import shutil
+    import textwrap
+
+    from PIL import Image
+
+    from generator.assets import AssetRegistry
+    assets = tmp_path / "assets"
+    shutil.copytree(registry.directory, assets)
+    images = tmp_path / "city"
+    images.mkdir()
+    gradient = np.zeros((32, 48, 3), np.uint8)
+    gradient[..., 0] = np.linspace(0, 255, 48)[None, :].astype(np.uint8)  # red grows to the right
+    Image.fromarray(gradient).save(images / "street.png")
+    (assets / "backgrounds.yaml").write_text(textwrap.dedent(f"""\
+        kind: backgrounds
+        packs:
+          - {{name: city, version: "1", license: CC0-1.0, source: test, path: {images}}}
+        """))
+    reg = AssetRegistry.load(assets)
+    cfg = {"batch": {"name": "bg", "seed": 1}, "environment": {"sky": "background", "backgrounds": {"pack": "city"},
+                                                              "weather": {"type": "clear"}, "props_density": 0},
+           "camera": {"height_m": 1.5, "pitch_offset_deg": 20},
+           "render": {"resolution": {"width": 48, "height": 32}, "frames": 2, "samples": 4, "device": "cpu"}}
+    spec = SceneSampler.create(BatchConfig.model_validate(cfg), reg).sample(0)
+    assert spec.environment.background is not None
+    clip = RenderWorker(device="cpu", registry=reg).render(spec, tmp_path / "out")
+    from render_workers.preview import read_rgb
+    rgb = read_rgb(clip)[0].astype(int)
+    sky = ~np.isfinite(np.load(clip / "depth.npz")["depth"][0])
+    assert sky.sum() > 20
+    left, right = rgb[..., 0][sky & (np.arange(48) < 16)[None, :]], rgb[..., 0][sky & (np.arange(48) >= 32)[None, :]]
+    assert right.mean() > left.mean() + 60  # the background image shows behind the scene
