@@ -82,17 +82,29 @@ def schema(out: Path = typer.Option(Path("docs"), "--out", help="Folder for the 
 @app.command()
 def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), help="Batch config YAML."),
            n: Optional[int] = typer.Option(None, "--n", min=1, help="Number of scenes (default: batch.count)."),
-           out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: batch.output)."),
+           out: Optional[str] = typer.Option(None, "--out", help="Output folder or URI (default: batch.output)."),
+           address: Optional[str] = typer.Option(None, "--address", envvar="RAY_ADDRESS",
+                                                 help="Ray cluster address (default: a local Ray in this process)."),
+           workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Render actors (default: by resources)."),
+           cpus_per_worker: int = typer.Option(2, "--cpus-per-worker", min=1),
+           timeout: float = typer.Option(1800.0, "--scene-timeout", help="Seconds before a scene counts as hung."),
+           attempts: int = typer.Option(3, "--max-attempts", min=1),
+           renderer: str = typer.Option("blender", "--renderer", hidden=True),
+           double: str = typer.Option("{}", "--test-double-options", hidden=True),
            assets_dir: Optional[Path] = AssetsOption) -> None:
-    """Render a batch on this machine: OUT/<batch>/clips/<scene_id>/, with previews; reruns skip finished clips."""
-    from .manager import render_batch
+    """Render a batch with Ray: OUT/<batch>/clips/<scene_id>/ and previews/; reruns resume."""
+    from .dispatch import DispatchOptions, run_batch
 
     cfg, registry = _load(config, assets_dir)
     n = cfg.batch.count if n is None else n
-    result = render_batch(cfg, registry, n, out or Path(cfg.batch.output))
+    options = DispatchOptions(address=address, workers=workers, cpus_per_worker=cpus_per_worker,
+                              scene_timeout_s=timeout, max_attempts=attempts, renderer=renderer,
+                              double=json.loads(double))
+    result = run_batch(cfg, registry, n, out or cfg.batch.output, options)
     failed = sum(result.failed.values())
-    typer.echo(f"{result.folder}: {result.done} rendered, {result.skipped} already complete, {failed} failed "
-               f"({dict(result.failed) or 'none'}) in {result.seconds:.0f} s; previews in {result.folder / 'previews'}")
+    typer.echo(f"{result.uri}: {result.rendered} rendered, {result.already_complete} already complete, "
+               f"{failed} failed {dict(result.failed) or ''}; retries {dict(result.retries) or 'none'}; "
+               f"{result.seconds:.0f} s")
     if failed:
         raise typer.Exit(1)
 

@@ -43,13 +43,13 @@ class SceneSampler:
         return tuple(name for _, name in sorted(slots))
 
     def sample(self, index: int) -> SceneSpec:
-        return self._resolve(index)[0]
+        return self.sample_with_json(index)[0]
 
     def sample_json(self, index: int) -> str:
         """The spec as one canonical JSON line (what `synthact sample` prints)."""
-        return self._resolve(index)[1]
+        return self.sample_with_json(index)[1]
 
-    def _resolve(self, index: int) -> tuple[SceneSpec, str]:
+    def sample_with_json(self, index: int) -> tuple[SceneSpec, str]:
         if index < 0:
             raise ValueError(f"scene index must be >= 0, got {index}")
         cfg = self.config

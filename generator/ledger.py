@@ -1,0 +1,79 @@
+"""The batch ledger: what happened to each scene, kept in the output location so it survives restarts.
+
+Events are buffered and written as small immutable segment files (ledger/<run>-<seq>.jsonl), which
+works the same on a local disk and on object stores. The ledger records attempts and failure reasons;
+whether a clip is finished is decided by its manifest, never by the ledger, so a ledger that lost its
+last seconds in a crash can only under-report.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+
+from .storage import BatchStore
+
+FAILURE_REASONS = ("crash", "timeout", "out_of_memory", "invalid_spec", "missing_asset")
+
+
+@dataclass(frozen=True)
+class Event:
+    index: int
+    scene_id: str
+    outcome: str  # done | failed | retry
+    attempt: int
+    reason: str = ""  # for failed / retry: one of FAILURE_REASONS
+    seconds: float = 0.0
+    message: str = ""
+
+
+class Ledger:
+    def __init__(self, store: BatchStore, flush_every_s: float = 2.0, flush_every_events: int = 2000):
+        self.store = store
+        self.run = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        self._buffer: list[str] = []
+        self._seq = 0
+        self._last_flush = time.monotonic()
+        self.flush_every_s, self.flush_every_events = flush_every_s, flush_every_events
+
+    def record(self, event: Event) -> None:
+        self._buffer.append(json.dumps({**event.__dict__, "time": round(time.time(), 3)}, separators=(",", ":")))
+        if len(self._buffer) >= self.flush_every_events or time.monotonic() - self._last_flush > self.flush_every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            self.store.write_text(f"ledger/{self.run}-{self._seq:06d}.jsonl", "\n".join(self._buffer) + "\n")
+            self._seq += 1
+            self._buffer = []
+        self._last_flush = time.monotonic()
+
+
+def read_events(store: BatchStore):
+    """Every event of every run, oldest segment first (a torn last line is skipped)."""
+    for name in store.list("ledger"):
+        if not name.endswith(".jsonl"):
+            continue
+        for line in (store.read_text(f"ledger/{name}") or "").splitlines():
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                continue
+
+
+def progress(store: BatchStore) -> dict:
+    """Counts from the ledger, for `synthact status` and the service: done, failed (final), retries."""
+    latest: dict[str, dict] = {}
+    retries = 0
+    for e in read_events(store):
+        if e["outcome"] == "retry":
+            retries += 1
+        else:
+            latest[e["scene_id"]] = e
+    done = sum(1 for e in latest.values() if e["outcome"] == "done")
+    failed = Counter(e["reason"] for e in latest.values() if e["outcome"] == "failed")
+    summary = json.loads(store.read_text("summary.json") or "{}")
+    return {"done": done, "failed": sum(failed.values()), "failure_reasons": dict(failed), "retries": retries,
+            "requested": summary.get("requested"), "finished": summary.get("finished", False)}

@@ -1,0 +1,192 @@
+"""The manager on a real Ray runtime. Orchestration runs with TestDoubleRenderer (no Blender) so that
+crashes, hangs, lost nodes and restarts can be staged; one test renders for real."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import ray
+
+from generator.config import BatchConfig
+from generator.dispatch import DispatchOptions, run_batch
+from generator.ledger import progress
+from generator.sampler import SceneSampler
+from generator.storage import BatchStore
+
+from conftest import ROOT
+
+
+def config(name="dispatch", count=24):
+    return BatchConfig.model_validate({"batch": {"name": name, "seed": 9, "count": count},
+                                       "render": {"resolution": {"width": 32, "height": 32}, "frames": 2,
+                                                  "samples": 1, "device": "cpu"}})
+
+
+def scene_ids(cfg, registry, n):
+    return {s.scene_id for s in SceneSampler.create(cfg, registry).iter_specs(0, n)}
+
+
+def complete(out: Path, name: str) -> set[str]:
+    return BatchStore(str(out / name)).complete_ids()
+
+
+def renders(marker: Path) -> Counter:
+    log = marker / "renders.log"
+    return Counter(log.read_text().split()) if log.exists() else Counter()
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def options(marker: Path, **double) -> DispatchOptions:
+    return DispatchOptions(workers=2, cpus_per_worker=1, renderer="test-double", show_progress=False,
+                           double={"marker_dir": str(marker), **double}, scene_timeout_s=20)
+
+
+def test_every_scene_once_and_a_rerun_renders_nothing(local_ray, registry, tmp_path):
+    cfg = config()
+    result = run_batch(cfg, registry, 24, tmp_path, options(tmp_path))
+    assert result.rendered == 24 and not result.failed
+    assert complete(tmp_path, "dispatch") == scene_ids(cfg, registry, 24)
+    assert set(renders(tmp_path).values()) == {1}
+    again = run_batch(cfg, registry, 24, tmp_path, options(tmp_path))
+    assert again.rendered == 0 and again.already_complete == 24
+    assert sum(renders(tmp_path).values()) == 24
+    more = run_batch(cfg, registry, 30, tmp_path, options(tmp_path))  # a bigger batch adds only the new scenes
+    assert more.rendered == 6 and more.already_complete == 24
+    p = progress(BatchStore(str(tmp_path / "dispatch")))
+    assert p["done"] == 30 and p["failed"] == 0
+
+
+def test_a_worker_dying_mid_scene_is_replaced_and_the_scene_retried(local_ray, registry, tmp_path):
+    cfg = config()
+    result = run_batch(cfg, registry, 12, tmp_path, options(tmp_path, crash_index=5))
+    assert result.rendered == 12 and result.retries == {"crash": 1} and not result.failed
+    assert complete(tmp_path, "dispatch") == scene_ids(cfg, registry, 12)
+    counts = renders(tmp_path)
+    assert max(counts.values()) == 2 and sum(counts.values()) == 13  # only the crashed scene ran twice
+
+
+def test_a_killed_worker_process_loses_nothing(local_ray, registry, tmp_path):
+    import psutil
+    cfg = config()
+    clips = tmp_path / "dispatch" / "clips"
+
+    def kill_a_worker():
+        while len(list(clips.glob("*/manifest.json"))) < 4 if clips.exists() else True:
+            time.sleep(0.05)
+        for proc in psutil.process_iter(["cmdline"]):
+            if any("RenderActor" in part for part in (proc.info["cmdline"] or [])):
+                os.kill(proc.pid, signal.SIGKILL)
+                return
+
+    killer = threading.Thread(target=kill_a_worker, daemon=True)
+    killer.start()
+    result = run_batch(cfg, registry, 16, tmp_path, options(tmp_path, seconds=0.3))
+    killer.join(timeout=5)
+    assert result.retries.get("crash", 0) >= 1 and not result.failed
+    assert complete(tmp_path, "dispatch") == scene_ids(cfg, registry, 16)
+
+
+def test_hung_scene_times_out_and_a_bad_scene_is_not_retried(local_ray, registry, tmp_path):
+    cfg = config()
+    opts = options(tmp_path, hang_index=2, invalid_index=4)
+    opts.scene_timeout_s = 3
+    result = run_batch(cfg, registry, 8, tmp_path, opts)
+    assert result.retries == {"timeout": 1}
+    assert result.failed == {"invalid_spec": 1} and result.rendered == 7
+    events = [json.loads(line) for f in sorted((tmp_path / "dispatch" / "ledger").glob("*.jsonl"))
+              for line in f.read_text().splitlines()]
+    assert any(e["outcome"] == "failed" and e["reason"] == "invalid_spec" and e["index"] == 4 for e in events)
+    assert any(e["outcome"] == "retry" and e["reason"] == "timeout" and e["index"] == 2 for e in events)
+
+
+def test_object_store_uri(local_ray, registry, tmp_path):
+    cfg = config()
+    uri = f"file://{tmp_path}/bucket"
+    result = run_batch(cfg, registry, 6, uri, options(tmp_path))
+    assert result.rendered == 6
+    store = BatchStore(f"{uri}/dispatch")
+    assert store.remote and store.complete_ids() == scene_ids(cfg, registry, 6)
+    assert run_batch(cfg, registry, 6, uri, options(tmp_path)).rendered == 0
+
+
+def test_a_node_removed_mid_batch(registry, tmp_path):
+    from ray.cluster_utils import Cluster
+    if ray.is_initialized():
+        ray.shutdown()
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    nodes = [cluster.add_node(num_cpus=2), cluster.add_node(num_cpus=2)]
+    cluster.wait_for_nodes()
+    cfg = config()
+    clips = tmp_path / "dispatch" / "clips"
+
+    def remove_a_node():
+        while not clips.exists() or len(list(clips.glob("*/manifest.json"))) < 5:
+            time.sleep(0.05)
+        cluster.remove_node(nodes[0])
+
+    remover = threading.Thread(target=remove_a_node, daemon=True)
+    remover.start()
+    try:
+        opts = options(tmp_path, seconds=0.3)
+        opts.address = cluster.address
+        result = run_batch(cfg, registry, 20, tmp_path, opts)
+        remover.join(timeout=10)
+        assert result.retries.get("crash", 0) >= 1 and not result.failed
+        assert complete(tmp_path, "dispatch") == scene_ids(cfg, registry, 20)
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+
+def test_a_killed_manager_resumes(registry, tmp_path):
+    if ray.is_initialized():
+        ray.shutdown()
+    cfg_path = tmp_path / "batch.yaml"
+    cfg_path.write_text("batch: {name: restart, seed: 2, count: 20}\n"
+                        "render: {resolution: {width: 32, height: 32}, frames: 2, samples: 1, device: cpu}\n")
+    double = json.dumps({"seconds": 0.4, "marker_dir": str(tmp_path)})
+    cmd = [sys.executable, "-m", "generator.cli", "render", str(cfg_path), "--out", str(tmp_path), "--workers", "2",
+           "--cpus-per-worker", "1", "--renderer", "test-double", "--test-double-options", double]
+    manager = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    clips = tmp_path / "restart" / "clips"
+    deadline = time.time() + 120
+    while (not clips.exists() or len(list(clips.glob("*/manifest.json"))) < 6) and time.time() < deadline:
+        time.sleep(0.1)
+    os.killpg(manager.pid, signal.SIGKILL)  # the manager and the Ray it started
+    manager.wait()
+    before = {p.parent.name for p in clips.glob("*/manifest.json")}
+    assert 6 <= len(before) < 20
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    cfg = BatchConfig.model_validate({"batch": {"name": "restart", "seed": 2, "count": 20},
+                                      "render": {"resolution": {"width": 32, "height": 32}, "frames": 2,
+                                                 "samples": 1, "device": "cpu"}})
+    assert complete(tmp_path, "restart") == scene_ids(cfg, registry, 20)
+    counts = renders(tmp_path)
+    assert all(counts[s] == 1 for s in before)  # finished clips were not rendered again
+    assert not list(clips.glob(".tmp-*"))
+
+
+def test_real_blender_workers(registry, tmp_path):
+    if ray.is_initialized():
+        ray.shutdown()
+    cfg = config(name="real", count=2)
+    opts = DispatchOptions(workers=1, cpus_per_worker=2, show_progress=False)
+    result = run_batch(cfg, registry, 2, tmp_path, opts)
+    assert result.rendered == 2 and not result.failed
+    for scene_id in scene_ids(cfg, registry, 2):
+        assert (tmp_path / "real" / "clips" / scene_id / "rgb.mp4").is_file()
+        assert (tmp_path / "real" / "previews" / f"{scene_id}.png").is_file()
