@@ -109,6 +109,46 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
         raise typer.Exit(1)
 
 
+@app.command()
+def submit(config: Path = typer.Argument(..., help="Batch config YAML."),
+           address: str = typer.Option(..., "--address", envvar="RAY_JOB_ADDRESS",
+                                       help="The cluster's dashboard, e.g. http://HEAD:8265."),
+           n: Optional[int] = typer.Option(None, "--n", min=1),
+           out: Optional[str] = typer.Option(None, "--out", help="Output URI or shared path (default: batch.output)."),
+           workers: Optional[int] = typer.Option(None, "--workers", min=1),
+           renderer: str = typer.Option("blender", "--renderer", hidden=True),
+           double: str = typer.Option("{}", "--test-double-options", hidden=True),
+           assets_dir: Optional[Path] = AssetsOption) -> None:
+    """Submit a batch to a Ray cluster (Jobs API); follow it with `synthact status` and `synthact logs`."""
+    import os
+
+    from . import jobs
+
+    cfg, _ = _load(config, assets_dir)
+    extra = [] if renderer == "blender" else ["--renderer", renderer, "--test-double-options", double]
+    env = {k: v for k, v in os.environ.items() if k.startswith("SYNTHACT_")}
+    job_id = jobs.submit(address, config, cfg.batch.name, n or cfg.batch.count, out or cfg.batch.output, workers,
+                         extra, env)
+    typer.echo(job_id)
+
+
+@app.command()
+def status(job_id: str = typer.Argument(..., help="A job id printed by `synthact submit`."),
+           address: str = typer.Option(..., "--address", envvar="RAY_JOB_ADDRESS")) -> None:
+    """A submitted batch's job state and, when its output is reachable, its progress."""
+    from . import jobs
+    typer.echo(json.dumps(jobs.status(address, job_id), indent=2))
+
+
+@app.command()
+def logs(job_id: str = typer.Argument(...), address: str = typer.Option(..., "--address", envvar="RAY_JOB_ADDRESS"),
+         follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until the job ends.")) -> None:
+    """A submitted batch's log (the manager's output)."""
+    from . import jobs
+    for chunk in jobs.logs(address, job_id, follow):
+        typer.echo(chunk, nl=False)
+
+
 @app.command("render-scene")
 def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
                  index: int = typer.Option(..., "--index", min=0, help="Scene index in the batch."),

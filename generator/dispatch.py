@@ -110,13 +110,20 @@ class Dispatcher:
         return {"num_cpus": self.options.cpus_per_worker}, "cpu"
 
     def _worker_count(self, use_gpu: bool) -> int:
+        """As many actors as the cluster can hold (never more: an unplaceable actor would stall its scenes)."""
         import ray
-        if self.options.workers:
-            return self.options.workers
         resources = ray.cluster_resources()
         if use_gpu:
-            return max(int(resources.get("GPU", 1)), 1)
-        return max(int(resources.get("CPU", 1)) // self.options.cpus_per_worker, 1)
+            capacity = int(resources.get("GPU", 0))
+        else:
+            capacity = int(resources.get("CPU", 0)) // self.options.cpus_per_worker
+        if capacity < 1:
+            raise RuntimeError(f"the Ray cluster has no room for a render actor ({self.options.cpus_per_worker} CPUs "
+                               f"each; cluster resources: {resources})")
+        if self.options.workers and self.options.workers > capacity:
+            self.console.print(f"[yellow]{self.options.workers} workers requested but the cluster holds {capacity}; "
+                               f"using {capacity}")
+        return min(self.options.workers or capacity, capacity)
 
     def _new_actor(self):
         import ray

@@ -1,0 +1,63 @@
+"""Cluster submission against a real Ray head started with `ray start --head` (token auth on)."""
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ray_head(tmp_path_factory):
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
+           "RAY_TMPDIR": str(tmp_path_factory.mktemp("ray")), "PATH": f"{BIN}:{os.environ['PATH']}"}
+    dashboard = free_port()
+    subprocess.run([str(BIN / "ray"), "start", "--head", f"--port={free_port()}", f"--dashboard-port={dashboard}",
+                    "--num-cpus=2", "--disable-usage-stats"], env=env, check=True, capture_output=True, timeout=120)
+    try:
+        yield f"http://127.0.0.1:{dashboard}", env
+    finally:
+        subprocess.run([str(BIN / "ray"), "stop", "--force"], env=env, capture_output=True, timeout=120)
+
+
+def synthact(env, *args):
+    return subprocess.run([sys.executable, "-m", "generator.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=180)
+
+
+def test_submit_status_and_logs(ray_head, tmp_path):
+    address, env = ray_head
+    cfg = tmp_path / "batch.yaml"
+    cfg.write_text("batch: {name: cluster, seed: 4, count: 6}\n"
+                   "render: {resolution: {width: 32, height: 32}, frames: 2, samples: 1, device: cpu}\n")
+    res = synthact(env, "submit", str(cfg), "--address", address, "--out", str(tmp_path / "out"), "--workers", "2",
+                   "--renderer", "test-double", "--test-double-options", json.dumps({"seconds": 0.1}))
+    assert res.returncode == 0, res.stderr[-2000:]
+    job_id = res.stdout.strip().splitlines()[-1]
+    deadline = time.time() + 150
+    state = {}
+    while time.time() < deadline:
+        state = json.loads(synthact(env, "status", job_id, "--address", address).stdout)
+        if state["status"] in ("SUCCEEDED", "FAILED", "STOPPED"):
+            break
+        time.sleep(2)
+    assert state["status"] == "SUCCEEDED", state
+    assert state["batch"] == "cluster" and state["progress"]["done"] == 6
+    clips = list((tmp_path / "out" / "cluster" / "clips").glob("*/manifest.json"))
+    assert len(clips) == 6
+    log = synthact(env, "logs", job_id, "--address", address)
+    assert "6 rendered" in log.stdout
