@@ -149,6 +149,29 @@ def logs(job_id: str = typer.Argument(...), address: str = typer.Option(..., "--
         typer.echo(chunk, nl=False)
 
 
+@app.command()
+def serve(root: Path = typer.Option(Path("output/service"), "--root", help="Where submitted batches are written."),
+          token: Optional[str] = typer.Option(None, "--token", envvar="SYNTHACT_TOKEN",
+                                              help="Bearer token clients must send (default: a new random one)."),
+          host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
+          address: Optional[str] = typer.Option(None, "--address", envvar="RAY_ADDRESS"),
+          assets_dir: Optional[Path] = AssetsOption) -> None:
+    """Serve batch submission over HTTP: POST /batches (YAML), GET /batches/NAME, GET .../files[/PATH]."""
+    import secrets
+
+    import uvicorn
+
+    from .dispatch import DispatchOptions, connect
+    from .service import create_app
+
+    if not token:
+        token = secrets.token_urlsafe(24)
+        typer.echo(f"token: {token}", err=True)
+    connect(address)
+    app = create_app(root, token, AssetRegistry.load(assets_dir), DispatchOptions(address=address))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 @app.command("render-scene")
 def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
                  index: int = typer.Option(..., "--index", min=0, help="Scene index in the batch."),
