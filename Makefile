@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_motions.py
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_render.py --memory 200
+	$(BIN)/python benchmarks/bench_manager.py overhead --n 100000
+	$(BIN)/python benchmarks/bench_manager.py throughput
 
 schema: $(STAMP)
 	$(BIN)/synthact schema --out docs

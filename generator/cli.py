@@ -86,7 +86,7 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
            address: Optional[str] = typer.Option(None, "--address", envvar="RAY_ADDRESS",
                                                  help="Ray cluster address (default: a local Ray in this process)."),
            workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Render actors (default: by resources)."),
-           cpus_per_worker: int = typer.Option(2, "--cpus-per-worker", min=1),
+           cpus_per_worker: int = typer.Option(1, "--cpus-per-worker", min=1, help="CPU threads per render actor."),
            timeout: float = typer.Option(1800.0, "--scene-timeout", help="Seconds before a scene counts as hung."),
            attempts: int = typer.Option(3, "--max-attempts", min=1),
            renderer: str = typer.Option("blender", "--renderer", hidden=True),

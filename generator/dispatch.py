@@ -31,7 +31,7 @@ RETRYABLE = ("crash", "timeout", "out_of_memory")
 class DispatchOptions:
     address: str | None = None  # a Ray cluster; None: RAY_ADDRESS, else a local Ray started in-process
     workers: int | None = None  # render actors; default: one per GPU, or one per cpus_per_worker CPUs
-    cpus_per_worker: int = 2
+    cpus_per_worker: int = 1  # benchmarked: 2 workers x 1 thread beat 1 x 2 threads on 2 cores (BENCHMARKS.md)
     renderer: str = "blender"  # "test-double": no Blender, for orchestration tests and benchmarks
     double: dict = field(default_factory=dict)  # options of the test double
     scene_timeout_s: float = 1800.0
