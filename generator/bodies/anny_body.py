@@ -85,11 +85,11 @@ class AnnyBody:
         pose = np.tile(np.eye(4), (1, len(self.bone_names), 1, 1))
         out = self._forward(shape, pose)
         heads = out["bone_poses"][0, :, :3, 3].cpu().numpy().astype(np.float64)
-        joints = heads[self._joint_bones]
-        alignment, skeleton = align_to_canonical(joints)
         sole = float(out["vertices"][0, :, 2].min())
+        joints = heads[self._joint_bones] - [0.0, 0.0, sole]  # standing on z = 0, like every skeleton
+        alignment, skeleton = align_to_canonical(joints)
         ankle = (joints[JOINT_NAMES.index("left_ankle"), 2] + joints[JOINT_NAMES.index("right_ankle"), 2]) / 2
-        skeleton = Skeleton(skeleton.offsets, ankle_height=float(ankle - sole))
+        skeleton = Skeleton(skeleton.offsets, ankle_height=float(ankle))
         return NativeRig(self.parents, self._follows, alignment), skeleton
 
     def skeleton(self, shape: BodyShapeSpec) -> Skeleton:
