@@ -172,6 +172,50 @@ def serve(root: Path = typer.Option(Path("output/service"), "--root", help="Wher
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+@app.command()
+def pack(raw: Path = typer.Argument(..., help="A rendered batch folder (with clips/) or a folder of clips."),
+         out: Path = typer.Option(..., "--out", help="Dataset folder (created, or extended with new clips)."),
+         layout: str = typer.Option("gata", "--layout", help="gata (renders of a motion together) or synapt."),
+         modalities: str = typer.Option("rgb,depth,flow,segmentation,keypoints", "--modalities"),
+         per_class: Optional[int] = typer.Option(None, "--per-class", min=1, help="synapt: clips per class."),
+         shard_clips: int = typer.Option(1000, "--shard-clips", min=1, help="At most this many clips per shard."),
+         shard_gb: float = typer.Option(1.0, "--shard-gb", help="At most about this many GB per shard."),
+         qc: Optional[Path] = typer.Option(None, "--qc", help="YAML with QC thresholds (docs/FORMAT.md)."),
+         workers: int = typer.Option(2, "--workers", min=1)) -> None:
+    """QC clips and pack the accepted ones into WebDataset shards + Parquet tables."""
+    from postprocess.pack import PackOptions
+    from postprocess.pack import pack as run_pack
+    from postprocess.qc import QCThresholds
+
+    thresholds = QCThresholds()
+    if qc is not None:
+        from pydantic import ValidationError
+
+        from .problems import problems_from
+        from .yaml_source import YamlError, load_yaml
+        try:
+            doc = load_yaml(qc)
+            thresholds = QCThresholds.model_validate(doc.data or {})
+        except YamlError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(EXIT_INVALID) from None
+        except ValidationError as exc:
+            for problem in problems_from(exc, doc, QCThresholds):
+                typer.echo(str(problem), err=True)
+            raise typer.Exit(EXIT_INVALID) from None
+    options = PackOptions(layout=layout, modalities=tuple(m.strip() for m in modalities.split(",") if m.strip()),
+                          per_class=per_class, shard_max_clips=shard_clips, shard_max_bytes=int(shard_gb * 1e9),
+                          workers=workers, thresholds=thresholds)
+    try:
+        result = run_pack(raw, out, options)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    typer.echo(f"{out}: {result.accepted} clips accepted, {result.rejected} rejected (see rejections.parquet); "
+               f"{result.packed} packed into {len(result.new_shards)} new shard(s), {result.already_packed} were "
+               f"already in the dataset")
+
+
 @app.command("render-scene")
 def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
                  index: int = typer.Option(..., "--index", min=0, help="Scene index in the batch."),

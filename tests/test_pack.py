@@ -1,0 +1,129 @@
+"""Packing real rendered clips, read back with webdataset, pyarrow and pandas (not our own reader)."""
+import glob
+import hashlib
+import io
+import json
+import shutil
+import tarfile
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import webdataset as wds
+
+from generator.config import BatchConfig
+from generator.sampler import SceneSampler
+from postprocess.pack import PackOptions, pack
+from render_workers.clipdir import sha256_file
+from render_workers.worker import RenderWorker
+
+
+@pytest.fixture(scope="module")
+def raw(registry, tmp_path_factory):
+    """Six tiny clips: motions rendered twice each (GATA pairs), plus one clip with NaN depth."""
+    cfg = BatchConfig.model_validate({
+        "batch": {"name": "packme", "seed": 8},
+        "camera": {"distance_m": 3.5, "height_m": 1.4, "yaw_deg": {"min": -40, "max": 40}, "focal_length_mm": 35},
+        "environment": {"weather": {"type": "clear"}, "props_density": 0, "time_of_day": {"sun_elevation_deg": 50}},
+        "motion": {"selection": {"policy": "balanced", "classes": ["wave_right_high", "squat_slow", "bow_deep"]},
+                   "renders_per_motion": 2, "mirror_probability": 0},
+        "render": {"resolution": {"width": 48, "height": 48}, "frames": 3, "samples": 1, "device": "cpu"}})
+    root = tmp_path_factory.mktemp("raw") / "packme"
+    worker = RenderWorker(device="cpu", registry=registry)
+    for spec in SceneSampler.create(cfg, registry).iter_specs(0, 6):
+        worker.render(spec, root / "clips")
+    (root / "config.json").write_text(json.dumps(cfg.model_dump(mode="json")))
+    bad = sorted((root / "clips").iterdir())[0]
+    depth = np.load(bad / "depth.npz")["depth"]
+    depth[1, :4, :4] = np.nan
+    np.savez_compressed(bad / "depth.npz", depth=depth)
+    manifest = json.loads((bad / "manifest.json").read_text())
+    manifest["files"]["depth.npz"] = {"bytes": (bad / "depth.npz").stat().st_size,
+                                      "sha256": sha256_file(bad / "depth.npz")}
+    (bad / "manifest.json").write_text(json.dumps(manifest))
+    return root, bad.name
+
+
+def digests(folder):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_gata_shards_tables_and_positives(raw, tmp_path):
+    root, bad = raw
+    result = pack(root, tmp_path / "gata", PackOptions(layout="gata", shard_max_clips=2))
+    assert result.accepted == 5 and result.rejected == 1 and result.packed == 5
+    shards = sorted(glob.glob(str(tmp_path / "gata" / "shards" / "*.tar")))
+    assert len(shards) == 3  # at most two clips per shard
+    samples = list(wds.WebDataset(shards, shardshuffle=False))
+    assert len(samples) == 5 and bad not in {s["__key__"] for s in samples}
+    first = samples[0]
+    assert {"rgb.mp4", "depth.npz", "flow_forward.npz", "flow_backward.npz", "segmentation.npz", "keypoints.npz",
+            "json"} <= set(first)
+    depth = np.load(io.BytesIO(first["depth.npz"]))["depth"]
+    assert depth.shape == (3, 48, 48)
+    meta = json.loads(first["json"])
+    assert meta["spec"]["scene_id"] == first["__key__"]
+    index = pd.read_parquet(tmp_path / "gata" / "index")
+    assert len(index) == 5 and set(index.scene_id) == {s["__key__"] for s in samples}
+    assert {"class_id", "class_name", "motion_key", "view_index", "split", "param.camera.yaw_deg",
+            "param.actor0.shape.height", "qc.visible_fraction"} <= set(index.columns)
+    for row in index.itertuples():  # the offset points at the clip's first member in its shard
+        with open(tmp_path / "gata" / "shards" / row.shard, "rb") as f:
+            f.seek(row.offset)
+            header = tarfile.TarInfo.frombuf(f.read(512), "utf-8", "surrogateescape")
+        assert header.name.startswith(row.scene_id + ".")
+    positives = pq.read_table(tmp_path / "gata" / "positives").to_pandas()
+    views = positives.groupby("motion_key").scene_id.nunique()
+    assert (views >= 1).all() and (views == 2).sum() >= 2  # paired renders share a motion key
+    assert (positives.end_frame == 3).all() and (positives.start_frame == 0).all()
+    frames = pd.read_parquet(tmp_path / "gata" / "frames")
+    assert len(frames) == 5 * 3 and len(frames.coco2d.iloc[0]) == 51
+    rejected = pd.read_parquet(tmp_path / "gata" / "rejections.parquet")
+    assert list(rejected.scene_id) == [bad] and "nan_in_arrays" in rejected.reasons[0]
+    manifest = json.loads((tmp_path / "gata" / "dataset.json").read_text())
+    assert manifest["layout"] == "gata" and manifest["counts"]["clips"] == 5
+    for shard in manifest["shards"]:
+        assert hashlib.sha256((tmp_path / "gata" / "shards" / shard["name"]).read_bytes()).hexdigest() == \
+            shard["sha256"]
+    assert manifest["batch_configs"][0]["batch"]["name"] == "packme"
+
+
+def test_packing_is_deterministic(raw, tmp_path):
+    root, _ = raw
+    pack(root, tmp_path / "a", PackOptions(layout="gata"))
+    pack(root, tmp_path / "b", PackOptions(layout="gata", workers=1))
+    assert digests(tmp_path / "a") == digests(tmp_path / "b")
+
+
+def test_new_clips_append_new_shards(raw, tmp_path):
+    root, bad = raw
+    partial = tmp_path / "partial"
+    clips = sorted((root / "clips").iterdir())
+    for c in clips[:3]:
+        shutil.copytree(c, partial / "clips" / c.name)
+    first = pack(partial, tmp_path / "ds", PackOptions(layout="gata"))
+    before = digests(tmp_path / "ds" / "shards")
+    second = pack(root, tmp_path / "ds", PackOptions(layout="gata"))
+    after = digests(tmp_path / "ds" / "shards")
+    assert all(after[name] == digest for name, digest in before.items())  # old shards untouched
+    assert second.already_packed == first.packed and second.packed == 5 - first.packed
+    assert len(after) == len(before) + 1
+    assert len(pd.read_parquet(tmp_path / "ds" / "index")) == 5
+    assert pack(root, tmp_path / "ds", PackOptions(layout="gata")).packed == 0
+
+
+def test_synapt_class_balance_class_folders_and_modalities(raw, tmp_path):
+    root, _ = raw
+    out = tmp_path / "synapt"
+    result = pack(root, out, PackOptions(layout="synapt", per_class=1, modalities=("rgb", "keypoints")))
+    index = pd.read_parquet(out / "index")
+    assert result.packed == len(index) == index.class_name.nunique() == 3
+    videos = sorted(p.relative_to(out / "videos").as_posix() for p in (out / "videos").rglob("*.mp4"))
+    assert len(videos) == 3 and all(v.startswith("train/") for v in videos)
+    assert {v.split("/")[1] for v in videos} == set(index.class_name)
+    sample = next(iter(wds.WebDataset(sorted(glob.glob(str(out / "shards" / "*.tar"))), shardshuffle=False)))
+    assert {k for k in sample if not k.startswith("__")} == {"rgb.mp4", "keypoints.npz", "json"}
+    with pytest.raises(ValueError, match="cannot add gata clips"):
+        pack(root, out, PackOptions(layout="gata"))
