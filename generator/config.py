@@ -189,6 +189,18 @@ class BatchSection(StrictModel):
     output: str = "output"  # a directory or URI; clips go to OUTPUT/<name>/
 
 
+class SplitsConfig(StrictModel):
+    """Fractions of motions in val and test; their bodies, backgrounds and camera setups are held out."""
+
+    val: Annotated[float, Field(strict=True, ge=0, le=0.5)] = 0.0
+    test: Annotated[float, Field(strict=True, ge=0, le=0.5)] = 0.0
+    hold_out: list[Literal["body", "background", "camera"]] = ["body", "background", "camera"]
+
+    @property
+    def enabled(self) -> bool:
+        return self.val > 0 or self.test > 0
+
+
 class BatchConfig(StrictModel):
     version: Literal[1] = 1
     batch: BatchSection
@@ -197,6 +209,17 @@ class BatchConfig(StrictModel):
     actors: ActorsConfig = ActorsConfig()
     motion: MotionConfig = MotionConfig()
     render: RenderConfig = RenderConfig()
+    splits: SplitsConfig = SplitsConfig()
+
+    @model_validator(mode="after")
+    def _splits_possible(self):
+        s = self.splits
+        if s.enabled and "background" in s.hold_out:
+            needed = 1 + (s.val > 0) + (s.test > 0)
+            if len(self.environment.ground.options()) < needed:
+                raise ValueError(f"splits: holding out backgrounds needs at least {needed} ground families in "
+                                 f"environment.ground (one per split)")
+        return self
 
 
 # --- checks that need the asset registry ------------------------------------------------------

@@ -15,6 +15,7 @@ from .assets import AssetRegistry
 from .config import BatchConfig, GarmentConfig, library_classes
 from .distributions import DECIMALS
 from .motions.taxonomy import mirror_name
+from . import splits
 from .rng import Stream
 from .spec import (SPEC_VERSION, ActorSpec, BodyShapeSpec, CameraMotionSpec, CameraSpec, ClothingSpec,
                    EnvironmentSpec, GarmentSpec, MotionSpec, PackItemSpec, RenderSpec, SceneSpec,
@@ -24,16 +25,27 @@ _PLACEMENT_ATTEMPTS = 32
 
 
 @dataclass(frozen=True)
+class HeldOut:
+    """Which split each bucket of a held-out factor belongs to (see splits.py)."""
+
+    body: dict | None
+    ground: dict | None
+    camera: dict | None
+    camera_edges: tuple | None  # tercile edges of (distance, height)
+
+
+@dataclass(frozen=True)
 class SceneSampler:
     config: BatchConfig
     class_pool: tuple[str, ...]  # the classes the selection policy draws from, in a fixed order
+    held_out: HeldOut | None = None
 
     @classmethod
     def create(cls, config: BatchConfig, registry: AssetRegistry) -> "SceneSampler":
         sel = config.motion.selection
         known = library_classes(config.motion.library, registry)
         pool = known if sel.classes == "all" else list(sel.classes)
-        return cls(config, tuple(pool))
+        return cls(config, tuple(pool), _held_out(config) if config.splits.enabled else None)
 
     @cached_property
     def _quota_sequence(self) -> tuple[str, ...]:
@@ -55,6 +67,9 @@ class SceneSampler:
         cfg = self.config
         scene = Stream(cfg.batch.seed, f"scene/{index}")
         group = index // cfg.motion.renders_per_motion
+        sp = cfg.splits
+        split = splits.split_of_group(cfg.batch.seed, group, sp.val, sp.test) if sp.enabled else "train"
+        held = self.held_out
         count = cfg.actors.count.sample(scene, "actors/count")
         shared = cfg.actors.motion_sharing == "same"
         positions = _place_actors(scene.child("placement"), cfg, count)
@@ -62,7 +77,7 @@ class SceneSampler:
             ActorSpec(
                 actor_index=k,
                 body_model=cfg.actors.body_model.sample(scene, f"actor{k}/body_model"),
-                shape=_shape(scene.child(f"actor{k}/shape"), cfg),
+                shape=_held_shape(scene.child(f"actor{k}/shape"), cfg, held, split),
                 skin_tone_monk=cfg.actors.skin_tone_monk.sample(scene, f"actor{k}/skin_tone"),
                 clothing=_clothing(scene.child(f"actor{k}/clothing"), cfg),
                 position_xy=positions[k],
@@ -77,8 +92,9 @@ class SceneSampler:
             seed=cfg.batch.seed,
             index=index,
             motion_group=group,
-            camera=_camera(scene.child("camera"), cfg),
-            environment=_environment(scene.child("environment"), cfg),
+            split=split,
+            camera=_held_camera(scene.child("camera"), cfg, held, split),
+            environment=_held_environment(scene.child("environment"), cfg, held, split),
             actors=actors,
             render=_render(cfg),
         )
@@ -120,6 +136,56 @@ class SceneSampler:
             mirrored=mirrored,
         )
         return MotionSpec(motion_key=stable_hash(fields), **fields)
+
+
+def _held_out(cfg: BatchConfig) -> HeldOut:
+    """Deal the reachable buckets of each held-out factor to the splits (probing the distributions)."""
+    sp, seed = cfg.splits, cfg.batch.seed
+    probe = [Stream(seed, f"splits/probe/{i}") for i in range(512)]
+    body = ground = camera = edges = None
+    if "body" in sp.hold_out:
+        body = splits.partition([splits.body_bucket(_shape(s, cfg)) for s in probe], sp.val, sp.test, seed, "body")
+    if "background" in sp.hold_out:
+        ground = splits.partition(cfg.environment.ground.options(), sp.val, sp.test, seed, "ground")
+    if "camera" in sp.hold_out:
+        cams = [_camera(s, cfg) for s in probe]
+        edges = (splits.tercile_edges([c.distance_m for c in cams]), splits.tercile_edges([c.height_m for c in cams]))
+        keys = [_camera_bucket(c, edges) for c in cams]
+        camera = splits.partition(keys, sp.val, sp.test, seed, "camera")
+    return HeldOut(body, ground, camera, edges)
+
+
+def _camera_bucket(c: CameraSpec, edges) -> tuple[int, int]:
+    return splits.tercile(c.distance_m, edges[0]), splits.tercile(c.height_m, edges[1])
+
+
+def _first_in_split(draws, bucket_of, buckets: dict | None, split: str):
+    """The first draw whose bucket belongs to the split (all draws are keyed: deterministic)."""
+    first = None
+    for draw in draws:
+        first = first or draw
+        if buckets is None or buckets.get(bucket_of(draw)) == split:
+            return draw
+    raise ValueError(f"no {split} value found in {splits.MAX_ATTEMPTS} draws; widen the distribution")
+
+
+def _held_shape(s: Stream, cfg: BatchConfig, held: HeldOut | None, split: str) -> BodyShapeSpec:
+    if held is None or held.body is None:
+        return _shape(s, cfg)
+    return _first_in_split((_shape(a, cfg) for a in splits.attempts(s)), splits.body_bucket, held.body, split)
+
+
+def _held_camera(s: Stream, cfg: BatchConfig, held: HeldOut | None, split: str) -> CameraSpec:
+    if held is None or held.camera is None:
+        return _camera(s, cfg)
+    return _first_in_split((_camera(a, cfg) for a in splits.attempts(s)),
+                           lambda c: _camera_bucket(c, held.camera_edges), held.camera, split)
+
+
+def _held_environment(s: Stream, cfg: BatchConfig, held: HeldOut | None, split: str) -> EnvironmentSpec:
+    if held is None or held.ground is None:
+        return _environment(s, cfg)
+    return _first_in_split((_environment(a, cfg) for a in splits.attempts(s)), lambda e: e.ground, held.ground, split)
 
 
 def _clip_class(clip_id: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
-SPEC_VERSION = 1
+SPEC_VERSION = 2  # 2: scenes carry their split
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +134,7 @@ class SceneSpec:
     seed: int
     index: int
     motion_group: int  # scenes with equal motion_group render the same motion(s)
+    split: str  # train | val | test (their bodies, backgrounds and camera setups do not overlap)
     camera: CameraSpec
     environment: EnvironmentSpec
     actors: tuple[ActorSpec, ...]
