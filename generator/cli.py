@@ -216,6 +216,33 @@ def pack(raw: Path = typer.Argument(..., help="A rendered batch folder (with cli
                f"already in the dataset")
 
 
+@app.command()
+def report(dataset: Path = typer.Argument(..., help="A packed dataset folder."),
+           out: Optional[Path] = typer.Option(None, "--out", help="HTML file (default: DATASET/report.html)."),
+           sheets: int = typer.Option(6, "--sheets", min=0, help="Sample clips to show.")) -> None:
+    """Write an HTML QA report: class and factor distributions, QC rejections, sample clips."""
+    from postprocess.report import write_report
+    typer.echo(f"wrote {write_report(dataset, out, sheets)}")
+
+
+@app.command()
+def download(source: str = typer.Argument(..., help="Dataset folder, http(s):// URL (the service's "
+                                                     ".../batches/NAME/files/dataset) or fsspec URI."),
+             dest: Path = typer.Argument(..., help="Where to put it."),
+             layout: Optional[str] = typer.Option(None, "--layout", help="Fail unless the dataset has this layout."),
+             split: Optional[str] = typer.Option(None, "--split", help="Only shards with clips of this split."),
+             token: Optional[str] = typer.Option(None, "--token", envvar="SYNTHACT_TOKEN")) -> None:
+    """Fetch a packed dataset; resumes partial files and verifies every shard's sha256."""
+    from postprocess.download import download as run_download
+    try:
+        result = run_download(source, dest, layout, split, token)
+    except (ValueError, IOError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    typer.echo(f"{dest}: {len(result.fetched)} files fetched ({result.bytes / 1e6:.1f} MB), "
+               f"{len(result.skipped)} already present and verified")
+
+
 @app.command("render-scene")
 def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
                  index: int = typer.Option(..., "--index", min=0, help="Scene index in the batch."),

@@ -1,5 +1,8 @@
 from pathlib import Path
 
+import json
+
+import numpy as np
 import pytest
 
 from generator.assets import AssetRegistry
@@ -23,3 +26,32 @@ def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+@pytest.fixture(scope="session")
+def raw(registry, tmp_path_factory):
+    """Six tiny clips: motions rendered twice each (GATA pairs), plus one clip with NaN depth."""
+    from generator.sampler import SceneSampler
+    from render_workers.clipdir import sha256_file
+    from render_workers.worker import RenderWorker
+    cfg = BatchConfig.model_validate({
+        "batch": {"name": "packme", "seed": 8},
+        "camera": {"distance_m": 3.5, "height_m": 1.4, "yaw_deg": {"min": -40, "max": 40}, "focal_length_mm": 35},
+        "environment": {"weather": {"type": "clear"}, "props_density": 0, "time_of_day": {"sun_elevation_deg": 50}},
+        "motion": {"selection": {"policy": "balanced", "classes": ["wave_right_high", "squat_slow", "bow_deep"]},
+                   "renders_per_motion": 2, "mirror_probability": 0},
+        "render": {"resolution": {"width": 48, "height": 48}, "frames": 3, "samples": 1, "device": "cpu"}})
+    root = tmp_path_factory.mktemp("raw") / "packme"
+    worker = RenderWorker(device="cpu", registry=registry)
+    for spec in SceneSampler.create(cfg, registry).iter_specs(0, 6):
+        worker.render(spec, root / "clips")
+    (root / "config.json").write_text(json.dumps(cfg.model_dump(mode="json")))
+    bad = sorted((root / "clips").iterdir())[0]
+    depth = np.load(bad / "depth.npz")["depth"]
+    depth[1, :4, :4] = np.nan
+    np.savez_compressed(bad / "depth.npz", depth=depth)
+    manifest = json.loads((bad / "manifest.json").read_text())
+    manifest["files"]["depth.npz"] = {"bytes": (bad / "depth.npz").stat().st_size,
+                                      "sha256": sha256_file(bad / "depth.npz")}
+    (bad / "manifest.json").write_text(json.dumps(manifest))
+    return root, bad.name
