@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed
 CONFIG ?= scene_configs/default.yaml
 N      ?= 8
 OUT    ?= output
+LAYOUT ?= gata
 
 .PHONY: setup render test bench schema clean
 
@@ -21,7 +22,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 render: $(STAMP)
-	$(BIN)/synthact render $(CONFIG) --n $(N) --out $(OUT)
+	$(BIN)/synthact render $(CONFIG) --n $(N) --out $(OUT) --pack $(LAYOUT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -89,6 +89,8 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
            cpus_per_worker: int = typer.Option(1, "--cpus-per-worker", min=1, help="CPU threads per render actor."),
            timeout: float = typer.Option(1800.0, "--scene-timeout", help="Seconds before a scene counts as hung."),
            attempts: int = typer.Option(3, "--max-attempts", min=1),
+           pack_layout: Optional[str] = typer.Option(None, "--pack", help="Then pack OUT/<batch>/dataset in this "
+                                                                           "layout (gata or synapt) and write its report."),
            renderer: str = typer.Option("blender", "--renderer", hidden=True),
            double: str = typer.Option("{}", "--test-double-options", hidden=True),
            assets_dir: Optional[Path] = AssetsOption) -> None:
@@ -105,6 +107,17 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
     typer.echo(f"{result.uri}: {result.rendered} rendered, {result.already_complete} already complete, "
                f"{failed} failed {dict(result.failed) or ''}; retries {dict(result.retries) or 'none'}; "
                f"{result.seconds:.0f} s")
+    if pack_layout:
+        from postprocess.pack import PackOptions
+        from postprocess.pack import pack as run_pack
+        from postprocess.report import write_report
+        if "://" in result.uri:
+            typer.echo("--pack works on a local output folder; run `synthact pack` where the clips are", err=True)
+            raise typer.Exit(EXIT_INVALID)
+        dataset = Path(result.uri) / "dataset"
+        packed = run_pack(Path(result.uri), dataset, PackOptions(layout=pack_layout))
+        typer.echo(f"{dataset}: {packed.packed} clips packed ({packed.rejected} rejected by QC); "
+                   f"report: {write_report(dataset)}")
     if failed:
         raise typer.Exit(1)
 
