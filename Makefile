@@ -34,6 +34,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_render.py --memory 200
 	$(BIN)/python benchmarks/bench_manager.py overhead --n 100000
 	$(BIN)/python benchmarks/bench_manager.py throughput
+	$(BIN)/synthact render scene_configs/default.yaml --n 4 --out output/bench
+	$(BIN)/python benchmarks/bench_pack.py output/bench/default
 
 schema: $(STAMP)
 	$(BIN)/synthact schema --out docs

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,7 +117,13 @@ def download(source_uri: str, dest: Path, layout: str | None = None, split: str 
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(target.name + ".part")
         part.unlink(missing_ok=True)
-        source.copy_to(rel, part)
+        try:
+            source.copy_to(rel, part)
+        except (FileNotFoundError, urllib.error.HTTPError) as exc:
+            if isinstance(exc, urllib.error.HTTPError) and exc.code != 404:
+                raise
+            part.unlink(missing_ok=True)  # e.g. no frames table when keypoints were not packed
+            continue
         os.replace(part, target)
         result.fetched.append(rel)
     wanted = {s["name"] for s in manifest["shards"]}

@@ -68,7 +68,18 @@ def _stable_rank(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
+_OPTIONAL_ITEMS = {"background": ("pack", "item_seed"), "hdri": ("pack", "item_seed")}
+QC_METRICS = ("near_fraction", "visible_keypoints_fraction", "lowest_joint_m", "visible_fraction",
+              "bbox_height_fraction", "mean_luma")
+
+
 def _flatten(prefix: str, value, out: dict) -> None:
+    """Spec fields as flat columns; optional structures always give the same columns (None when absent)."""
+    leaf = prefix.rsplit(".", 1)[-1]
+    if value is None and leaf in _OPTIONAL_ITEMS:
+        for name in _OPTIONAL_ITEMS[leaf]:
+            out[f"{prefix}.{name}"] = None
+        return
     if isinstance(value, dict):
         for k, v in value.items():
             _flatten(f"{prefix}.{k}" if prefix else k, v, out)
@@ -103,7 +114,8 @@ class _ShardWriter:
             return
         self.tar.close()
         path = self.folder / self.name
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        from render_workers.clipdir import sha256_file
+        digest = sha256_file(path)  # streamed: shards can be gigabytes
         self.written.append({"name": self.name, "sha256": digest, "bytes": path.stat().st_size, "clips": self.clips})
         self.tar = None
         self.number += 1
@@ -127,6 +139,35 @@ class _ShardWriter:
     def finish(self) -> list[dict]:
         self._close()
         return self.written
+
+
+class _TableParts:
+    """Index, frame and positive rows, written as a new part every `clips_per_part` clips (bounded memory)."""
+
+    def __init__(self, out: Path, first_part: int, layout: str, clips_per_part: int = 1000):
+        self.out, self.part, self.layout, self.clips_per_part = out, first_part, layout, clips_per_part
+        self.rows: dict[str, list] = {"index": [], "frames": [], "positives": []}
+
+    def add(self, index_row: dict, frame_rows: list, positive_rows: list) -> None:
+        self.rows["index"].append(index_row)
+        self.rows["frames"] += frame_rows
+        self.rows["positives"] += positive_rows
+        if len(self.rows["index"]) >= self.clips_per_part:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.rows["index"]:
+            return
+        for table, rows in self.rows.items():
+            if rows:
+                _write_table(self.out / table / f"part-{self.part:05d}.parquet", rows)
+        self.rows = {"index": [], "frames": [], "positives": []}
+        self.part += 1
+
+    def finish(self) -> int:
+        """Flush the last part; returns how many parts the dataset now has."""
+        self._flush()
+        return self.part
 
 
 def _check(args):
@@ -164,7 +205,7 @@ def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult
         classes[name] = len(classes)
     views = _view_numbers(chosen, specs)
     writer = _ShardWriter(out / "shards", len(manifest["shards"]) if manifest else 0, options)
-    index_rows, frame_rows, positive_rows = [], [], []
+    tables = _TableParts(out, part, options.layout)
     for path, qc in new:
         spec = specs[path.name]
         members = [(name, (path / name).read_bytes()) for m in options.modalities for name in MODALITY_FILES[m]
@@ -173,24 +214,18 @@ def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult
                 "class_id": classes[spec["actors"][0]["motion"]["class_name"]]}
         members.append(("json", json.dumps(meta, sort_keys=True).encode()))
         shard, offset = writer.add(path.name, members)
-        index_rows.append(_index_row(path.name, shard, offset, spec, qc, classes, views[path.name]))
-        frame_rows += _frame_rows(path)
-        if options.layout == "gata":
-            positive_rows += _positive_rows(path.name, spec)
+        tables.add(_index_row(path.name, shard, offset, spec, qc, classes, views[path.name]), _frame_rows(path),
+                   _positive_rows(path.name, spec) if options.layout == "gata" else [])
         if options.layout == "synapt":
             _export_video(out, path, spec)
     shards = writer.finish()
+    parts = tables.finish()
     result.packed, result.new_shards = len(new), [s["name"] for s in shards]
-    if new:
-        _write_table(out / "index" / f"part-{part:05d}.parquet", index_rows)
-        _write_table(out / "frames" / f"part-{part:05d}.parquet", frame_rows)
-        if positive_rows:
-            _write_table(out / "positives" / f"part-{part:05d}.parquet", positive_rows)
     _write_table(out / "rejections.parquet", [  # the latest QC over the raw folder
         {"scene_id": c["scene_id"], "path": c["path"], "reasons": ",".join(r["code"] for r in c["reasons"]),
          "details": json.dumps(c["reasons"], sort_keys=True, default=str)} for c in rejected], REJECTION_SCHEMA)
     _write_manifest(out, options, manifest, shards, classes, packed_before | {p.name for p, _ in new}, raw,
-                    part + (1 if new else 0), result)
+                    parts, result)
     return result
 
 
@@ -230,7 +265,7 @@ def _index_row(scene_id, shard, offset, spec, qc, classes, view) -> dict:
     _flatten("", {k: spec[k] for k in ("camera", "environment", "render")}, params)
     _flatten("actor0", spec["actors"][0], params)
     row.update({f"param.{k}": v for k, v in params.items()})
-    row.update({f"qc.{k}": v for k, v in qc["metrics"].items()})
+    row.update({f"qc.{k}": qc["metrics"].get(k) for k in QC_METRICS})
     return row
 
 
