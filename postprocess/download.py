@@ -6,7 +6,6 @@ object stores), and files already present with the right checksum are skipped.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -14,6 +13,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from render_workers.clipdir import sha256_file
 
 CHUNK = 1 << 20
 
@@ -74,25 +75,17 @@ class Source:
             shutil.copyfileobj(src, out, CHUNK)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _fetch(source: Source, rel: str, dest: Path, sha256: str | None, size: int | None, result: DownloadResult) -> None:
     target = dest / rel
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() and (sha256 is None or _sha256(target) == sha256):
+    if target.exists() and (sha256 is None or sha256_file(target) == sha256):
         result.skipped.append(rel)
         return
     part = target.with_name(target.name + ".part")
     if part.exists() and size is not None and part.stat().st_size > size:
         part.unlink()  # longer than the real file: start again
     source.copy_to(rel, part)
-    if sha256 is not None and _sha256(part) != sha256:
+    if sha256 is not None and sha256_file(part) != sha256:
         part.unlink()
         raise IOError(f"{rel}: checksum mismatch after download (expected {sha256}); the .part file was removed, "
                       f"run the download again")

@@ -5,13 +5,14 @@ video) stop a clip's checks, the content checks that follow are all reported.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from render_workers.clipdir import sha256_file
 
 REASONS = {
     "missing_manifest": "the clip has no manifest.json (it never finished)",
@@ -61,14 +62,6 @@ class QCResult:
         return asdict(self)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def decode_video_frames(path: Path, width: int, height: int) -> np.ndarray:
     """All frames of the clip's RGB (mp4 decoded by ffmpeg, or the jpg folder)."""
     from render_workers.preview import read_rgb
@@ -88,7 +81,7 @@ def check_clip(clip: Path, thresholds: QCThresholds | None = None) -> QCResult:
         path = clip / name
         if not path.is_file():
             result.reject("missing_file", name)
-        elif path.stat().st_size != entry["bytes"] or _sha256(path) != entry["sha256"]:
+        elif path.stat().st_size != entry["bytes"] or sha256_file(path) != entry["sha256"]:
             result.reject("checksum_mismatch", name)
     if not result.accepted:
         return result
