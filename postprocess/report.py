@@ -6,8 +6,6 @@ import hashlib
 import html
 import io
 import json
-import subprocess
-import tempfile
 import tarfile
 from collections import Counter
 from pathlib import Path
@@ -15,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
+
+from .video import decode_mp4
 
 COCO_EDGES = [(5, 7), (7, 9), (6, 8), (8, 10), (5, 6), (5, 11), (6, 12), (11, 12), (11, 13), (13, 15), (12, 14),
               (14, 16), (0, 5), (0, 6)]
@@ -61,23 +61,9 @@ def histogram_svg(values, bins: int = 20, width: int = 360, height: int = 120) -
     return f'<svg width="{width}" height="{height}">{bars}{labels}</svg>'
 
 
-def _decode_mp4(data: bytes) -> np.ndarray:
-    from render_workers.clipdir import ffmpeg_exe
-    with tempfile.NamedTemporaryFile(suffix=".mp4") as f:
-        f.write(data)
-        f.flush()
-        probe = subprocess.run([ffmpeg_exe(), "-i", f.name], capture_output=True, text=True).stderr
-        size = next(tok for tok in probe.replace(",", " ").split() if "x" in tok and tok.split("x")[0].isdigit()
-                    and tok.split("x")[1].isdigit())
-        w, h = (int(v) for v in size.split("x"))
-        raw = subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", f.name, "-f", "rawvideo", "-pix_fmt", "rgb24",
-                              "-"], capture_output=True, check=True).stdout
-    return np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
-
-
 def clip_sheet(members: dict[str, bytes], frames: int = 4, cell: int = 160) -> str:
     """A strip of frames with COCO skeletons, as a base64 PNG."""
-    rgb = _decode_mp4(members["rgb.mp4"])
+    rgb = decode_mp4(members["rgb.mp4"])
     kp = np.load(io.BytesIO(members["keypoints.npz"]))["coco2d"] if "keypoints.npz" in members else None
     picks = np.linspace(0, len(rgb) - 1, frames).round().astype(int)
     sheet = Image.new("RGB", (cell * frames, cell), "white")

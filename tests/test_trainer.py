@@ -1,0 +1,102 @@
+"""The contrastive trainer: loss, queue, momentum update, GATA pair sampling, resume."""
+import json
+
+import numpy as np
+import pytest
+import torch
+import webdataset as wds
+
+from postprocess.pack import PackOptions, pack
+from trainer.data import grouped_by_motion, pair_from_group
+from trainer.models import backbone
+from trainer.moco import MoCo, Queue, info_nce
+from trainer.train import TrainConfig, train
+
+
+def test_info_nce_matches_its_definition():
+    torch.manual_seed(0)
+    q = torch.nn.functional.normalize(torch.randn(4, 8), dim=1)
+    k = torch.nn.functional.normalize(torch.randn(4, 8), dim=1)
+    queue = torch.nn.functional.normalize(torch.randn(16, 8), dim=1)
+    t = 0.2
+    expected = []
+    for i in range(4):
+        pos = torch.exp(q[i] @ k[i] / t)
+        expected.append(-torch.log(pos / (pos + torch.exp(queue @ q[i] / t).sum())))
+    assert torch.allclose(info_nce(q, k, queue, t), torch.stack(expected).mean(), atol=1e-6)
+    # multi-positive: real keys marked for a query join its numerator; unmarked ones take no part
+    extra = torch.nn.functional.normalize(torch.randn(5, 8), dim=1)
+    mask = torch.zeros(4, 5, dtype=torch.bool)
+    mask[0, [1, 3]] = True
+    got = info_nce(q, k, queue, t, extra, mask)
+    manual = []
+    for i in range(4):
+        pos = torch.exp(q[i] @ k[i] / t) + sum(torch.exp(q[i] @ extra[j] / t) for j in range(5) if mask[i, j])
+        manual.append(-torch.log(pos / (pos + torch.exp(queue @ q[i] / t).sum())))
+    assert torch.allclose(got, torch.stack(manual).mean(), atol=1e-6)
+    assert got < info_nce(q, k, queue, t) + 1e-6 or mask[0].sum() == 0
+
+
+def test_queue_is_a_fifo_ring():
+    queue = Queue(5, 2)
+    for i in range(7):
+        queue.push(torch.full((1, 2), float(i)))
+    assert queue.keys[:, 0].tolist() == [5.0, 6.0, 2.0, 3.0, 4.0] and int(queue.pointer) == 2
+    queue.push(torch.tensor([[7.0, 7.0], [8.0, 8.0], [9.0, 9.0], [10.0, 10.0]]))
+    assert queue.keys[:, 0].tolist() == [10.0, 6.0, 7.0, 8.0, 9.0] and int(queue.pointer) == 1
+
+
+def test_momentum_update_moves_keys_towards_queries():
+    model = MoCo(backbone("tsm_r18", 2), dim=8, hidden=16, queue_size=8, momentum=0.9)
+    with torch.no_grad():
+        for p in model.encoder_q.parameters():
+            p.add_(1.0)
+    before = [p.clone() for p in model.encoder_k.parameters()]
+    model.momentum_update()
+    for (q, k, k0) in zip(model.encoder_q.parameters(), model.encoder_k.parameters(), before):
+        assert torch.allclose(k, 0.9 * k0 + 0.1 * q, atol=1e-6)
+    assert all(not p.requires_grad for p in model.encoder_k.parameters())
+
+
+def test_backbones_give_512_features():
+    x = torch.randn(2, 3, 4, 32, 32)
+    for name in ("r3d_18", "r2plus1d_18", "tsm_r18"):
+        assert backbone(name, 4)(x).shape == (2, 512)
+    with pytest.raises(ValueError, match="unknown backbone"):
+        backbone("vit", 4)
+
+
+@pytest.fixture(scope="module")
+def shards(raw, tmp_path_factory):
+    out = tmp_path_factory.mktemp("gata")
+    pack(raw[0], out, PackOptions(layout="gata"))
+    return out
+
+
+def test_gata_pairs_are_two_renders_of_one_motion_over_one_window(shards):
+    groups = list(grouped_by_motion(wds.WebDataset(sorted(map(str, (shards / "shards").glob("*.tar"))),
+                                                   shardshuffle=False)))
+    assert any(len(g) >= 2 for g in groups) and all(len({v.motion_key for v in g}) == 1 for g in groups)
+    rng = np.random.default_rng(0)
+    group = next(g for g in groups if len(g) >= 2)
+    a, b, meta = pair_from_group(group, 2, 32, rng, "gata")
+    assert a.shape == b.shape == (3, 2, 32, 32)
+    assert meta["a"] != meta["b"] and 0 <= meta["start"] <= 1
+    _, _, classic = pair_from_group(group, 2, 32, rng, "classic")
+    assert classic["a"] == classic["b"]
+    assert pair_from_group(group[:1], 2, 32, rng, "gata") is None
+
+
+def test_training_runs_and_resumes_exactly(shards, tmp_path):
+    cfg = TrainConfig(backbone="tsm_r18", frames=2, size=32, batch_size=2, steps=4, queue_size=16, dim=8,
+                      hidden=16, workers=0, checkpoint_every=2)
+    straight = train(cfg, str(shards), tmp_path / "straight", log=lambda *_: None)
+    halfway = train(cfg, str(shards), tmp_path / "resumed", log=lambda *_: None, stop_at=2)
+    assert torch.load(halfway, weights_only=False)["step"] == 2
+    resumed = train(cfg, str(shards), tmp_path / "resumed", log=lambda *_: None)
+    a, b = torch.load(straight, weights_only=False), torch.load(resumed, weights_only=False)
+    assert a["step"] == b["step"] == 4
+    for name, tensor in a["model"].items():
+        assert torch.allclose(tensor.float(), b["model"][name].float(), atol=1e-5), name
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "straight" / "metrics.jsonl").read_text().splitlines()]
+    assert len(losses) == 4 and all(np.isfinite(losses))

@@ -1,0 +1,125 @@
+"""Training pairs streamed from gata shards.
+
+A view is one actor in one rendered clip. The gata layout writes the renders of a motion next to each
+other, so a streaming reader groups consecutive samples by motion_key and draws positive pairs inside a
+group: two different views (different renders, or different actors of one render) cropped around the
+actor over the *same* frame window (the two halves of a motion mean different things). The classic
+MoCo baseline instead pairs two augmentations of a single view.
+"""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from postprocess.video import decode_mp4
+
+
+@dataclass
+class View:
+    scene_id: str
+    actor: int
+    motion_key: str
+    class_name: str
+    frames: np.ndarray  # (T, H, W, 3) uint8
+    boxes: np.ndarray  # (T, 4) amodal box of this actor, pixels
+
+
+def views_of(sample: dict) -> list[View]:
+    meta = json.loads(sample["json"])
+    rgb = decode_mp4(sample["rgb.mp4"])
+    boxes = np.load(io.BytesIO(sample["keypoints.npz"]))["bbox2d_amodal"]
+    out = []
+    for actor in meta["spec"]["actors"]:
+        k = actor["actor_index"]
+        out.append(View(meta["spec"]["scene_id"], k, actor["motion"]["motion_key"], actor["motion"]["class_name"],
+                        rgb[: len(boxes)], boxes[:, k]))
+    return out
+
+
+def grouped_by_motion(samples):
+    """Consecutive samples with the same motion key, as lists of views (the gata shard order)."""
+    group, key = [], None
+    for sample in samples:
+        for view in views_of(sample):
+            if key is not None and view.motion_key != key:
+                yield group
+                group = []
+            key = view.motion_key
+            group.append(view)
+    if group:
+        yield group
+
+
+def crop(view: View, start: int, length: int, size: int, rng: np.random.Generator, scale_range=(0.5, 1.0),
+         flip: bool = True) -> torch.Tensor:
+    """(3, length, size, size) float tensor: a square around the actor over the window, shrunk by a random
+    scale and padded (GATA's remedy for near-constant body size), randomly shifted, maybe mirrored."""
+    frames = view.frames[start:start + length]
+    box = view.boxes[start:start + length]
+    box = box[np.isfinite(box).all(1)]
+    h, w = frames.shape[1:3]
+    if len(box):
+        x0, y0, x1, y1 = box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max()
+    else:
+        x0, y0, x1, y1 = 0, 0, w - 1, h - 1
+    side = max(x1 - x0, y1 - y0) * 1.15 + 4
+    cx, cy = (x0 + x1) / 2 + rng.uniform(-0.05, 0.05) * side, (y0 + y1) / 2 + rng.uniform(-0.05, 0.05) * side
+    clip = torch.from_numpy(np.array(frames)).permute(3, 0, 1, 2).float() / 255  # (3, T, H, W)
+    grid_y = torch.linspace(cy - side / 2, cy + side / 2, size) / max(h - 1, 1) * 2 - 1
+    grid_x = torch.linspace(cx - side / 2, cx + side / 2, size) / max(w - 1, 1) * 2 - 1
+    gy, gx = torch.meshgrid(grid_y, grid_x, indexing="ij")
+    grid = torch.stack([gx, gy], -1).unsqueeze(0).expand(clip.shape[1], -1, -1, -1)
+    crops = torch.nn.functional.grid_sample(clip.transpose(0, 1), grid.float(), align_corners=True,
+                                            padding_mode="zeros")  # (T, 3, size, size)
+    scale = rng.uniform(*scale_range)
+    inner = max(int(round(size * scale)), 8)
+    small = torch.nn.functional.interpolate(crops, size=(inner, inner), mode="bilinear", align_corners=False)
+    out = torch.full((crops.shape[0], 3, size, size), 0.5)
+    oy, ox = rng.integers(0, size - inner + 1, 2)
+    out[:, :, oy:oy + inner, ox:ox + inner] = small
+    if flip and rng.uniform() < 0.5:
+        out = out.flip(-1)
+    return (out - 0.45) / 0.225  # roughly zero-mean, unit-variance pixels
+
+
+def pair_from_group(group: list[View], frames: int, size: int, rng: np.random.Generator, mode: str = "gata"):
+    """Two views of one motion over one window (gata), or two augmentations of one view (classic)."""
+    if mode == "gata":
+        if len(group) < 2:
+            return None
+        i, j = rng.choice(len(group), 2, replace=False)
+        a, b = group[i], group[j]
+    else:
+        a = b = group[rng.integers(len(group))]
+    length = min(len(a.frames), len(b.frames))
+    if length < frames:
+        return None
+    start = int(rng.integers(0, length - frames + 1))
+    to_tensor = lambda v: crop(v, start, frames, size, rng).permute(1, 0, 2, 3)  # noqa: E731  (3, T, H, W)
+    return to_tensor(a), to_tensor(b), {"a": a.scene_id, "b": b.scene_id, "start": start, "motion_key": a.motion_key,
+                                        "class_name": a.class_name}
+
+
+class PairStream(torch.utils.data.IterableDataset):
+    """Pairs from shards; with DataLoader workers, each worker reads its own shards (webdataset splitting)."""
+
+    def __init__(self, shards: list[str], frames: int = 8, size: int = 112, mode: str = "gata", seed: int = 0,
+                 epoch: int = 0):
+        super().__init__()
+        self.shards, self.frames, self.size, self.mode, self.seed, self.epoch = shards, frames, size, mode, seed, epoch
+
+    def __iter__(self):
+        import webdataset as wds
+        info = torch.utils.data.get_worker_info()
+        worker = info.id if info else 0
+        rng = np.random.default_rng([self.seed, self.epoch, worker])
+        dataset = wds.WebDataset(self.shards, shardshuffle=False, workersplitter=wds.split_by_worker,
+                                 nodesplitter=wds.split_by_node, empty_check=False)
+        for group in grouped_by_motion(dataset):
+            pair = pair_from_group(group, self.frames, self.size, rng, self.mode)
+            if pair is not None:
+                yield pair[0], pair[1]

@@ -1,0 +1,119 @@
+"""MoCo v2 for video (GATA's Algorithm 1): query and momentum key encoders, MLP heads, FIFO queues.
+
+With real videos mixed in, synthetic and real clips get their own projection heads and their own
+negative queues; a synthetic query can also take the real keys closest to it (cosine above a
+threshold) as extra positives, scored with a multi-positive InfoNCE.
+"""
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def info_nce(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor, temperature: float,
+             extra_keys: torch.Tensor | None = None, extra_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """InfoNCE: one positive key per query (k), negatives from the queue.
+
+    q, k: (B, D) unit vectors; queue: (K, D). Multi-instance form: extra_keys (M, D) with extra_mask (B, M)
+    marks further positives of each query (GATA's mined real keys); unmarked extra keys take no part.
+    Loss = -log(sum over positives / sum over positives and negatives).
+    """
+    pos = (q * k).sum(dim=1, keepdim=True)
+    logits = torch.cat([pos, q @ queue.T], dim=1) / temperature
+    if extra_keys is None or extra_mask is None or not extra_mask.any():
+        return F.cross_entropy(logits, torch.zeros(len(q), dtype=torch.long, device=q.device))
+    extra = ((q @ extra_keys.T) / temperature).masked_fill(~extra_mask, float("-inf"))
+    logits = torch.cat([logits, extra], dim=1)
+    positive = torch.cat([torch.ones_like(pos, dtype=torch.bool), torch.zeros_like(logits[:, 1:1 + len(queue)],
+                                                                                  dtype=torch.bool), extra_mask], 1)
+    return (torch.logsumexp(logits, dim=1) - torch.logsumexp(logits.masked_fill(~positive, float("-inf")), 1)).mean()
+
+
+class Queue(nn.Module):
+    """A FIFO of the most recent K keys (a ring buffer), kept in a buffer so checkpoints carry it."""
+
+    def __init__(self, size: int, dim: int):
+        super().__init__()
+        self.register_buffer("keys", F.normalize(torch.randn(size, dim), dim=1))
+        self.register_buffer("pointer", torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def push(self, keys: torch.Tensor) -> None:
+        n, size = len(keys), len(self.keys)
+        idx = (self.pointer + torch.arange(n, device=keys.device)) % size
+        self.keys[idx] = keys.detach()
+        self.pointer.fill_(int((self.pointer + n) % size))
+
+
+def mlp_head(dim_in: int, hidden: int, dim_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(dim_in, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, dim_out))
+
+
+class MoCo(nn.Module):
+    def __init__(self, encoder: nn.Module, dim: int = 128, hidden: int = 2048, queue_size: int = 65536,
+                 momentum: float = 0.999, temperature: float = 0.2, with_real: bool = False,
+                 mining_threshold: float = 0.7, mining_top_k: int = 5):
+        super().__init__()
+        self.encoder_q = encoder
+        self.encoder_k = copy.deepcopy(encoder)
+        feat = encoder.feature_dim
+        self.head_q = nn.ModuleDict({"synthetic": mlp_head(feat, hidden, dim)})
+        if with_real:
+            self.head_q["real"] = mlp_head(feat, hidden, dim)
+        self.head_k = copy.deepcopy(self.head_q)
+        for p in list(self.encoder_k.parameters()) + list(self.head_k.parameters()):
+            p.requires_grad = False
+        self.queues = nn.ModuleDict({name: Queue(queue_size, dim) for name in self.head_q})
+        self.momentum, self.temperature = momentum, temperature
+        self.mining_threshold, self.mining_top_k = mining_threshold, mining_top_k
+
+    @torch.no_grad()
+    def momentum_update(self) -> None:
+        """key = m * key + (1 - m) * query, for the encoder and the heads."""
+        pairs = [(self.encoder_q, self.encoder_k), (self.head_q, self.head_k)]
+        for online, target in pairs:
+            for pq_, pk in zip(online.parameters(), target.parameters()):
+                pk.mul_(self.momentum).add_(pq_.detach(), alpha=1 - self.momentum)
+            for bq, bk in zip(online.buffers(), target.buffers()):
+                bk.copy_(bq)
+
+    def embed(self, clips: torch.Tensor, domain: str = "synthetic", key: bool = False) -> torch.Tensor:
+        encoder, heads = (self.encoder_k, self.head_k) if key else (self.encoder_q, self.head_q)
+        return F.normalize(heads[domain](encoder(clips)), dim=1)
+
+    def forward(self, view_a: torch.Tensor, view_b: torch.Tensor, real_a: torch.Tensor | None = None,
+                real_b: torch.Tensor | None = None) -> dict:
+        """One step's losses for synthetic pairs (and real pairs when given); updates keys and queues."""
+        q = self.embed(view_a)
+        with torch.no_grad():
+            self.momentum_update()
+            k = self.embed(view_b, key=True)
+        out = {}
+        extra_keys = extra_mask = None
+        if real_a is not None and "real" in self.queues:
+            q_real = self.embed(real_a, "real")
+            with torch.no_grad():
+                k_real = self.embed(real_b, "real", key=True)
+            out["loss_real"] = info_nce(q_real, k_real, self.queues["real"].keys.clone(), self.temperature)
+            extra_keys = self.queues["real"].keys.clone()
+            extra_mask = self.mine_real_positives(q.detach(), extra_keys)
+            out["mined_per_query"] = extra_mask.sum(1).float().mean().detach()
+            self.queues["real"].push(k_real)
+        # clones: the queues change in place below, before the backward pass needs these values
+        out["loss_synthetic"] = info_nce(q, k, self.queues["synthetic"].keys.clone(), self.temperature, extra_keys,
+                                         extra_mask)
+        self.queues["synthetic"].push(k)
+        out["loss"] = sum(v for name, v in out.items() if name.startswith("loss_"))
+        return out
+
+    @torch.no_grad()
+    def mine_real_positives(self, q_synthetic: torch.Tensor, real_keys: torch.Tensor) -> torch.Tensor:
+        """(B, K_real): for each synthetic query, its top-k real keys with cosine above the threshold."""
+        sim = q_synthetic @ real_keys.T
+        top = sim.topk(min(self.mining_top_k, sim.shape[1]), dim=1)
+        mask = torch.zeros_like(sim, dtype=torch.bool)
+        mask.scatter_(1, top.indices, top.values > self.mining_threshold)
+        return mask

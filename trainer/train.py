@@ -1,0 +1,150 @@
+"""Contrastive pretraining on rendered shards (MoCo v2, GATA pairs), CPU or CUDA, resumable."""
+from __future__ import annotations
+
+import glob
+import json
+import math
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from .data import PairStream
+from .models import backbone
+from .moco import MoCo
+
+
+class TrainConfig(BaseModel):
+    """Defaults follow MoCo v2 and GATA (queue 65,536, momentum 0.999, MLP head, temperature 0.2, cosine lr)."""
+
+    model_config = ConfigDict(extra="forbid")
+    backbone: str = "r2plus1d_18"
+    frames: int = Field(8, ge=2)
+    size: int = Field(112, ge=32)
+    pairs: str = "gata"  # gata: two renders of one motion; classic: two augmentations of one render
+    batch_size: int = Field(32, ge=2)
+    steps: int = Field(1000, ge=1)
+    lr: float = Field(0.03, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    momentum: float = Field(0.999, ge=0, lt=1)
+    temperature: float = Field(0.2, gt=0)
+    queue_size: int = Field(65536, ge=1)
+    dim: int = Field(128, ge=8)
+    hidden: int = Field(2048, ge=8)
+    workers: int = Field(2, ge=0)
+    seed: int = 0
+    checkpoint_every: int = Field(100, ge=1)
+
+
+def pick_device() -> torch.device:
+    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def shard_list(shards: str) -> list[str]:
+    path = Path(shards)
+    if path.is_dir():
+        found = sorted(glob.glob(str(path / "shards" / "*.tar"))) or sorted(glob.glob(str(path / "*.tar")))
+        if not found:
+            raise FileNotFoundError(f"no .tar shards under {shards}")
+        return found
+    return [shards]  # a URL or brace pattern webdataset understands
+
+
+def batches(cfg: TrainConfig, shards: list[str], skip: int = 0):
+    """Endless batches of pairs; pass k over the shards draws with seed (cfg.seed, k, worker).
+
+    A resumed run replays the stream and drops the first `skip` batches, so it sees exactly the pairs
+    the uninterrupted run would have seen (the skipped clips are decoded again: resuming costs time).
+    """
+    epoch, seen = 0, 0
+    while True:
+        stream = PairStream(shards, cfg.frames, cfg.size, cfg.pairs, cfg.seed, epoch)
+        loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, num_workers=cfg.workers,
+                                             drop_last=True)
+        produced = False
+        for a, b in loader:
+            produced = True
+            seen += 1
+            if seen > skip:
+                yield a, b
+        if not produced:
+            raise RuntimeError(f"the shards gave no full batch of {cfg.batch_size} pairs (too few clips or views?)")
+        epoch += 1
+
+
+def build(cfg: TrainConfig) -> MoCo:
+    return MoCo(backbone(cfg.backbone, cfg.frames), cfg.dim, cfg.hidden, cfg.queue_size, cfg.momentum,
+                cfg.temperature)
+
+
+def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | None = None) -> Path:
+    """Train (or resume from out/last.pt) and return the checkpoint path.
+
+    stop_at: leave after this step with a checkpoint (a job slot ending); a later call resumes.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    seed_everything(cfg.seed)
+    device = pick_device()
+    model = build(cfg).to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    step = 0
+    last = out / "last.pt"
+    if last.exists():
+        state = torch.load(last, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step = state["step"]
+        torch.set_rng_state(state["torch_rng"])
+        log(f"resumed from {last} at step {step}")
+    (out / "config.json").write_text(cfg.model_dump_json(indent=2))
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _nullcontext()
+    metrics = open(out / "metrics.jsonl", "a")
+    t0 = time.perf_counter()
+    end = min(cfg.steps, stop_at or cfg.steps)
+    for a, b in batches(cfg, shard_list(shards), step):
+        if step >= end:
+            break
+        for group in optimizer.param_groups:  # cosine schedule
+            group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))
+        with autocast:
+            losses = model(a.to(device), b.to(device))
+        optimizer.zero_grad(set_to_none=True)
+        losses["loss"].backward()
+        optimizer.step()
+        step += 1
+        record = {"step": step, "loss": float(losses["loss"]), "lr": optimizer.param_groups[0]["lr"],
+                  "seconds": round(time.perf_counter() - t0, 3)}
+        metrics.write(json.dumps(record) + "\n")
+        metrics.flush()
+        if step % cfg.checkpoint_every == 0 or step == end:
+            save(model, optimizer, step, last)
+            log(f"step {step}/{cfg.steps} loss {record['loss']:.4f}")
+    metrics.close()
+    return last
+
+
+def save(model, optimizer, step: int, path: Path) -> None:
+    tmp = path.with_suffix(f".tmp-{os.getpid()}")
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+                "torch_rng": torch.get_rng_state()}, tmp)
+    os.replace(tmp, path)
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
