@@ -10,7 +10,7 @@ N      ?= 8
 OUT    ?= output
 LAYOUT ?= gata
 
-.PHONY: setup render test bench schema clean
+.PHONY: setup render train test bench schema clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,9 @@ $(STAMP): pyproject.toml
 
 render: $(STAMP)
 	$(BIN)/synthact render $(CONFIG) --n $(N) --out $(OUT) --pack $(LAYOUT)
+
+train: $(STAMP)
+	$(BIN)/synthact train train_configs/cpu_small.yaml --shards $(OUT)/default/dataset --out $(OUT)/train
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -256,6 +256,47 @@ def download(source: str = typer.Argument(..., help="Dataset folder, http(s):// 
                f"{len(result.skipped)} already present and verified")
 
 
+@app.command()
+def train(config: Optional[Path] = typer.Argument(None, help="Training YAML (keys of trainer.train.TrainConfig)."),
+          shards: str = typer.Option(..., "--shards", help="A gata dataset folder, or a shard URL/pattern."),
+          out: Path = typer.Option(Path("output/train"), "--out", help="Checkpoints and metrics; reruns resume."),
+          steps: Optional[int] = typer.Option(None, "--steps", min=1)) -> None:
+    """Contrastive pretraining (MoCo v2 on GATA pairs) on packed shards; CUDA when present, else CPU."""
+    from pydantic import ValidationError
+
+    from trainer.train import TrainConfig
+    from trainer.train import train as run_train
+
+    from .problems import problems_from
+    from .yaml_source import YamlError, load_yaml
+    data = {}
+    if config is not None:
+        try:
+            doc = load_yaml(config)
+            data = doc.data or {}
+            cfg = TrainConfig.model_validate(data)
+        except YamlError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(EXIT_INVALID) from None
+        except ValidationError as exc:
+            for problem in problems_from(exc, doc, TrainConfig):
+                typer.echo(str(problem), err=True)
+            raise typer.Exit(EXIT_INVALID) from None
+    cfg = TrainConfig.model_validate({**data, **({"steps": steps} if steps else {})})
+    typer.echo(f"checkpoint: {run_train(cfg, shards, out)}")
+
+
+@app.command("eval")
+def eval_checkpoint(checkpoint: Path = typer.Argument(..., help="A checkpoint from `synthact train` (last.pt)."),
+                    dataset: Path = typer.Option(..., "--dataset", help="A packed dataset or class folders of videos."),
+                    out: Optional[Path] = typer.Option(None, "--out", help="Metrics JSON (a PNG chart goes beside it).")
+                    ) -> None:
+    """kNN, linear probe and same-motion retrieval of a checkpoint vs a random network; bias log(M/M_rnd)."""
+    from trainer.evaluate import evaluate_checkpoint
+    metrics = evaluate_checkpoint(checkpoint, dataset, out)
+    typer.echo(json.dumps({k: metrics[k] for k in ("model", "random_init", "bias")}, indent=2))
+
+
 @app.command("render-scene")
 def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
                  index: int = typer.Option(..., "--index", min=0, help="Scene index in the batch."),

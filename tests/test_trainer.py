@@ -100,3 +100,28 @@ def test_training_runs_and_resumes_exactly(shards, tmp_path):
         assert torch.allclose(tensor.float(), b["model"][name].float(), atol=1e-5), name
     losses = [json.loads(line)["loss"] for line in (tmp_path / "straight" / "metrics.jsonl").read_text().splitlines()]
     assert len(losses) == 4 and all(np.isfinite(losses))
+
+
+def test_evaluation_metrics_on_known_features():
+    from trainer.evaluate import knn_accuracy, linear_probe, representation_bias, retrieval_top1
+    torch.manual_seed(0)
+    centres = torch.randn(3, 16) * 5
+    y = torch.arange(30) % 3
+    x = centres[y] + 0.1 * torch.randn(30, 16)
+    assert knn_accuracy(x[:15], y[:15], x[15:], y[15:]) == 1.0
+    assert linear_probe(x[:15], y[:15], x[15:], y[15:], 3) == 1.0
+    noise = torch.randn(30, 16)
+    assert knn_accuracy(noise[:15], y[:15], noise[15:], y[15:]) < 0.8
+    groups = [f"m{i // 2}" for i in range(30)]
+    paired = centres[torch.arange(30) // 2 % 3] * 0 + torch.randn(15, 16).repeat_interleave(2, 0) * 3 \
+        + 0.01 * torch.randn(30, 16)
+    assert retrieval_top1(paired, groups) == 1.0
+    assert representation_bias(0.5, 0.25) == pytest.approx(np.log(2))
+
+
+def test_evaluate_end_to_end_on_a_dataset(shards):
+    from trainer.evaluate import evaluate, load_dataset
+    clips, info = load_dataset(shards, 2, 32)
+    assert clips.shape[1:] == (3, 2, 32, 32) and len(info.labels) == len(clips)
+    out = evaluate(backbone("tsm_r18", 2), backbone("tsm_r18", 2), clips, info)
+    assert set(out) >= {"model", "random_init", "bias"} and 0 <= out["model"]["knn_top1"] <= 1

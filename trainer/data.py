@@ -120,6 +120,7 @@ class PairStream(torch.utils.data.IterableDataset):
         dataset = wds.WebDataset(self.shards, shardshuffle=False, workersplitter=wds.split_by_worker,
                                  nodesplitter=wds.split_by_node, empty_check=False)
         for group in grouped_by_motion(dataset):
-            pair = pair_from_group(group, self.frames, self.size, rng, self.mode)
-            if pair is not None:
-                yield pair[0], pair[1]
+            for _ in range(len(group)):  # each view anchors one pair per pass
+                pair = pair_from_group(group, self.frames, self.size, rng, self.mode)
+                if pair is not None:
+                    yield pair[0], pair[1]

@@ -8,6 +8,7 @@ import os
 import random
 import time
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -22,10 +23,10 @@ class TrainConfig(BaseModel):
     """Defaults follow MoCo v2 and GATA (queue 65,536, momentum 0.999, MLP head, temperature 0.2, cosine lr)."""
 
     model_config = ConfigDict(extra="forbid")
-    backbone: str = "r2plus1d_18"
+    backbone: Literal["r2plus1d_18", "r3d_18", "tsm_r18"] = "r2plus1d_18"
     frames: int = Field(8, ge=2)
     size: int = Field(112, ge=32)
-    pairs: str = "gata"  # gata: two renders of one motion; classic: two augmentations of one render
+    pairs: Literal["gata", "classic"] = "gata"  # gata: two renders of one motion; classic: two augmentations
     batch_size: int = Field(32, ge=2)
     steps: int = Field(1000, ge=1)
     lr: float = Field(0.03, gt=0)

@@ -1,0 +1,176 @@
+"""Evaluation of a pretrained backbone: linear probe, kNN, same-motion retrieval, representation bias.
+
+Datasets: a packed SynthAct dataset (labels = class names, splits from the SceneSpec, motion keys for
+retrieval) or any folder of videos in class folders (UCF101 / HMDB51 style: ROOT/<class>/<video>.mp4).
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from postprocess.video import decode_mp4
+
+
+@dataclass
+class Clips:
+    videos: list  # (T, H, W, 3) uint8 arrays
+    labels: list[str]
+    groups: list[str]  # motion keys (retrieval positives); unique ids for real videos
+    splits: list[str]
+
+
+def _center_clip(frames: np.ndarray, boxes: np.ndarray | None, length: int, size: int) -> torch.Tensor:
+    """A deterministic view: the middle `length` frames, a square around the actor (or the frame centre)."""
+    from .data import View, crop
+    start = max((len(frames) - length) // 2, 0)
+    if boxes is None:
+        h, w = frames.shape[1:3]
+        boxes = np.tile([0.0, 0.0, w - 1.0, h - 1.0], (len(frames), 1))
+    view = View("", 0, "", "", frames, boxes)
+    frames_needed = min(length, len(frames))
+    clip = crop(view, start, frames_needed, size, np.random.default_rng(0), scale_range=(1.0, 1.0), flip=False)
+    if frames_needed < length:  # pad short clips by repeating the last frame
+        clip = torch.cat([clip, clip[-1:].expand(length - frames_needed, -1, -1, -1)])
+    return clip.permute(1, 0, 2, 3)
+
+
+def load_dataset(path: Path, length: int, size: int) -> tuple[torch.Tensor, Clips]:
+    """Centre clips (N, 3, T, size, size) and their labels from a packed dataset or class folders."""
+    path = Path(path)
+    videos, labels, groups, splits, boxes = [], [], [], [], []
+    if (path / "dataset.json").exists():
+        import tarfile
+        for shard in sorted((path / "shards").glob("*.tar")):
+            with tarfile.open(shard) as tar:
+                members: dict[str, dict] = {}
+                for m in tar.getmembers():
+                    key, _, suffix = m.name.partition(".")
+                    members.setdefault(key, {})[suffix] = tar.extractfile(m).read()
+            for key in sorted(members):
+                sample = members[key]
+                meta = json.loads(sample["json"])
+                rgb = decode_mp4(sample["rgb.mp4"])
+                kp = np.load(io.BytesIO(sample["keypoints.npz"])) if "keypoints.npz" in sample else None
+                videos.append(rgb)
+                boxes.append(kp["bbox2d_amodal"][:, 0] if kp is not None else None)
+                motion = meta["spec"]["actors"][0]["motion"]
+                labels.append(motion["class_name"])
+                groups.append(motion["motion_key"])
+                splits.append(meta["spec"].get("split", "train"))
+    else:
+        for video in sorted(path.glob("*/*.mp4")):
+            videos.append(decode_mp4(video.read_bytes()))
+            boxes.append(None)
+            labels.append(video.parent.name)
+            groups.append(video.stem)
+            splits.append("train")
+    clips = torch.stack([_center_clip(v, b, length, size) for v, b in zip(videos, boxes)])
+    return clips, Clips(videos, labels, groups, splits)
+
+
+@torch.no_grad()
+def features(encoder: torch.nn.Module, clips: torch.Tensor, batch: int = 8) -> torch.Tensor:
+    encoder.eval()
+    return torch.cat([encoder(clips[i:i + batch]) for i in range(0, len(clips), batch)])
+
+
+def knn_accuracy(train_x, train_y, test_x, test_y, k: int = 1) -> float:
+    a, b = F.normalize(train_x, dim=1), F.normalize(test_x, dim=1)
+    nearest = (b @ a.T).topk(k, dim=1).indices
+    votes = train_y[nearest]
+    predicted = torch.mode(votes, dim=1).values
+    return float((predicted == test_y).float().mean())
+
+
+def linear_probe(train_x, train_y, test_x, test_y, classes: int, epochs: int = 200, lr: float = 0.1) -> float:
+    """Top-1 of a linear classifier trained on frozen features (full-batch, standardised features)."""
+    mean, std = train_x.mean(0), train_x.std(0) + 1e-6
+    xa, xb = (train_x - mean) / std, (test_x - mean) / std
+    layer = torch.nn.Linear(xa.shape[1], classes)
+    opt = torch.optim.Adam(layer.parameters(), lr=lr * 0.1, weight_decay=1e-4)
+    for _ in range(epochs):
+        opt.zero_grad()
+        F.cross_entropy(layer(xa), train_y).backward()
+        opt.step()
+    return float((layer(xb).argmax(1) == test_y).float().mean())
+
+
+def retrieval_top1(x: torch.Tensor, groups: list[str]) -> float:
+    """Share of clips whose nearest other clip shows the same motion (only clips with a partner count)."""
+    x = F.normalize(x, dim=1)
+    sim = x @ x.T
+    sim.fill_diagonal_(-math.inf)
+    nearest = sim.argmax(1).tolist()
+    counts: dict[str, int] = {}
+    for g in groups:
+        counts[g] = counts.get(g, 0) + 1
+    scored = [i for i, g in enumerate(groups) if counts[g] > 1]
+    if not scored:
+        return float("nan")
+    return sum(groups[nearest[i]] == groups[i] for i in scored) / len(scored)
+
+
+def representation_bias(accuracy: float, random_accuracy: float) -> float:
+    """SynAPT's bias B = log(M / M_rnd): how much better than a random network the task is solved."""
+    return math.log(max(accuracy, 1e-6) / max(random_accuracy, 1e-6))
+
+
+def evaluate(encoder: torch.nn.Module, random_encoder: torch.nn.Module, clips: torch.Tensor, info: Clips,
+             test_split: str = "test") -> dict:
+    names = sorted(set(info.labels))
+    y = torch.tensor([names.index(label) for label in info.labels])
+    test = torch.tensor([s == test_split for s in info.splits])
+    if not test.any() or test.all():  # no held-out split: every other clip is a test clip
+        test = torch.arange(len(y)) % 2 == 1
+    out = {"clips": len(y), "classes": len(names), "test_clips": int(test.sum())}
+    for name, enc in (("model", encoder), ("random_init", random_encoder)):
+        x = features(enc, clips)
+        out[name] = {"knn_top1": knn_accuracy(x[~test], y[~test], x[test], y[test]),
+                     "linear_top1": linear_probe(x[~test], y[~test], x[test], y[test], len(names)),
+                     "retrieval_top1": retrieval_top1(x, info.groups)}
+    out["bias"] = representation_bias(out["model"]["linear_top1"], out["random_init"]["linear_top1"])
+    return out
+
+
+def evaluate_checkpoint(checkpoint: Path, dataset: Path, out: Path | None = None) -> dict:
+    """Metrics of a checkpoint's encoder vs a random one of the same architecture, as JSON and a bar chart."""
+    from .models import backbone
+    from .train import TrainConfig
+    checkpoint = Path(checkpoint)
+    cfg = TrainConfig.model_validate_json((checkpoint.parent / "config.json").read_text())
+    encoder = backbone(cfg.backbone, cfg.frames)
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)["model"]
+    encoder.load_state_dict({k[len("encoder_q."):]: v for k, v in state.items() if k.startswith("encoder_q.")})
+    torch.manual_seed(12345)
+    random_encoder = backbone(cfg.backbone, cfg.frames)
+    clips, info = load_dataset(dataset, cfg.frames, cfg.size)
+    metrics = {"checkpoint": str(checkpoint), "dataset": str(dataset),
+               **evaluate(encoder, random_encoder, clips, info)}
+    out = Path(out) if out else checkpoint.parent / "eval.json"
+    out.write_text(json.dumps(metrics, indent=2) + "\n")
+    _plot(metrics, out.with_suffix(".png"))
+    return metrics
+
+
+def _plot(metrics: dict, path: Path) -> None:
+    from PIL import Image, ImageDraw
+    names = ["knn_top1", "linear_top1", "retrieval_top1"]
+    img = Image.new("RGB", (420, 220), "white")
+    d = ImageDraw.Draw(img)
+    for i, name in enumerate(names):
+        for j, (who, colour) in enumerate((("model", (74, 120, 194)), ("random_init", (190, 190, 190)))):
+            value = metrics[who][name]
+            value = 0.0 if value != value else value  # NaN: nothing to retrieve
+            x = 30 + i * 130 + j * 45
+            d.rectangle([x, 190 - int(160 * value), x + 40, 190], fill=colour)
+            d.text((x, 192 - int(160 * value) - 12), f"{value:.2f}", fill=(0, 0, 0))
+        d.text((30 + i * 130, 200), name, fill=(0, 0, 0))
+    d.text((10, 5), f"model (blue) vs random init (grey); bias B = {metrics['bias']:.2f}", fill=(0, 0, 0))
+    img.save(path)
