@@ -39,6 +39,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_manager.py throughput
 	$(BIN)/synthact render scene_configs/default.yaml --n 4 --out output/bench
 	$(BIN)/python benchmarks/bench_pack.py output/bench/default
+	$(BIN)/synthact pack output/bench/default --out output/bench/dataset
+	$(BIN)/python benchmarks/bench_train.py output/bench/dataset
 
 schema: $(STAMP)
 	$(BIN)/synthact schema --out docs

@@ -125,7 +125,7 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
         losses["loss"].backward()
         optimizer.step()
         step += 1
-        record = {"step": step, "loss": float(losses["loss"]), "lr": optimizer.param_groups[0]["lr"],
+        record = {"step": step, "loss": float(losses["loss"].detach()), "lr": optimizer.param_groups[0]["lr"],
                   "seconds": round(time.perf_counter() - t0, 3)}
         metrics.write(json.dumps(record) + "\n")
         metrics.flush()
