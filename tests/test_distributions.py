@@ -1,6 +1,5 @@
 import math
 from collections import Counter
-from typing import Annotated
 
 import pytest
 from pydantic import TypeAdapter

@@ -1,6 +1,5 @@
 """Downloading packed datasets (local, fsspec, HTTP from the service) and the QA report."""
 import hashlib
-import shutil
 import socket
 import threading
 import time

@@ -14,7 +14,7 @@ import numpy as np
 from .motion import Motion, MotionError
 from .quality import sole_points
 from .retarget import contact_segments
-from .rotations import align, euler_to_matrix, matrix_to_axis_angle, rot_x, rot_z
+from .rotations import euler_to_matrix, matrix_to_axis_angle, rot_x, rot_z
 from .skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, J, Skeleton, forward_kinematics, local_from_global
 
 # --- shared finishing ----------------------------------------------------------------------------

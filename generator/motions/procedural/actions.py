@@ -13,7 +13,7 @@ import numpy as np
 from ..skeleton import ANKLE_HEIGHT, Skeleton
 from .blocks import (Step, apply_steps, bump, follow_feet, gait, hand, heel_raise, jump, keyframes, left_of, mix_hand,
                      ramp, side_vec, smoothstep, window)
-from .track import SIDES, SIGN, Hand, Track, relaxed_hand, standing_track
+from .track import SIDES, SIGN, Track, relaxed_hand, standing_track
 
 
 @dataclass
@@ -348,7 +348,6 @@ def _punch(ctx: Ctx, tr: Track, side: str, t_hit: float, style: str, dur: float)
     w = bump(ctx.t, t_hit - dur / 2, t_hit + dur / 2)
     gesture(tr, side, side_vec(side, *out), w, (SIGN[side] * 1.0, 0.3, -0.5) if style == "hook" else (0, 0.3, -1))
     tr.spine[:, 2] += -SIGN[side] * 0.35 * w
-    tr.feet  # feet stay planted: the punch comes from the upper body
 
 
 def _guard(ctx: Ctx, tr: Track, a: float, b: float) -> None:
@@ -445,8 +444,6 @@ def pick_up(ctx: Ctx) -> Track:
     _bend_down(ctx, tr, w, ctx.u(0.8, 1.0))
     sides = SIDES if ctx.variant["side"] == "both" else (ctx.variant["side"],)
     for side in sides:
-        tr.hands[side] = mix_hand(tr.hands[side], hand(tr.n, side, side_vec(side, 0.15, -0.45, 0.15), (0, 0.5, 0.0),
-                                                       "body"), w) if False else tr.hands[side]
         gesture(tr, side, side_vec(side, 0.0, -0.25, -0.9), w, (SIGN[side] * 0.3, 1.0, 0.0))
     return tr
 
@@ -729,8 +726,6 @@ def sit_stand(ctx: Ctx) -> Track:
         tr.spine[:, 0] += 0.6 * w
         for side in SIDES:
             gesture(tr, side, side_vec(side, 0.0, -0.7, -0.4), w, (SIGN[side] * 0.4, 0.5, -1))
-        for side in SIDES:
-            tr.feet[side].pitch += 0.0 * w
     return tr
 
 
@@ -931,7 +926,7 @@ def dance(ctx: Ctx) -> Track:
             lead = SIDES[k % 2]
             shift = SIGN[lead] * 0.3 * (1 if k % 2 == 0 else 0)
             for s, dt in ((lead, 0.0), (other(lead), period / 2)):
-                base = c + [SIGN[s] * 0.12 + (0.3 if k % 2 == 0 else 0.0) * 0 + shift, 0, 0]
+                base = c + [SIGN[s] * 0.12 + shift, 0, 0]
                 steps.append(Step(s, a + k * period + dt, a + k * period + dt + period * 0.4, base, 0.0, 0.06))
             k += 1
         apply_steps(tr, steps)

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..rotations import rot_z
 from ..skeleton import ANKLE_HEIGHT, Skeleton
-from .track import SIDES, SIGN, Foot, Hand, Track
+from .track import SIDES, SIGN, Hand, Track
 
 GRAVITY = 9.81
 
