@@ -125,3 +125,22 @@ def test_evaluate_end_to_end_on_a_dataset(shards):
     assert clips.shape[1:] == (3, 2, 32, 32) and len(info.labels) == len(clips)
     out = evaluate(backbone("tsm_r18", 2), backbone("tsm_r18", 2), clips, info)
     assert set(out) >= {"model", "random_init", "bias"} and 0 <= out["model"]["knn_top1"] <= 1
+
+
+def test_joint_training_with_real_videos_mines_cross_domain_positives(raw, shards, tmp_path):
+    real = tmp_path / "real"
+    for clip in sorted((raw[0] / "clips").iterdir())[:4]:
+        target = real / f"class{len(list(real.glob('*'))) % 2}" / f"{clip.name}.mp4"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((clip / "rgb.mp4").read_bytes())
+    cfg = TrainConfig(backbone="tsm_r18", frames=2, size=32, batch_size=2, steps=2, queue_size=8, dim=8,
+                      hidden=16, workers=0, real_videos=str(real), mining_threshold=-1.0, mining_top_k=3)
+    train(cfg, str(shards), tmp_path / "joint", log=lambda *_: None)
+    records = [json.loads(line) for line in (tmp_path / "joint" / "metrics.jsonl").read_text().splitlines()]
+    assert len(records) == 2
+    assert all(np.isfinite(r["loss_real"]) and np.isfinite(r["loss_synthetic"]) for r in records)
+    assert all(r["mined_per_query"] == 3 for r in records)  # every query takes its top-3 real keys
+    strict = cfg.model_copy(update={"mining_threshold": 1.0, "steps": 1})
+    train(strict, str(shards), tmp_path / "strict", log=lambda *_: None)
+    first = json.loads((tmp_path / "strict" / "metrics.jsonl").read_text().splitlines()[0])
+    assert first["mined_per_query"] == 0  # nothing is that similar

@@ -124,3 +124,27 @@ class PairStream(torch.utils.data.IterableDataset):
                 pair = pair_from_group(group, self.frames, self.size, rng, self.mode)
                 if pair is not None:
                     yield pair[0], pair[1]
+
+
+class RealPairStream(torch.utils.data.IterableDataset):
+    """Pairs from real videos in class folders (ROOT/<class>/<video>.mp4): two augmented crops of one video
+    over one window (real clips have no second render), for MoCo's separate real head and queue."""
+
+    def __init__(self, root: str, frames: int = 8, size: int = 112, seed: int = 0, epoch: int = 0):
+        super().__init__()
+        self.root, self.frames, self.size, self.seed, self.epoch = root, frames, size, seed, epoch
+
+    def __iter__(self):
+        from pathlib import Path
+        info = torch.utils.data.get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info else (0, 1)
+        rng = np.random.default_rng([self.seed, self.epoch, worker, 7])
+        videos = sorted(Path(self.root).glob("*/*.mp4"))[worker::workers]
+        for i in rng.permutation(len(videos)):
+            frames = decode_mp4(videos[i].read_bytes())
+            h, w = frames.shape[1:3]
+            view = View(videos[i].stem, 0, videos[i].stem, videos[i].parent.name, frames,
+                        np.tile([0.0, 0.0, w - 1.0, h - 1.0], (len(frames), 1)))
+            pair = pair_from_group([view], self.frames, self.size, rng, "classic")
+            if pair is not None:
+                yield pair[0], pair[1]

@@ -37,6 +37,9 @@ class TrainConfig(BaseModel):
     dim: int = Field(128, ge=8)
     hidden: int = Field(2048, ge=8)
     workers: int = Field(2, ge=0)
+    real_videos: str | None = None  # class folders of real videos: joint training, 1:1 synthetic:real batches
+    mining_threshold: float = Field(0.7, ge=-1, le=1)  # cosine above which a real key is a positive
+    mining_top_k: int = Field(5, ge=1)
     seed: int = 0
     checkpoint_every: int = Field(100, ge=1)
 
@@ -83,9 +86,28 @@ def batches(cfg: TrainConfig, shards: list[str], skip: int = 0):
         epoch += 1
 
 
+def real_batches(cfg: TrainConfig, skip: int = 0):
+    """Endless batches of real-video pairs (same replay-and-skip resume as the synthetic stream)."""
+    from .data import RealPairStream
+    epoch, seen = 0, 0
+    while True:
+        loader = torch.utils.data.DataLoader(RealPairStream(cfg.real_videos, cfg.frames, cfg.size, cfg.seed, epoch),
+                                             batch_size=cfg.batch_size, num_workers=cfg.workers, drop_last=True)
+        produced = False
+        for a, b in loader:
+            produced = True
+            seen += 1
+            if seen > skip:
+                yield a, b
+        if not produced:
+            raise RuntimeError(f"{cfg.real_videos}: no full batch of {cfg.batch_size} real videos")
+        epoch += 1
+
+
 def build(cfg: TrainConfig) -> MoCo:
     return MoCo(backbone(cfg.backbone, cfg.frames), cfg.dim, cfg.hidden, cfg.queue_size, cfg.momentum,
-                cfg.temperature)
+                cfg.temperature, with_real=cfg.real_videos is not None, mining_threshold=cfg.mining_threshold,
+                mining_top_k=cfg.mining_top_k)
 
 
 def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | None = None) -> Path:
@@ -114,19 +136,21 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
     metrics = open(out / "metrics.jsonl", "a")
     t0 = time.perf_counter()
     end = min(cfg.steps, stop_at or cfg.steps)
+    real = real_batches(cfg, step) if cfg.real_videos else None
     for a, b in batches(cfg, shard_list(shards), step):
         if step >= end:
             break
+        ra, rb = next(real) if real is not None else (None, None)
         for group in optimizer.param_groups:  # cosine schedule
             group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))
         with autocast:
-            losses = model(a.to(device), b.to(device))
+            losses = model(a.to(device), b.to(device), *(x.to(device) for x in (ra, rb) if x is not None))
         optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         optimizer.step()
         step += 1
-        record = {"step": step, "loss": float(losses["loss"].detach()), "lr": optimizer.param_groups[0]["lr"],
-                  "seconds": round(time.perf_counter() - t0, 3)}
+        record = {"step": step, **{k: float(v.detach()) for k, v in losses.items()},
+                  "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)}
         metrics.write(json.dumps(record) + "\n")
         metrics.flush()
         if step % cfg.checkpoint_every == 0 or step == end:
