@@ -102,6 +102,7 @@ class _ShardWriter:
         self.tar: tarfile.TarFile | None = None
         self.name = ""
         self.clips = 0
+        self.group = ""
         self.written: list[dict] = []
 
     def _open(self) -> None:
@@ -120,11 +121,18 @@ class _ShardWriter:
         self.tar = None
         self.number += 1
 
-    def add(self, key: str, members: list[tuple[str, bytes]]) -> tuple[str, int]:
+    def add(self, key: str, members: list[tuple[str, bytes]], group: str = "") -> tuple[str, int]:
+        """Append a clip; a new shard starts when a limit is reached, but only between groups (the renders
+        of one motion stay in one shard, so readers that split shards across workers still see pairs),
+        unless one group alone exceeds twice the limits."""
         size = sum(len(data) + 512 for _, data in members)
-        if self.tar is not None and (self.clips >= self.options.shard_max_clips
-                                     or self.tar.offset + size > self.options.shard_max_bytes):
+        full = self.tar is not None and (self.clips >= self.options.shard_max_clips
+                                         or self.tar.offset + size > self.options.shard_max_bytes)
+        overfull = self.tar is not None and (self.clips >= 2 * self.options.shard_max_clips
+                                             or self.tar.offset + size > 2 * self.options.shard_max_bytes)
+        if (full and group != self.group) or overfull:
             self._close()
+        self.group = group
         if self.tar is None:
             self._open()
         offset = self.tar.offset
@@ -213,7 +221,8 @@ def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult
         meta = {"spec": spec, "camera": json.loads((path / "camera.json").read_text()), "qc": qc["metrics"],
                 "class_id": classes[spec["actors"][0]["motion"]["class_name"]]}
         members.append(("json", json.dumps(meta, sort_keys=True).encode()))
-        shard, offset = writer.add(path.name, members)
+        group = spec["actors"][0]["motion"]["motion_key"] if options.layout == "gata" else ""
+        shard, offset = writer.add(path.name, members, group)
         tables.add(_index_row(path.name, shard, offset, spec, qc, classes, views[path.name]), _frame_rows(path),
                    _positive_rows(path.name, spec) if options.layout == "gata" else [])
         if options.layout == "synapt":

@@ -44,6 +44,7 @@ def test_gata_shards_tables_and_positives(raw, tmp_path):
             f.seek(row.offset)
             header = tarfile.TarInfo.frombuf(f.read(512), "utf-8", "surrogateescape")
         assert header.name.startswith(row.scene_id + ".")
+    assert (index.groupby("motion_key").shard.nunique() == 1).all()  # a motion's renders share a shard
     positives = pq.read_table(tmp_path / "gata" / "positives").to_pandas()
     views = positives.groupby("motion_key").scene_id.nunique()
     assert (views >= 1).all() and (views == 2).sum() >= 2  # paired renders share a motion key
