@@ -144,3 +144,25 @@ def test_joint_training_with_real_videos_mines_cross_domain_positives(raw, shard
     train(strict, str(shards), tmp_path / "strict", log=lambda *_: None)
     first = json.loads((tmp_path / "strict" / "metrics.jsonl").read_text().splitlines()[0])
     assert first["mined_per_query"] == 0  # nothing is that similar
+
+
+def test_two_process_data_parallel_training(raw, tmp_path):
+    import subprocess
+    import sys
+    packed = tmp_path / "gata"
+    pack(raw[0], packed, PackOptions(layout="gata", shard_max_clips=1))  # one motion per shard: ranks split them
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys\nfrom trainer.train import TrainConfig, train\n"
+        "cfg = TrainConfig(backbone='tsm_r18', frames=2, size=32, batch_size=2, steps=2, queue_size=8, dim=8, "
+        "hidden=16, workers=0, checkpoint_every=1)\n"
+        f"train(cfg, {str(packed)!r}, {str(tmp_path / 'ddp')!r}, log=lambda *_: None)\n")
+    res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                          str(script)], capture_output=True, text=True, timeout=300,
+                         cwd=str(__import__("conftest").ROOT))
+    assert res.returncode == 0, res.stderr[-3000:]
+    state = torch.load(tmp_path / "ddp" / "last.pt", weights_only=False)
+    assert state["step"] == 2
+    # every rank enqueued the keys of both ranks: 2 steps x 2 ranks x batch 2 = 8 keys, the queue wrapped once
+    assert int(state["model"]["queues.synthetic.pointer"]) == 0
+    assert (tmp_path / "ddp" / "metrics.rank1.jsonl").exists()

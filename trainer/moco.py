@@ -68,6 +68,7 @@ class MoCo(nn.Module):
             p.requires_grad = False
         self.queues = nn.ModuleDict({name: Queue(queue_size, dim) for name in self.head_q})
         self.momentum, self.temperature = momentum, temperature
+        self.gather = lambda keys: keys  # replaced under data parallelism: every rank enqueues every key
         self.mining_threshold, self.mining_top_k = mining_threshold, mining_top_k
 
     @torch.no_grad()
@@ -101,11 +102,11 @@ class MoCo(nn.Module):
             extra_keys = self.queues["real"].keys.clone()
             extra_mask = self.mine_real_positives(q.detach(), extra_keys)
             out["mined_per_query"] = extra_mask.sum(1).float().mean().detach()
-            self.queues["real"].push(k_real)
+            self.queues["real"].push(self.gather(k_real))
         # clones: the queues change in place below, before the backward pass needs these values
         out["loss_synthetic"] = info_nce(q, k, self.queues["synthetic"].keys.clone(), self.temperature, extra_keys,
                                          extra_mask)
-        self.queues["synthetic"].push(k)
+        self.queues["synthetic"].push(self.gather(k))
         out["loss"] = sum(v for name, v in out.items() if name.startswith("loss_"))
         return out
 

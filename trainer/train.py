@@ -110,15 +110,36 @@ def build(cfg: TrainConfig) -> MoCo:
                 mining_top_k=cfg.mining_top_k)
 
 
+def _distributed() -> tuple[int, int, int]:
+    """(rank, world size, local rank) under torchrun; (0, 1, 0) otherwise."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
+
+
+def _gather(keys: torch.Tensor) -> torch.Tensor:
+    import torch.distributed as dist
+    parts = [torch.empty_like(keys) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, keys.contiguous())
+    return torch.cat(parts)
+
+
 def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | None = None) -> Path:
     """Train (or resume from out/last.pt) and return the checkpoint path.
 
     stop_at: leave after this step with a checkpoint (a job slot ending); a later call resumes.
+    Under torchrun (WORLD_SIZE > 1) each rank reads its own shards, gradients are averaged (DDP) and the
+    keys of all ranks enter every rank's queue; rank 0 writes checkpoints and metrics.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    rank, world, local_rank = _distributed()
     seed_everything(cfg.seed)
     device = pick_device()
+    if world > 1:
+        import torch.distributed as dist
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        if device.type == "cuda":
+            device = torch.device("cuda", local_rank)
+            torch.cuda.set_device(device)
     model = build(cfg).to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
@@ -131,9 +152,15 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
         step = state["step"]
         torch.set_rng_state(state["torch_rng"])
         log(f"resumed from {last} at step {step}")
-    (out / "config.json").write_text(cfg.model_dump_json(indent=2))
+    if rank == 0:
+        (out / "config.json").write_text(cfg.model_dump_json(indent=2))
+    runner = model
+    if world > 1:
+        model.gather = _gather
+        runner = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda"
+                                                           else None)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _nullcontext()
-    metrics = open(out / "metrics.jsonl", "a")
+    metrics = open(out / ("metrics.jsonl" if rank == 0 else f"metrics.rank{rank}.jsonl"), "a")
     t0 = time.perf_counter()
     end = min(cfg.steps, stop_at or cfg.steps)
     real = real_batches(cfg, step) if cfg.real_videos else None
@@ -144,7 +171,7 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
         for group in optimizer.param_groups:  # cosine schedule
             group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))
         with autocast:
-            losses = model(a.to(device), b.to(device), *(x.to(device) for x in (ra, rb) if x is not None))
+            losses = runner(a.to(device), b.to(device), *(x.to(device) for x in (ra, rb) if x is not None))
         optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         optimizer.step()
@@ -153,10 +180,14 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
                   "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)}
         metrics.write(json.dumps(record) + "\n")
         metrics.flush()
-        if step % cfg.checkpoint_every == 0 or step == end:
+        if (step % cfg.checkpoint_every == 0 or step == end) and rank == 0:
             save(model, optimizer, step, last)
             log(f"step {step}/{cfg.steps} loss {record['loss']:.4f}")
     metrics.close()
+    if world > 1:
+        import torch.distributed as dist
+        dist.barrier()
+        dist.destroy_process_group()
     return last
 
 
