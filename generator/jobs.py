@@ -18,7 +18,7 @@ def client(address: str):
 
 
 def submit(address: str, config_path: Path, batch_name: str, n: int, out: str, workers: int | None = None,
-           extra_args: list[str] | None = None, env: dict[str, str] | None = None) -> str:
+           extra_args: list[str] | None = None, env: dict[str, str] | None = None, agent_wait_s: float = 120.0) -> str:
     """Start `synthact render` on the cluster for this batch; returns the job id.
 
     The config travels with the job (runtime_env working_dir). The output location must be reachable from
@@ -31,11 +31,18 @@ def submit(address: str, config_path: Path, batch_name: str, n: int, out: str, w
     args += extra_args or []
     with tempfile.TemporaryDirectory(prefix="synthact-job-") as folder:
         shutil.copy(config_path, Path(folder) / "batch.yaml")
-        return client(address).submit_job(
-            entrypoint=shlex.join(args),
-            runtime_env={"working_dir": folder, "env_vars": env or {}},
-            metadata={"synthact_batch": batch_name, "synthact_out": f"{out.rstrip('/')}/{batch_name}"},
-        )
+        deadline = time.monotonic() + agent_wait_s
+        while True:
+            try:
+                return client(address).submit_job(
+                    entrypoint=shlex.join(args),
+                    runtime_env={"working_dir": folder, "env_vars": env or {}},
+                    metadata={"synthact_batch": batch_name, "synthact_out": f"{out.rstrip('/')}/{batch_name}"},
+                )
+            except RuntimeError as exc:  # a head that just started has no job agent for a while
+                if "No available agent" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(2)
 
 
 def status(address: str, job_id: str) -> dict:
