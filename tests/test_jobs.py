@@ -23,20 +23,31 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def ray_head(tmp_path_factory):
+    ray_tmp = tmp_path_factory.mktemp("ray")
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
-           "RAY_TMPDIR": str(tmp_path_factory.mktemp("ray")), "PATH": f"{BIN}:{os.environ['PATH']}"}
+           "RAY_TMPDIR": str(ray_tmp), "PATH": f"{BIN}:{os.environ['PATH']}"}
     dashboard = free_port()
-    subprocess.run([str(BIN / "ray"), "start", "--head", f"--port={free_port()}", f"--dashboard-port={dashboard}",
-                    "--num-cpus=2", "--disable-usage-stats"], env=env, check=True, capture_output=True, timeout=120)
+    ports = [f"--port={free_port()}", f"--dashboard-port={dashboard}",  # own ports: another Ray may be running
+             f"--dashboard-agent-listen-port={free_port()}", f"--dashboard-agent-grpc-port={free_port()}",
+             f"--runtime-env-agent-port={free_port()}", f"--metrics-export-port={free_port()}"]
+    subprocess.run([str(BIN / "ray"), "start", "--head", *ports, "--num-cpus=2", "--disable-usage-stats"], env=env,
+                   check=True, capture_output=True, timeout=120)
     try:
         yield f"http://127.0.0.1:{dashboard}", env
     finally:
-        subprocess.run([str(BIN / "ray"), "stop", "--force"], env=env, capture_output=True, timeout=120)
+        # `ray stop` would stop every Ray on the machine: end only the processes of this cluster's session
+        import psutil
+        for proc in psutil.process_iter(["cmdline"]):
+            if any(str(ray_tmp) in part for part in (proc.info["cmdline"] or [])):
+                try:
+                    proc.kill()
+                except psutil.NoSuchProcess:
+                    pass
 
 
 def synthact(env, *args):
     return subprocess.run([sys.executable, "-m", "generator.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=180)
+                          text=True, timeout=300)
 
 
 def test_submit_status_and_logs(ray_head, tmp_path):
@@ -48,7 +59,7 @@ def test_submit_status_and_logs(ray_head, tmp_path):
                    "--renderer", "test-double", "--test-double-options", json.dumps({"seconds": 0.1}))
     assert res.returncode == 0, res.stderr[-2000:]
     job_id = res.stdout.strip().splitlines()[-1]
-    deadline = time.time() + 150
+    deadline = time.time() + 300
     state = {}
     while time.time() < deadline:
         state = json.loads(synthact(env, "status", job_id, "--address", address).stdout)
