@@ -244,11 +244,6 @@ def sky_and_sun(env: EnvironmentSpec, hdri_path: Path | None, background_path: P
         tree.links.new(mix.outputs[0], out.inputs["Surface"])
     else:
         tree.links.new(bg.outputs[0], out.inputs["Surface"])
-    if env.weather == "fog":
-        fog = tree.nodes.new("ShaderNodeVolumePrincipled")
-        fog.inputs["Density"].default_value = 0.01 + 0.09 * env.weather_intensity
-        fog.inputs["Color"].default_value = (0.85, 0.87, 0.9, 1)
-        tree.links.new(fog.outputs[0], out.inputs["Volume"])
     sun_data = bpy.data.lights.new("sun", "SUN")
     up = max(math.sin(elevation), 0.0)
     sun_data.energy = (0.6 if overcast else 4.0) * up

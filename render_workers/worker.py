@@ -283,6 +283,8 @@ class RenderWorker:
         depth = np.stack([p["depth"] for p in passes]).astype(np.float32)
         hit = depth < BACKGROUND_DEPTH
         depth[~hit] = np.inf
+        if spec.environment.weather == "fog":
+            rgb = annotate.add_fog(rgb, depth, spec.environment.weather_intensity, spec.environment.sun_elevation_deg)
         instance = np.stack([p["object_index"] for p in passes]).round().astype(np.uint8)
         body_part = np.where(instance > 0, np.stack([p["part"] for p in passes]).round(), 0).astype(np.uint8)
         mods = set(r.modalities)
