@@ -261,7 +261,8 @@ def train(config: Optional[Path] = typer.Argument(None, help="Training YAML (key
           shards: str = typer.Option(..., "--shards", help="A gata dataset folder, or a shard URL/pattern."),
           out: Path = typer.Option(Path("output/train"), "--out", help="Checkpoints and metrics; reruns resume."),
           steps: Optional[int] = typer.Option(None, "--steps", min=1)) -> None:
-    """Contrastive pretraining (MoCo v2 on GATA pairs) on packed shards; CUDA when present, else CPU."""
+    """Pretraining on packed shards, MoCo v2 on GATA pairs (or supervised with `objective: supervised`);
+    CUDA when present, else CPU."""
     from pydantic import ValidationError
 
     from trainer.train import TrainConfig
@@ -289,11 +290,15 @@ def train(config: Optional[Path] = typer.Argument(None, help="Training YAML (key
 @app.command("eval")
 def eval_checkpoint(checkpoint: Path = typer.Argument(..., help="A checkpoint from `synthact train` (last.pt)."),
                     dataset: Path = typer.Option(..., "--dataset", help="A packed dataset or class folders of videos."),
-                    out: Optional[Path] = typer.Option(None, "--out", help="Metrics JSON (a PNG chart goes beside it).")
-                    ) -> None:
-    """kNN, linear probe and same-motion retrieval of a checkpoint vs a random network; bias log(M/M_rnd)."""
+                    out: Optional[Path] = typer.Option(None, "--out", help="Metrics JSON (a PNG chart goes beside it)."),
+                    finetune_epochs: int = typer.Option(
+                        0, "--finetune-epochs", min=0,
+                        help="Also fine-tune the whole network (and train the random one from scratch) for this "
+                             "many epochs; 0 skips it (slow on CPU).")) -> None:
+    """kNN, linear probe, fine-tuning and same-motion retrieval of a checkpoint vs a random network;
+    bias log(M/M_rnd)."""
     from trainer.evaluate import evaluate_checkpoint
-    metrics = evaluate_checkpoint(checkpoint, dataset, out)
+    metrics = evaluate_checkpoint(checkpoint, dataset, out, finetune_epochs)
     typer.echo(json.dumps({k: metrics[k] for k in ("model", "random_init", "bias")}, indent=2))
 
 

@@ -123,8 +123,9 @@ def test_evaluate_end_to_end_on_a_dataset(shards):
     from trainer.evaluate import evaluate, load_dataset
     clips, info = load_dataset(shards, 2, 32)
     assert clips.shape[1:] == (3, 2, 32, 32) and len(info.labels) == len(clips)
-    out = evaluate(backbone("tsm_r18", 2), backbone("tsm_r18", 2), clips, info)
+    out = evaluate(backbone("tsm_r18", 2), backbone("tsm_r18", 2), clips, info, finetune_epochs=1)
     assert set(out) >= {"model", "random_init", "bias"} and 0 <= out["model"]["knn_top1"] <= 1
+    assert 0 <= out["model"]["finetune_top1"] <= 1 and 0 <= out["random_init"]["finetune_top1"] <= 1
 
 
 def test_joint_training_with_real_videos_mines_cross_domain_positives(raw, shards, tmp_path):
@@ -166,3 +167,33 @@ def test_two_process_data_parallel_training(raw, tmp_path):
     # every rank enqueued the keys of both ranks: 2 steps x 2 ranks x batch 2 = 8 keys, the queue wrapped once
     assert int(state["model"]["queues.synthetic.pointer"]) == 0
     assert (tmp_path / "ddp" / "metrics.rank1.jsonl").exists()
+
+
+def test_supervised_training_learns_class_ids_and_evaluates(shards, tmp_path):
+    from trainer.evaluate import evaluate_checkpoint
+    classes = json.loads((shards / "dataset.json").read_text())["classes"]
+    cfg = TrainConfig(objective="supervised", backbone="tsm_r18", frames=2, size=32, batch_size=2, steps=3,
+                      workers=0, lr=0.01)
+    last = train(cfg, str(shards), tmp_path / "sup", log=lambda *_: None)
+    state = torch.load(last, weights_only=False)["model"]
+    assert state["classifier.weight"].shape == (len(classes), 512)
+    records = [json.loads(line) for line in (tmp_path / "sup" / "metrics.jsonl").read_text().splitlines()]
+    assert len(records) == 3 and all(np.isfinite(r["loss"]) and 0 <= r["accuracy"] <= 1 for r in records)
+    metrics = evaluate_checkpoint(last, shards, tmp_path / "sup" / "eval.json")
+    assert 0 <= metrics["model"]["linear_top1"] <= 1 and (tmp_path / "sup" / "eval.png").exists()
+    with pytest.raises(ValueError, match="objective: moco"):
+        TrainConfig(objective="supervised", real_videos=str(tmp_path))
+    with pytest.raises(ValueError, match="set `classes`"):
+        train(cfg, str(tmp_path / "no-manifest.tar"), tmp_path / "bad", log=lambda *_: None)
+
+
+def test_finetuning_trains_a_copy_to_separate_the_classes():
+    from trainer.evaluate import finetune
+    torch.manual_seed(0)
+    y = torch.arange(24) % 2
+    clips = torch.randn(24, 3, 2, 32, 32) * 0.3 + (y.float() * 2 - 1)[:, None, None, None, None]
+    encoder = backbone("tsm_r18", 2)
+    before = {k: v.clone() for k, v in encoder.state_dict().items()}
+    accuracy = finetune(encoder, clips[:16], y[:16], clips[16:], y[16:], classes=2, epochs=3, batch=4)
+    assert accuracy == 1.0
+    assert all(torch.equal(v, encoder.state_dict()[k]) for k, v in before.items())  # the caller's encoder is kept

@@ -26,6 +26,7 @@ class View:
     class_name: str
     frames: np.ndarray  # (T, H, W, 3) uint8
     boxes: np.ndarray  # (T, 4) amodal box of this actor, pixels
+    class_id: int = -1  # the dataset's stable class id (dataset.json "classes")
 
 
 def views_of(sample: dict) -> list[View]:
@@ -36,7 +37,7 @@ def views_of(sample: dict) -> list[View]:
     for actor in meta["spec"]["actors"]:
         k = actor["actor_index"]
         out.append(View(meta["spec"]["scene_id"], k, actor["motion"]["motion_key"], actor["motion"]["class_name"],
-                        rgb[: len(boxes)], boxes[:, k]))
+                        rgb[: len(boxes)], boxes[:, k], meta.get("class_id", -1) if k == 0 else -1))
     return out
 
 
@@ -124,6 +125,28 @@ class PairStream(torch.utils.data.IterableDataset):
                 pair = pair_from_group(group, self.frames, self.size, rng, self.mode)
                 if pair is not None:
                     yield pair[0], pair[1]
+
+
+class LabelledStream(torch.utils.data.IterableDataset):
+    """(clip, class id) of the first actor of every sample, for supervised training: a random window and
+    the same crop, scale and flip augmentation as the contrastive pairs."""
+
+    def __init__(self, shards: list[str], frames: int = 8, size: int = 112, seed: int = 0, epoch: int = 0):
+        super().__init__()
+        self.shards, self.frames, self.size, self.seed, self.epoch = shards, frames, size, seed, epoch
+
+    def __iter__(self):
+        import webdataset as wds
+        info = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng([self.seed, self.epoch, info.id if info else 0, 3])
+        dataset = wds.WebDataset(self.shards, shardshuffle=False, workersplitter=wds.split_by_worker,
+                                 nodesplitter=wds.split_by_node, empty_check=False)
+        for sample in dataset:
+            view = views_of(sample)[0]
+            if view.class_id < 0 or len(view.frames) < self.frames:
+                continue
+            start = int(rng.integers(0, len(view.frames) - self.frames + 1))
+            yield crop(view, start, self.frames, self.size, rng).permute(1, 0, 2, 3), view.class_id
 
 
 class RealPairStream(torch.utils.data.IterableDataset):

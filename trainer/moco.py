@@ -118,3 +118,20 @@ class MoCo(nn.Module):
         mask = torch.zeros_like(sim, dtype=torch.bool)
         mask.scatter_(1, top.indices, top.values > self.mining_threshold)
         return mask
+
+
+class Supervised(nn.Module):
+    """Cross-entropy on class labels: the supervised counterpart of MoCo on the same shards.
+
+    The backbone is named encoder_q like MoCo's query encoder, so checkpoints of both evaluate alike.
+    """
+
+    def __init__(self, encoder: nn.Module, classes: int):
+        super().__init__()
+        self.encoder_q = encoder
+        self.classifier = nn.Linear(encoder.feature_dim, classes)
+
+    def forward(self, clips: torch.Tensor, labels: torch.Tensor) -> dict:
+        logits = self.classifier(self.encoder_q(clips))
+        return {"loss": F.cross_entropy(logits, labels),
+                "accuracy": (logits.argmax(1) == labels).float().mean().detach()}

@@ -1,4 +1,4 @@
-"""Contrastive pretraining on rendered shards (MoCo v2, GATA pairs), CPU or CUDA, resumable."""
+"""Training on rendered shards: contrastive (MoCo v2, GATA pairs) or supervised, CPU or CUDA, resumable."""
 from __future__ import annotations
 
 import glob
@@ -12,17 +12,19 @@ from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .data import PairStream
+from .data import LabelledStream, PairStream
 from .models import backbone
-from .moco import MoCo
+from .moco import MoCo, Supervised
 
 
 class TrainConfig(BaseModel):
     """Defaults follow MoCo v2 and GATA (queue 65,536, momentum 0.999, MLP head, temperature 0.2, cosine lr)."""
 
     model_config = ConfigDict(extra="forbid")
+    objective: Literal["moco", "supervised"] = "moco"  # supervised: cross-entropy on the shards' class ids
+    classes: int | None = Field(None, ge=2)  # supervised head size; default: the classes in dataset.json
     backbone: Literal["r2plus1d_18", "r3d_18", "tsm_r18"] = "r2plus1d_18"
     frames: int = Field(8, ge=2)
     size: int = Field(112, ge=32)
@@ -42,6 +44,12 @@ class TrainConfig(BaseModel):
     mining_top_k: int = Field(5, ge=1)
     seed: int = 0
     checkpoint_every: int = Field(100, ge=1)
+
+    @model_validator(mode="after")
+    def _supervised_takes_no_real_videos(self):
+        if self.objective == "supervised" and self.real_videos:
+            raise ValueError("real_videos (joint contrastive training) needs objective: moco")
+        return self
 
 
 def pick_device() -> torch.device:
@@ -72,7 +80,8 @@ def batches(cfg: TrainConfig, shards: list[str], skip: int = 0):
     """
     epoch, seen = 0, 0
     while True:
-        stream = PairStream(shards, cfg.frames, cfg.size, cfg.pairs, cfg.seed, epoch)
+        stream = (LabelledStream(shards, cfg.frames, cfg.size, cfg.seed, epoch) if cfg.objective == "supervised"
+                  else PairStream(shards, cfg.frames, cfg.size, cfg.pairs, cfg.seed, epoch))
         loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, num_workers=cfg.workers,
                                              drop_last=True)
         produced = False
@@ -104,7 +113,19 @@ def real_batches(cfg: TrainConfig, skip: int = 0):
         epoch += 1
 
 
-def build(cfg: TrainConfig) -> MoCo:
+def class_count(cfg: TrainConfig, shards: str) -> int:
+    """The supervised head's size: cfg.classes, else the number of classes in the dataset's dataset.json."""
+    if cfg.classes:
+        return cfg.classes
+    manifest = Path(shards) / "dataset.json"
+    if not manifest.is_file():
+        raise ValueError(f"{shards}: no dataset.json to count classes from; set `classes` in the training config")
+    return len(json.loads(manifest.read_text())["classes"])
+
+
+def build(cfg: TrainConfig, shards: str = "") -> MoCo | Supervised:
+    if cfg.objective == "supervised":
+        return Supervised(backbone(cfg.backbone, cfg.frames), class_count(cfg, shards))
     return MoCo(backbone(cfg.backbone, cfg.frames), cfg.dim, cfg.hidden, cfg.queue_size, cfg.momentum,
                 cfg.temperature, with_real=cfg.real_videos is not None, mining_threshold=cfg.mining_threshold,
                 mining_top_k=cfg.mining_top_k)
@@ -140,7 +161,7 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
         if device.type == "cuda":
             device = torch.device("cuda", local_rank)
             torch.cuda.set_device(device)
-    model = build(cfg).to(device)
+    model = build(cfg, shards).to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
     step = 0
