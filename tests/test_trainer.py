@@ -197,3 +197,18 @@ def test_finetuning_trains_a_copy_to_separate_the_classes():
     accuracy = finetune(encoder, clips[:16], y[:16], clips[16:], y[16:], classes=2, epochs=3, batch=4)
     assert accuracy == 1.0
     assert all(torch.equal(v, encoder.state_dict()[k]) for k, v in before.items())  # the caller's encoder is kept
+
+
+def test_clip_cache_gives_the_same_pairs_as_streaming(shards):
+    from trainer.data import ClipCache, PairStream
+    tars = sorted(map(str, (shards / "shards").glob("*.tar")))
+    cache = ClipCache()
+    first = list(PairStream(tars, 2, 32, "gata", seed=3, epoch=0, cache=cache))
+    assert cache.complete and sum(map(len, cache.groups)) >= 4
+    for epoch in (0, 1):
+        streamed = list(PairStream(tars, 2, 32, "gata", seed=3, epoch=epoch))
+        cached = list(PairStream(tars, 2, 32, "gata", seed=3, epoch=epoch, cache=cache))
+        assert len(streamed) == len(cached) == len(first)
+        assert all(torch.equal(a, c) and torch.equal(b, d) for (a, b), (c, d) in zip(streamed, cached))
+    with pytest.raises(ValueError, match="workers: 0"):
+        TrainConfig(cache_clips=True, workers=2)

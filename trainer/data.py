@@ -105,48 +105,76 @@ def pair_from_group(group: list[View], frames: int, size: int, rng: np.random.Ge
                                         "class_name": a.class_name}
 
 
-class PairStream(torch.utils.data.IterableDataset):
+class ClipCache:
+    """Decoded motion groups kept in memory after one full pass over the shards (small datasets, CPU).
+
+    Only single-process loading fills it (DataLoader workers get copies that are thrown away), and it is
+    used only once a pass has completed, so a pass cut short never leaves a partial epoch behind.
+    """
+
+    def __init__(self):
+        self.groups: list[list[View]] = []
+        self.complete = False
+
+
+class _ShardStream(torch.utils.data.IterableDataset):
+    def __init__(self, shards: list[str], frames: int, size: int, seed: int, epoch: int,
+                 cache: ClipCache | None = None):
+        super().__init__()
+        self.shards, self.frames, self.size, self.seed, self.epoch, self.cache = shards, frames, size, seed, epoch, cache
+
+    def groups(self):
+        """Motion groups in shard order; with webdataset worker and node splitting when not cached."""
+        if self.cache is not None and self.cache.complete:
+            yield from self.cache.groups
+            return
+        import webdataset as wds
+        dataset = wds.WebDataset(self.shards, shardshuffle=False, workersplitter=wds.split_by_worker,
+                                 nodesplitter=wds.split_by_node, empty_check=False)
+        filling = self.cache is not None and torch.utils.data.get_worker_info() is None
+        if filling:
+            self.cache.groups = []
+        for group in grouped_by_motion(dataset):
+            if filling:
+                self.cache.groups.append(group)
+            yield group
+        if filling:
+            self.cache.complete = True
+
+    def rng(self, salt: int) -> np.random.Generator:
+        info = torch.utils.data.get_worker_info()
+        return np.random.default_rng([self.seed, self.epoch, info.id if info else 0, salt])
+
+
+class PairStream(_ShardStream):
     """Pairs from shards; with DataLoader workers, each worker reads its own shards (webdataset splitting)."""
 
     def __init__(self, shards: list[str], frames: int = 8, size: int = 112, mode: str = "gata", seed: int = 0,
-                 epoch: int = 0):
-        super().__init__()
-        self.shards, self.frames, self.size, self.mode, self.seed, self.epoch = shards, frames, size, mode, seed, epoch
+                 epoch: int = 0, cache: ClipCache | None = None):
+        super().__init__(shards, frames, size, seed, epoch, cache)
+        self.mode = mode
 
     def __iter__(self):
-        import webdataset as wds
-        info = torch.utils.data.get_worker_info()
-        worker = info.id if info else 0
-        rng = np.random.default_rng([self.seed, self.epoch, worker])
-        dataset = wds.WebDataset(self.shards, shardshuffle=False, workersplitter=wds.split_by_worker,
-                                 nodesplitter=wds.split_by_node, empty_check=False)
-        for group in grouped_by_motion(dataset):
+        rng = self.rng(0)
+        for group in self.groups():
             for _ in range(len(group)):  # each view anchors one pair per pass
                 pair = pair_from_group(group, self.frames, self.size, rng, self.mode)
                 if pair is not None:
                     yield pair[0], pair[1]
 
 
-class LabelledStream(torch.utils.data.IterableDataset):
+class LabelledStream(_ShardStream):
     """(clip, class id) of the first actor of every sample, for supervised training: a random window and
     the same crop, scale and flip augmentation as the contrastive pairs."""
 
-    def __init__(self, shards: list[str], frames: int = 8, size: int = 112, seed: int = 0, epoch: int = 0):
-        super().__init__()
-        self.shards, self.frames, self.size, self.seed, self.epoch = shards, frames, size, seed, epoch
-
     def __iter__(self):
-        import webdataset as wds
-        info = torch.utils.data.get_worker_info()
-        rng = np.random.default_rng([self.seed, self.epoch, info.id if info else 0, 3])
-        dataset = wds.WebDataset(self.shards, shardshuffle=False, workersplitter=wds.split_by_worker,
-                                 nodesplitter=wds.split_by_node, empty_check=False)
-        for sample in dataset:
-            view = views_of(sample)[0]
-            if view.class_id < 0 or len(view.frames) < self.frames:
-                continue
-            start = int(rng.integers(0, len(view.frames) - self.frames + 1))
-            yield crop(view, start, self.frames, self.size, rng).permute(1, 0, 2, 3), view.class_id
+        rng = self.rng(3)
+        for group in self.groups():
+            for view in group:
+                if view.class_id < 0 or len(view.frames) < self.frames:
+                    continue
+                start = int(rng.integers(0, len(view.frames) - self.frames + 1))
+                yield crop(view, start, self.frames, self.size, rng).permute(1, 0, 2, 3), view.class_id
 
 
 class RealPairStream(torch.utils.data.IterableDataset):

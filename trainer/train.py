@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .data import LabelledStream, PairStream
+from .data import ClipCache, LabelledStream, PairStream
 from .models import backbone
 from .moco import MoCo, Supervised
 
@@ -39,6 +39,7 @@ class TrainConfig(BaseModel):
     dim: int = Field(128, ge=8)
     hidden: int = Field(2048, ge=8)
     workers: int = Field(2, ge=0)
+    cache_clips: bool = False  # keep decoded clips in memory after the first pass (needs workers: 0)
     real_videos: str | None = None  # class folders of real videos: joint training, 1:1 synthetic:real batches
     mining_threshold: float = Field(0.7, ge=-1, le=1)  # cosine above which a real key is a positive
     mining_top_k: int = Field(5, ge=1)
@@ -49,6 +50,8 @@ class TrainConfig(BaseModel):
     def _supervised_takes_no_real_videos(self):
         if self.objective == "supervised" and self.real_videos:
             raise ValueError("real_videos (joint contrastive training) needs objective: moco")
+        if self.cache_clips and self.workers:
+            raise ValueError("cache_clips keeps clips in the training process: set workers: 0")
         return self
 
 
@@ -79,9 +82,10 @@ def batches(cfg: TrainConfig, shards: list[str], skip: int = 0):
     the uninterrupted run would have seen (the skipped clips are decoded again: resuming costs time).
     """
     epoch, seen = 0, 0
+    cache = ClipCache() if cfg.cache_clips else None
     while True:
-        stream = (LabelledStream(shards, cfg.frames, cfg.size, cfg.seed, epoch) if cfg.objective == "supervised"
-                  else PairStream(shards, cfg.frames, cfg.size, cfg.pairs, cfg.seed, epoch))
+        stream = (LabelledStream(shards, cfg.frames, cfg.size, cfg.seed, epoch, cache) if cfg.objective == "supervised"
+                  else PairStream(shards, cfg.frames, cfg.size, cfg.pairs, cfg.seed, epoch, cache))
         loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, num_workers=cfg.workers,
                                              drop_last=True)
         produced = False
