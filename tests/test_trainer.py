@@ -212,3 +212,26 @@ def test_clip_cache_gives_the_same_pairs_as_streaming(shards):
         assert all(torch.equal(a, c) and torch.equal(b, d) for (a, b), (c, d) in zip(streamed, cached))
     with pytest.raises(ValueError, match="workers: 0"):
         TrainConfig(cache_clips=True, workers=2)
+
+
+def test_train_and_eval_commands(shards, tmp_path):
+    import subprocess
+    import sys
+    root = __import__("conftest").ROOT
+
+    def synthact(*args):
+        return subprocess.run([sys.executable, "-m", "generator.cli", *args], cwd=root, capture_output=True,
+                              text=True, timeout=600)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("backbone: tsm_r18\nbatch_size: 1\nqueue: 8\n")
+    res = synthact("train", str(bad), "--shards", str(shards), "--out", str(tmp_path / "run"))
+    assert res.returncode == 2
+    assert f"{bad}:2" in res.stderr and "batch_size" in res.stderr and f"{bad}:3" in res.stderr
+    good = tmp_path / "sup.yaml"
+    good.write_text("objective: supervised\nbackbone: tsm_r18\nframes: 2\nsize: 32\nbatch_size: 2\nworkers: 0\n")
+    res = synthact("train", str(good), "--shards", str(shards), "--out", str(tmp_path / "run"), "--steps", "2")
+    assert res.returncode == 0, res.stderr[-2000:]
+    res = synthact("eval", str(tmp_path / "run" / "last.pt"), "--dataset", str(shards), "--finetune-epochs", "1")
+    assert res.returncode == 0, res.stderr[-2000:]
+    metrics = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert {"knn_top1", "linear_top1", "finetune_top1", "retrieval_top1"} <= set(metrics["model"])
