@@ -52,7 +52,7 @@ def main() -> None:
             if n >= args.pairs:
                 break
     row("GATA pair loader, cache_clips (decoded clips in memory; crop, augment; 8x112x112)",
-        f"{2 * n / (time.perf_counter() - t0):.1f} clips/s", f"{n} pairs, {len(cache.groups)} motions cached")
+        f"{2 * n / (time.perf_counter() - t0):.1f} clips/s", f"{n} pairs, {sum(map(len, cache.by_shard.values()))} motions cached")
     device = pick_device()
     for name in ("tsm_r18", "r3d_18", "r2plus1d_18"):
         model = MoCo(backbone(name, 8), queue_size=4096).to(device)

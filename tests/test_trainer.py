@@ -204,7 +204,7 @@ def test_clip_cache_gives_the_same_pairs_as_streaming(shards):
     tars = sorted(map(str, (shards / "shards").glob("*.tar")))
     cache = ClipCache()
     first = list(PairStream(tars, 2, 32, "gata", seed=3, epoch=0, cache=cache))
-    assert cache.complete and sum(map(len, cache.groups)) >= 4
+    assert cache.complete and sum(len(g) for gs in cache.by_shard.values() for g in gs) >= 4
     for epoch in (0, 1):
         streamed = list(PairStream(tars, 2, 32, "gata", seed=3, epoch=epoch))
         cached = list(PairStream(tars, 2, 32, "gata", seed=3, epoch=epoch, cache=cache))
@@ -212,6 +212,13 @@ def test_clip_cache_gives_the_same_pairs_as_streaming(shards):
         assert all(torch.equal(a, c) and torch.equal(b, d) for (a, b), (c, d) in zip(streamed, cached))
     with pytest.raises(ValueError, match="workers: 0"):
         TrainConfig(cache_clips=True, workers=2)
+    # the motion order is reshuffled every epoch and every motion comes once per pass
+    stream = PairStream(tars, 2, 32, "gata", seed=3, epoch=0, cache=cache)
+    orders = []
+    for epoch in range(6):
+        stream.epoch = epoch
+        orders.append(tuple(g[0].motion_key for g in stream.groups(stream.rng(0))))
+    assert len(set(orders)) > 1 and all(sorted(o) == sorted(orders[0]) and len(set(o)) == len(o) for o in orders)
 
 
 def test_train_and_eval_commands(shards, tmp_path):

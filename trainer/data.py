@@ -27,6 +27,7 @@ class View:
     frames: np.ndarray  # (T, H, W, 3) uint8
     boxes: np.ndarray  # (T, 4) amodal box of this actor, pixels
     class_id: int = -1  # the dataset's stable class id (dataset.json "classes")
+    shard: str = ""  # the shard URL it was read from
 
 
 def views_of(sample: dict) -> list[View]:
@@ -37,7 +38,8 @@ def views_of(sample: dict) -> list[View]:
     for actor in meta["spec"]["actors"]:
         k = actor["actor_index"]
         out.append(View(meta["spec"]["scene_id"], k, actor["motion"]["motion_key"], actor["motion"]["class_name"],
-                        rgb[: len(boxes)], boxes[:, k], meta.get("class_id", -1) if k == 0 else -1))
+                        rgb[: len(boxes)], boxes[:, k], meta.get("class_id", -1) if k == 0 else -1,
+                        sample.get("__url__", "")))
     return out
 
 
@@ -105,6 +107,9 @@ def pair_from_group(group: list[View], frames: int, size: int, rng: np.random.Ge
                                         "class_name": a.class_name}
 
 
+SHUFFLE_GROUPS = 64  # motion groups held in the shuffle buffer
+
+
 class ClipCache:
     """Decoded motion groups kept in memory after one full pass over the shards (small datasets, CPU).
 
@@ -113,7 +118,7 @@ class ClipCache:
     """
 
     def __init__(self):
-        self.groups: list[list[View]] = []
+        self.by_shard: dict[str, list[list[View]]] = {}
         self.complete = False
 
 
@@ -123,20 +128,36 @@ class _ShardStream(torch.utils.data.IterableDataset):
         super().__init__()
         self.shards, self.frames, self.size, self.seed, self.epoch, self.cache = shards, frames, size, seed, epoch, cache
 
-    def groups(self):
-        """Motion groups in shard order; with webdataset worker and node splitting when not cached."""
+    def groups(self, rng: np.random.Generator):
+        """Motion groups of this epoch: shards in an order drawn per epoch, then a buffer shuffle.
+
+        The order depends only on (seed, epoch, worker), so cached and decoded passes agree and a resumed
+        run replays the same stream.
+        """
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.shards))
+        shards = [self.shards[i] for i in order]
         if self.cache is not None and self.cache.complete:
-            yield from self.cache.groups
-            return
+            source = (group for shard in shards for group in self.cache.by_shard.get(shard, []))
+        else:
+            source = self._decoded(shards)
+        buffer = []
+        for group in source:
+            buffer.append(group)
+            if len(buffer) >= SHUFFLE_GROUPS:
+                yield buffer.pop(int(rng.integers(len(buffer))))
+        while buffer:
+            yield buffer.pop(int(rng.integers(len(buffer))))
+
+    def _decoded(self, shards: list[str]):
         import webdataset as wds
-        dataset = wds.WebDataset(self.shards, shardshuffle=False, workersplitter=wds.split_by_worker,
+        dataset = wds.WebDataset(shards, shardshuffle=False, workersplitter=wds.split_by_worker,
                                  nodesplitter=wds.split_by_node, empty_check=False)
         filling = self.cache is not None and torch.utils.data.get_worker_info() is None
         if filling:
-            self.cache.groups = []
+            self.cache.by_shard = {}
         for group in grouped_by_motion(dataset):
             if filling:
-                self.cache.groups.append(group)
+                self.cache.by_shard.setdefault(group[0].shard, []).append(group)
             yield group
         if filling:
             self.cache.complete = True
@@ -156,7 +177,7 @@ class PairStream(_ShardStream):
 
     def __iter__(self):
         rng = self.rng(0)
-        for group in self.groups():
+        for group in self.groups(rng):
             for _ in range(len(group)):  # each view anchors one pair per pass
                 pair = pair_from_group(group, self.frames, self.size, rng, self.mode)
                 if pair is not None:
@@ -169,7 +190,7 @@ class LabelledStream(_ShardStream):
 
     def __iter__(self):
         rng = self.rng(3)
-        for group in self.groups():
+        for group in self.groups(rng):
             for view in group:
                 if view.class_id < 0 or len(view.frames) < self.frames:
                     continue
