@@ -10,7 +10,7 @@ N      ?= 8
 OUT    ?= output
 LAYOUT ?= gata
 
-.PHONY: setup render train test bench schema clean
+.PHONY: setup render train evidence test bench schema clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,20 @@ render: $(STAMP)
 
 train: $(STAMP)
 	$(BIN)/synthact train train_configs/cpu_small.yaml --shards $(OUT)/default/dataset --out $(OUT)/train
+
+# The recorded evidence experiment (docs/EXPERIMENTS.md): about 2.5 h on 2 CPU cores.
+EXP := $(OUT)/experiment
+FINETUNE_EPOCHS ?= 5
+evidence: $(STAMP)
+	$(BIN)/synthact render experiments/pretrain.yaml --out $(EXP) --pack gata
+	$(BIN)/synthact render experiments/heldout.yaml --out $(EXP) --pack gata
+	for run in moco_gata moco_classic supervised; do \
+	  $(BIN)/synthact train experiments/$$run.yaml --shards $(EXP)/exp_pretrain1k/dataset --out $(EXP)/$$run && \
+	  $(BIN)/synthact eval $(EXP)/$$run/last.pt --dataset $(EXP)/exp_heldout300/dataset \
+	    --out $(EXP)/eval_$$run.json --finetune-epochs $(FINETUNE_EPOCHS) || exit 1; \
+	done
+	$(BIN)/python experiments/summarize.py $(EXP)/eval_moco_gata.json $(EXP)/eval_moco_classic.json \
+	  $(EXP)/eval_supervised.json --plot $(EXP)/evidence.png
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

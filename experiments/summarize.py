@@ -1,0 +1,62 @@
+"""Collect the eval.json of several runs into a Markdown table and one comparison chart.
+
+  python experiments/summarize.py OUT/eval_gata.json OUT/eval_classic.json ... --plot OUT/evidence.png
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+METRICS = ("knn_top1", "linear_top1", "finetune_top1", "retrieval_top1")
+
+
+def rows(paths: list[Path]) -> list[tuple[str, dict]]:
+    """(model name, metrics) per run, the random network once (from the first file) at the top."""
+    runs = [(p.stem.removeprefix("eval_"), json.loads(p.read_text())) for p in paths]
+    return [("random init", runs[0][1]["random_init"])] + [(name, m["model"]) for name, m in runs]
+
+
+def table(entries: list[tuple[str, dict]]) -> str:
+    shown = [m for m in METRICS if any(m in e for _, e in entries)]
+    lines = ["| model | " + " | ".join(shown) + " |", "|---" * (len(shown) + 1) + "|"]
+    for name, e in entries:
+        lines.append(f"| {name} | " + " | ".join(f"{e[m]:.3f}" if m in e else "–" for m in shown) + " |")
+    return "\n".join(lines)
+
+
+def plot(entries: list[tuple[str, dict]], path: Path) -> None:
+    from PIL import Image, ImageDraw
+    shown = [m for m in METRICS if any(m in e for _, e in entries)]
+    colours = [(190, 190, 190), (74, 120, 194), (230, 140, 60), (90, 170, 90), (170, 90, 170)]
+    bar, gap = 26, 30
+    width = 40 + len(shown) * (len(entries) * bar + gap)
+    img = Image.new("RGB", (width, 260), "white")
+    d = ImageDraw.Draw(img)
+    for i, metric in enumerate(shown):
+        x0 = 30 + i * (len(entries) * bar + gap)
+        for j, (_, e) in enumerate(entries):
+            value = e.get(metric, 0.0)
+            x = x0 + j * bar
+            d.rectangle([x, 210 - int(180 * value), x + bar - 4, 210], fill=colours[j % len(colours)])
+            d.text((x, 198 - int(180 * value)), f"{value:.2f}".lstrip("0"), fill=(0, 0, 0))
+        d.text((x0, 215), metric, fill=(0, 0, 0))
+    for j, (name, _) in enumerate(entries):
+        d.rectangle([10 + j * 120, 240, 20 + j * 120, 250], fill=colours[j % len(colours)])
+        d.text((24 + j * 120, 239), name, fill=(0, 0, 0))
+    img.save(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("evals", nargs="+", type=Path)
+    parser.add_argument("--plot", type=Path)
+    args = parser.parse_args()
+    entries = rows(args.evals)
+    print(table(entries))
+    if args.plot:
+        plot(entries, args.plot)
+
+
+if __name__ == "__main__":
+    main()
