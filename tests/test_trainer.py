@@ -85,6 +85,19 @@ def test_gata_pairs_are_two_renders_of_one_motion_over_one_window(shards):
     _, _, classic = pair_from_group(group, 2, 32, rng, "classic")
     assert classic["a"] == classic["b"]
     assert pair_from_group(group[:1], 2, 32, rng, "gata") is None
+    # a stride of 2 over the 3 rendered frames takes frames 0 and 2: the only window that fits
+    assert pair_from_group(group, 2, 32, rng, "gata", stride=2)[2]["start"] == 0
+    assert pair_from_group(group, 2, 32, rng, "gata", stride=3) is None
+
+
+def test_strided_crop_takes_every_nth_frame():
+    from trainer.data import View, crop, span
+    frames = np.stack([np.full((16, 16, 3), 10 * t, np.uint8) for t in range(9)])
+    view = View("s", 0, "m", "c", frames, np.tile([4.0, 4.0, 11.0, 11.0], (9, 1)))
+    clip = crop(view, 1, 4, 8, np.random.default_rng(0), scale_range=(1.0, 1.0), flip=False, stride=2)
+    assert span(4, 2) == 7 and clip.shape == (4, 3, 8, 8)
+    levels = (clip[:, :, 4, 4].mean(1) * 0.225 + 0.45) * 255
+    assert torch.allclose(levels, torch.tensor([10.0, 30.0, 50.0, 70.0]), atol=0.5)
 
 
 def test_training_runs_and_resumes_exactly(shards, tmp_path):

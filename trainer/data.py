@@ -57,12 +57,17 @@ def grouped_by_motion(samples):
         yield group
 
 
+def span(frames: int, stride: int) -> int:
+    """Source frames covered by `frames` frames taken every `stride`-th."""
+    return (frames - 1) * stride + 1
+
+
 def crop(view: View, start: int, length: int, size: int, rng: np.random.Generator, scale_range=(0.5, 1.0),
-         flip: bool = True) -> torch.Tensor:
+         flip: bool = True, stride: int = 1) -> torch.Tensor:
     """(3, length, size, size) float tensor: a square around the actor over the window, shrunk by a random
     scale and padded (GATA's remedy for near-constant body size), randomly shifted, maybe mirrored."""
-    frames = view.frames[start:start + length]
-    box = view.boxes[start:start + length]
+    frames = view.frames[start:start + span(length, stride):stride]
+    box = view.boxes[start:start + span(length, stride):stride]
     box = box[np.isfinite(box).all(1)]
     h, w = frames.shape[1:3]
     if len(box):
@@ -89,7 +94,8 @@ def crop(view: View, start: int, length: int, size: int, rng: np.random.Generato
     return (out - 0.45) / 0.225  # roughly zero-mean, unit-variance pixels
 
 
-def pair_from_group(group: list[View], frames: int, size: int, rng: np.random.Generator, mode: str = "gata"):
+def pair_from_group(group: list[View], frames: int, size: int, rng: np.random.Generator, mode: str = "gata",
+                    stride: int = 1):
     """Two views of one motion over one window (gata), or two augmentations of one view (classic)."""
     if mode == "gata":
         if len(group) < 2:
@@ -99,10 +105,10 @@ def pair_from_group(group: list[View], frames: int, size: int, rng: np.random.Ge
     else:
         a = b = group[rng.integers(len(group))]
     length = min(len(a.frames), len(b.frames))
-    if length < frames:
+    if length < span(frames, stride):
         return None
-    start = int(rng.integers(0, length - frames + 1))
-    to_tensor = lambda v: crop(v, start, frames, size, rng).permute(1, 0, 2, 3)  # noqa: E731  (3, T, H, W)
+    start = int(rng.integers(0, length - span(frames, stride) + 1))
+    to_tensor = lambda v: crop(v, start, frames, size, rng, stride=stride).permute(1, 0, 2, 3)  # noqa: E731  (3, T, H, W)
     return to_tensor(a), to_tensor(b), {"a": a.scene_id, "b": b.scene_id, "start": start, "motion_key": a.motion_key,
                                         "class_name": a.class_name}
 
@@ -124,9 +130,10 @@ class ClipCache:
 
 class _ShardStream(torch.utils.data.IterableDataset):
     def __init__(self, shards: list[str], frames: int, size: int, seed: int, epoch: int,
-                 cache: ClipCache | None = None):
+                 cache: ClipCache | None = None, stride: int = 1):
         super().__init__()
         self.shards, self.frames, self.size, self.seed, self.epoch, self.cache = shards, frames, size, seed, epoch, cache
+        self.stride = stride
 
     def groups(self, rng: np.random.Generator):
         """Motion groups of this epoch: shards in an order drawn per epoch, then a buffer shuffle.
@@ -171,15 +178,15 @@ class PairStream(_ShardStream):
     """Pairs from shards; with DataLoader workers, each worker reads its own shards (webdataset splitting)."""
 
     def __init__(self, shards: list[str], frames: int = 8, size: int = 112, mode: str = "gata", seed: int = 0,
-                 epoch: int = 0, cache: ClipCache | None = None):
-        super().__init__(shards, frames, size, seed, epoch, cache)
+                 epoch: int = 0, cache: ClipCache | None = None, stride: int = 1):
+        super().__init__(shards, frames, size, seed, epoch, cache, stride)
         self.mode = mode
 
     def __iter__(self):
         rng = self.rng(0)
         for group in self.groups(rng):
             for _ in range(len(group)):  # each view anchors one pair per pass
-                pair = pair_from_group(group, self.frames, self.size, rng, self.mode)
+                pair = pair_from_group(group, self.frames, self.size, rng, self.mode, self.stride)
                 if pair is not None:
                     yield pair[0], pair[1]
 
@@ -192,19 +199,21 @@ class LabelledStream(_ShardStream):
         rng = self.rng(3)
         for group in self.groups(rng):
             for view in group:
-                if view.class_id < 0 or len(view.frames) < self.frames:
+                window = span(self.frames, self.stride)
+                if view.class_id < 0 or len(view.frames) < window:
                     continue
-                start = int(rng.integers(0, len(view.frames) - self.frames + 1))
-                yield crop(view, start, self.frames, self.size, rng).permute(1, 0, 2, 3), view.class_id
+                start = int(rng.integers(0, len(view.frames) - window + 1))
+                clip = crop(view, start, self.frames, self.size, rng, stride=self.stride)
+                yield clip.permute(1, 0, 2, 3), view.class_id
 
 
 class RealPairStream(torch.utils.data.IterableDataset):
     """Pairs from real videos in class folders (ROOT/<class>/<video>.mp4): two augmented crops of one video
     over one window (real clips have no second render), for MoCo's separate real head and queue."""
 
-    def __init__(self, root: str, frames: int = 8, size: int = 112, seed: int = 0, epoch: int = 0):
+    def __init__(self, root: str, frames: int = 8, size: int = 112, seed: int = 0, epoch: int = 0, stride: int = 1):
         super().__init__()
-        self.root, self.frames, self.size, self.seed, self.epoch = root, frames, size, seed, epoch
+        self.root, self.frames, self.size, self.seed, self.epoch, self.stride = root, frames, size, seed, epoch, stride
 
     def __iter__(self):
         from pathlib import Path
@@ -217,6 +226,6 @@ class RealPairStream(torch.utils.data.IterableDataset):
             h, w = frames.shape[1:3]
             view = View(videos[i].stem, 0, videos[i].stem, videos[i].parent.name, frames,
                         np.tile([0.0, 0.0, w - 1.0, h - 1.0], (len(frames), 1)))
-            pair = pair_from_group([view], self.frames, self.size, rng, "classic")
+            pair = pair_from_group([view], self.frames, self.size, rng, "classic", self.stride)
             if pair is not None:
                 yield pair[0], pair[1]

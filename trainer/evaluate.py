@@ -28,22 +28,26 @@ class Clips:
     splits: list[str]
 
 
-def _center_clip(frames: np.ndarray, boxes: np.ndarray | None, length: int, size: int) -> torch.Tensor:
-    """A deterministic view: the middle `length` frames, a square around the actor (or the frame centre)."""
-    from .data import View, crop
-    start = max((len(frames) - length) // 2, 0)
+def _center_clip(frames: np.ndarray, boxes: np.ndarray | None, length: int, size: int,
+                 stride: int = 1) -> torch.Tensor:
+    """A deterministic view: `length` frames every `stride`-th around the middle (a smaller stride for short
+    videos), a square around the actor (or the frame centre)."""
+    from .data import View, crop, span
+    stride = max(min(stride, (len(frames) - 1) // max(length - 1, 1)), 1)
+    start = max((len(frames) - span(length, stride)) // 2, 0)
     if boxes is None:
         h, w = frames.shape[1:3]
         boxes = np.tile([0.0, 0.0, w - 1.0, h - 1.0], (len(frames), 1))
     view = View("", 0, "", "", frames, boxes)
     frames_needed = min(length, len(frames))
-    clip = crop(view, start, frames_needed, size, np.random.default_rng(0), scale_range=(1.0, 1.0), flip=False)
+    clip = crop(view, start, frames_needed, size, np.random.default_rng(0), scale_range=(1.0, 1.0), flip=False,
+                stride=stride)
     if frames_needed < length:  # pad short clips by repeating the last frame
         clip = torch.cat([clip, clip[-1:].expand(length - frames_needed, -1, -1, -1)])
     return clip.permute(1, 0, 2, 3)
 
 
-def load_dataset(path: Path, length: int, size: int) -> tuple[torch.Tensor, Clips]:
+def load_dataset(path: Path, length: int, size: int, stride: int = 1) -> tuple[torch.Tensor, Clips]:
     """Centre clips (N, 3, T, size, size) and their labels from a packed dataset or class folders."""
     path = Path(path)
     videos, labels, groups, splits, boxes = [], [], [], [], []
@@ -73,7 +77,7 @@ def load_dataset(path: Path, length: int, size: int) -> tuple[torch.Tensor, Clip
             labels.append(video.parent.name)
             groups.append(video.stem)
             splits.append("train")
-    clips = torch.stack([_center_clip(v, b, length, size) for v, b in zip(videos, boxes)])
+    clips = torch.stack([_center_clip(v, b, length, size, stride) for v, b in zip(videos, boxes)])
     return clips, Clips(videos, labels, groups, splits)
 
 
@@ -184,7 +188,7 @@ def evaluate_checkpoint(checkpoint: Path, dataset: Path, out: Path | None = None
     encoder.load_state_dict({k[len("encoder_q."):]: v for k, v in state.items() if k.startswith("encoder_q.")})
     torch.manual_seed(12345)
     random_encoder = backbone(cfg.backbone, cfg.frames)
-    clips, info = load_dataset(dataset, cfg.frames, cfg.size)
+    clips, info = load_dataset(dataset, cfg.frames, cfg.size, cfg.frame_stride)
     metrics = {"checkpoint": str(checkpoint), "dataset": str(dataset),
                **evaluate(encoder, random_encoder, clips, info, finetune_epochs=finetune_epochs)}
     out = Path(out) if out else checkpoint.parent / "eval.json"

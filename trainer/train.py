@@ -27,6 +27,7 @@ class TrainConfig(BaseModel):
     classes: int | None = Field(None, ge=2)  # supervised head size; default: the classes in dataset.json
     backbone: Literal["r2plus1d_18", "r3d_18", "tsm_r18"] = "r2plus1d_18"
     frames: int = Field(8, ge=2)
+    frame_stride: int = Field(1, ge=1)  # take every n-th rendered frame: a clip spans (frames-1)*stride+1
     size: int = Field(112, ge=32)
     pairs: Literal["gata", "classic"] = "gata"  # gata: two renders of one motion; classic: two augmentations
     batch_size: int = Field(32, ge=2)
@@ -84,8 +85,9 @@ def batches(cfg: TrainConfig, shards: list[str], skip: int = 0):
     epoch, seen = 0, 0
     cache = ClipCache() if cfg.cache_clips else None
     while True:
-        stream = (LabelledStream(shards, cfg.frames, cfg.size, cfg.seed, epoch, cache) if cfg.objective == "supervised"
-                  else PairStream(shards, cfg.frames, cfg.size, cfg.pairs, cfg.seed, epoch, cache))
+        stream = (LabelledStream(shards, cfg.frames, cfg.size, cfg.seed, epoch, cache, cfg.frame_stride) if cfg.objective == "supervised"
+                  else PairStream(shards, cfg.frames, cfg.size, cfg.pairs, cfg.seed, epoch, cache,
+                             cfg.frame_stride))
         loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, num_workers=cfg.workers,
                                              drop_last=True)
         produced = False
@@ -104,8 +106,9 @@ def real_batches(cfg: TrainConfig, skip: int = 0):
     from .data import RealPairStream
     epoch, seen = 0, 0
     while True:
-        loader = torch.utils.data.DataLoader(RealPairStream(cfg.real_videos, cfg.frames, cfg.size, cfg.seed, epoch),
-                                             batch_size=cfg.batch_size, num_workers=cfg.workers, drop_last=True)
+        stream = RealPairStream(cfg.real_videos, cfg.frames, cfg.size, cfg.seed, epoch, cfg.frame_stride)
+        loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, num_workers=cfg.workers,
+                                             drop_last=True)
         produced = False
         for a, b in loader:
             produced = True
