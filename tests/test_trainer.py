@@ -62,6 +62,8 @@ def test_backbones_give_512_features():
     x = torch.randn(2, 3, 4, 32, 32)
     for name in ("r3d_18", "r2plus1d_18", "tsm_r18"):
         assert backbone(name, 4)(x).shape == (2, 512)
+        narrow = backbone(name, 4, width=16)
+        assert narrow(x).shape == (2, 128) and narrow.feature_dim == 128
     with pytest.raises(ValueError, match="unknown backbone"):
         backbone("vit", 4)
 

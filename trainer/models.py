@@ -4,7 +4,8 @@ Written here (torchvision's video models need a torchvision build that does not 
 torch used on these machines), after the published architectures: R3D-18 has 33.2 M parameters;
 R(2+1)D-18 picks each factored convolution's middle width so it has as many parameters as the 3D
 convolution it replaces (33.2 M); the TSM ResNet-18 has 11.2 M.
-Input (B, 3, T, H, W); output features (B, 512).
+Input (B, 3, T, H, W); output features (B, 8 * width), 512 at the published width of 64. A smaller width
+(e.g. 16: about 1/16 of the compute) suits CPU-sized experiments.
 """
 from __future__ import annotations
 
@@ -47,17 +48,17 @@ class BasicBlock(nn.Module):
 
 
 class VideoResNet(nn.Module):
-    def __init__(self, conv, stem: nn.Module, layers=(2, 2, 2, 2)):
+    def __init__(self, conv, stem: nn.Module, width: int = 64, layers=(2, 2, 2, 2)):
         super().__init__()
         self.stem = stem
-        blocks, cin = [], 64
-        for i, (count, cout) in enumerate(zip(layers, (64, 128, 256, 512))):
+        blocks, cin = [], width
+        for i, (count, cout) in enumerate(zip(layers, (width, 2 * width, 4 * width, 8 * width))):
             for b in range(count):
                 blocks.append(BasicBlock(cin, cout, conv, stride=2 if (b == 0 and i > 0) else 1))
                 cin = cout
         self.layers = nn.Sequential(*blocks)
         self.pool = nn.AdaptiveAvgPool3d(1)
-        self.feature_dim = 512
+        self.feature_dim = 8 * width
         for m in self.modules():
             if isinstance(m, nn.Conv3d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
@@ -69,17 +70,18 @@ class VideoResNet(nn.Module):
         return self.pool(self.layers(self.stem(x))).flatten(1)
 
 
-def r3d_18() -> VideoResNet:
-    stem = nn.Sequential(nn.Conv3d(3, 64, (3, 7, 7), (1, 2, 2), (1, 3, 3), bias=False), nn.BatchNorm3d(64),
+def r3d_18(width: int = 64) -> VideoResNet:
+    stem = nn.Sequential(nn.Conv3d(3, width, (3, 7, 7), (1, 2, 2), (1, 3, 3), bias=False), nn.BatchNorm3d(width),
                          nn.ReLU(inplace=True))
-    return VideoResNet(Conv3DSimple, stem)
+    return VideoResNet(Conv3DSimple, stem, width)
 
 
-def r2plus1d_18() -> VideoResNet:
-    stem = nn.Sequential(nn.Conv3d(3, 45, (1, 7, 7), (1, 2, 2), (0, 3, 3), bias=False), nn.BatchNorm3d(45),
-                         nn.ReLU(inplace=True), nn.Conv3d(45, 64, (3, 1, 1), (1, 1, 1), (1, 0, 0), bias=False),
-                         nn.BatchNorm3d(64), nn.ReLU(inplace=True))
-    return VideoResNet(Conv2Plus1D, stem)
+def r2plus1d_18(width: int = 64) -> VideoResNet:
+    mid = width * 45 // 64
+    stem = nn.Sequential(nn.Conv3d(3, mid, (1, 7, 7), (1, 2, 2), (0, 3, 3), bias=False), nn.BatchNorm3d(mid),
+                         nn.ReLU(inplace=True), nn.Conv3d(mid, width, (3, 1, 1), (1, 1, 1), (1, 0, 0), bias=False),
+                         nn.BatchNorm3d(width), nn.ReLU(inplace=True))
+    return VideoResNet(Conv2Plus1D, stem, width)
 
 
 class TemporalShift(nn.Module):
@@ -103,19 +105,19 @@ class TemporalShift(nn.Module):
 class TSMResNet18(nn.Module):
     """2D ResNet-18 on every frame with temporal shift in each residual block; features averaged over time."""
 
-    def __init__(self, frames: int):
+    def __init__(self, frames: int, width: int = 64):
         super().__init__()
         self.frames = frames
-        layers, cin = [], 64
-        self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
-                                  nn.MaxPool2d(3, 2, 1))
-        for i, cout in enumerate((64, 128, 256, 512)):
+        layers, cin = [], width
+        self.stem = nn.Sequential(nn.Conv2d(3, width, 7, 2, 3, bias=False), nn.BatchNorm2d(width),
+                                  nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1))
+        for i, cout in enumerate((width, 2 * width, 4 * width, 8 * width)):
             for b in range(2):
                 stride = 2 if (b == 0 and i > 0) else 1
                 layers.append(_Block2D(cin, cout, stride, frames))
                 cin = cout
         self.layers = nn.Sequential(*layers)
-        self.feature_dim = 512
+        self.feature_dim = 8 * width
 
     def forward(self, x):
         b, c, t, h, w = x.shape
@@ -138,8 +140,8 @@ class _Block2D(nn.Module):
         return self.relu(self.body(x) + (x if self.down is None else self.down(x)))
 
 
-def backbone(name: str, frames: int) -> nn.Module:
-    builders = {"r3d_18": r3d_18, "r2plus1d_18": r2plus1d_18, "tsm_r18": lambda: TSMResNet18(frames)}
+def backbone(name: str, frames: int, width: int = 64) -> nn.Module:
+    builders = {"r3d_18": r3d_18, "r2plus1d_18": r2plus1d_18, "tsm_r18": lambda w: TSMResNet18(frames, w)}
     if name not in builders:
         raise ValueError(f"unknown backbone {name!r}; choose from {', '.join(builders)}")
-    return builders[name]()
+    return builders[name](width)
