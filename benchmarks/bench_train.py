@@ -54,10 +54,12 @@ def main() -> None:
     row("GATA pair loader, cache_clips (decoded clips in memory; crop, augment; 8x112x112)",
         f"{2 * n / (time.perf_counter() - t0):.1f} clips/s", f"{n} pairs, {sum(map(len, cache.by_shard.values()))} motions cached")
     device = pick_device()
-    for name in ("tsm_r18", "r3d_18", "r2plus1d_18"):
-        model = MoCo(backbone(name, 8), queue_size=4096).to(device)
+    setups = [(name, 64, 8, 112) for name in ("tsm_r18", "r3d_18", "r2plus1d_18")]  # the published widths
+    setups += [(name, 16, 16, 64) for name in ("tsm_r18", "r3d_18", "r2plus1d_18")]  # docs/EXPERIMENTS.md size
+    for name, width, batch, size in setups:
+        model = MoCo(backbone(name, 8, width), queue_size=4096).to(device)
         opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01, momentum=0.9)
-        a = torch.randn(8, 3, 8, 112, 112, device=device)
+        a = torch.randn(batch, 3, 8, size, size, device=device)
         times = []
         for _ in range(3):
             t0 = time.perf_counter()
@@ -68,9 +70,8 @@ def main() -> None:
             if device.type == "cuda":
                 torch.cuda.synchronize()
             times.append(time.perf_counter() - t0)
-        row(f"MoCo train step, {name}, batch 8 x 8x112x112 ({device.type})", f"{min(times[1:]):.2f} s/step",
-            "best of 2 after a warm-up step")
-
+        row(f"MoCo train step, {name} width {width}, batch {batch} x 8x{size}x{size} ({device.type}, "
+            f"{torch.get_num_threads()} threads)", f"{min(times[1:]):.2f} s/step", "best of 2 after a warm-up step")
 
 if __name__ == "__main__":
     main()

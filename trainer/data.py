@@ -95,7 +95,7 @@ def crop(view: View, start: int, length: int, size: int, rng: np.random.Generato
 
 
 def pair_from_group(group: list[View], frames: int, size: int, rng: np.random.Generator, mode: str = "gata",
-                    stride: int = 1):
+                    stride: int = 1, min_scale: float = 0.5):
     """Two views of one motion over one window (gata), or two augmentations of one view (classic)."""
     if mode == "gata":
         if len(group) < 2:
@@ -108,7 +108,7 @@ def pair_from_group(group: list[View], frames: int, size: int, rng: np.random.Ge
     if length < span(frames, stride):
         return None
     start = int(rng.integers(0, length - span(frames, stride) + 1))
-    to_tensor = lambda v: crop(v, start, frames, size, rng, stride=stride).permute(1, 0, 2, 3)  # noqa: E731  (3, T, H, W)
+    to_tensor = lambda v: crop(v, start, frames, size, rng, (min_scale, 1.0), stride=stride).permute(1, 0, 2, 3)  # noqa: E731  (3, T, H, W)
     return to_tensor(a), to_tensor(b), {"a": a.scene_id, "b": b.scene_id, "start": start, "motion_key": a.motion_key,
                                         "class_name": a.class_name}
 
@@ -130,10 +130,10 @@ class ClipCache:
 
 class _ShardStream(torch.utils.data.IterableDataset):
     def __init__(self, shards: list[str], frames: int, size: int, seed: int, epoch: int,
-                 cache: ClipCache | None = None, stride: int = 1):
+                 cache: ClipCache | None = None, stride: int = 1, min_scale: float = 0.5):
         super().__init__()
         self.shards, self.frames, self.size, self.seed, self.epoch, self.cache = shards, frames, size, seed, epoch, cache
-        self.stride = stride
+        self.stride, self.min_scale = stride, min_scale
 
     def groups(self, rng: np.random.Generator):
         """Motion groups of this epoch: shards in an order drawn per epoch, then a buffer shuffle.
@@ -178,15 +178,15 @@ class PairStream(_ShardStream):
     """Pairs from shards; with DataLoader workers, each worker reads its own shards (webdataset splitting)."""
 
     def __init__(self, shards: list[str], frames: int = 8, size: int = 112, mode: str = "gata", seed: int = 0,
-                 epoch: int = 0, cache: ClipCache | None = None, stride: int = 1):
-        super().__init__(shards, frames, size, seed, epoch, cache, stride)
+                 epoch: int = 0, cache: ClipCache | None = None, stride: int = 1, min_scale: float = 0.5):
+        super().__init__(shards, frames, size, seed, epoch, cache, stride, min_scale)
         self.mode = mode
 
     def __iter__(self):
         rng = self.rng(0)
         for group in self.groups(rng):
             for _ in range(len(group)):  # each view anchors one pair per pass
-                pair = pair_from_group(group, self.frames, self.size, rng, self.mode, self.stride)
+                pair = pair_from_group(group, self.frames, self.size, rng, self.mode, self.stride, self.min_scale)
                 if pair is not None:
                     yield pair[0], pair[1]
 
@@ -203,7 +203,7 @@ class LabelledStream(_ShardStream):
                 if view.class_id < 0 or len(view.frames) < window:
                     continue
                 start = int(rng.integers(0, len(view.frames) - window + 1))
-                clip = crop(view, start, self.frames, self.size, rng, stride=self.stride)
+                clip = crop(view, start, self.frames, self.size, rng, (self.min_scale, 1.0), stride=self.stride)
                 yield clip.permute(1, 0, 2, 3), view.class_id
 
 

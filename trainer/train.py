@@ -28,6 +28,7 @@ class TrainConfig(BaseModel):
     backbone: Literal["r2plus1d_18", "r3d_18", "tsm_r18"] = "r2plus1d_18"
     width: int = Field(64, ge=8)  # backbone base channels (64 = the published networks; features 8 * width)
     frames: int = Field(8, ge=2)
+    min_scale: float = Field(0.5, gt=0, le=1)  # lower bound of GATA's random down-scaling (lambda) with padding
     frame_stride: int = Field(1, ge=1)  # take every n-th rendered frame: a clip spans (frames-1)*stride+1
     size: int = Field(112, ge=32)
     pairs: Literal["gata", "classic"] = "gata"  # gata: two renders of one motion; classic: two augmentations
@@ -86,10 +87,7 @@ def batches(cfg: TrainConfig, shards: list[str], skip: int = 0):
     epoch, seen = 0, 0
     cache = ClipCache() if cfg.cache_clips else None
     while True:
-        stream = (LabelledStream(shards, cfg.frames, cfg.size, cfg.seed, epoch, cache, cfg.frame_stride) if cfg.objective == "supervised"
-                  else PairStream(shards, cfg.frames, cfg.size, cfg.pairs, cfg.seed, epoch, cache,
-                             cfg.frame_stride))
-        loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, num_workers=cfg.workers,
+        loader = torch.utils.data.DataLoader(_stream(cfg, shards, epoch, cache), batch_size=cfg.batch_size, num_workers=cfg.workers,
                                              drop_last=True)
         produced = False
         for a, b in loader:
@@ -100,6 +98,13 @@ def batches(cfg: TrainConfig, shards: list[str], skip: int = 0):
         if not produced:
             raise RuntimeError(f"the shards gave no full batch of {cfg.batch_size} pairs (too few clips or views?)")
         epoch += 1
+
+
+def _stream(cfg: TrainConfig, shards: list[str], epoch: int, cache: ClipCache | None):
+    if cfg.objective == "supervised":
+        return LabelledStream(shards, cfg.frames, cfg.size, cfg.seed, epoch, cache, cfg.frame_stride, cfg.min_scale)
+    return PairStream(shards, cfg.frames, cfg.size, cfg.pairs, cfg.seed, epoch, cache, cfg.frame_stride,
+                      cfg.min_scale)
 
 
 def real_batches(cfg: TrainConfig, skip: int = 0):
