@@ -27,14 +27,14 @@ render: $(STAMP)
 train: $(STAMP)
 	$(BIN)/synthact train train_configs/cpu_small.yaml --shards $(OUT)/default/dataset --out $(OUT)/train
 
-# The recorded evidence experiment (docs/EXPERIMENTS.md): about 2.5 h on 2 CPU cores.
+# The recorded evidence experiment (docs/EXPERIMENTS.md): about 1.5 h on 2 CPU cores.
 EXP := $(OUT)/experiment
 FINETUNE_EPOCHS ?= 5
 evidence: $(STAMP)
-	$(BIN)/synthact render experiments/pretrain.yaml --out $(EXP) --pack gata
+	$(BIN)/synthact render experiments/pretrain_frontal.yaml --out $(EXP) --pack gata
 	$(BIN)/synthact render experiments/heldout.yaml --out $(EXP) --pack gata
 	for run in moco_gata moco_classic supervised; do \
-	  $(BIN)/synthact train experiments/$$run.yaml --shards $(EXP)/exp_pretrain1k/dataset --out $(EXP)/$$run && \
+	  $(BIN)/synthact train experiments/$$run.yaml --shards $(EXP)/exp_pretrain_frontal/dataset --out $(EXP)/$$run && \
 	  $(BIN)/synthact eval $(EXP)/$$run/last.pt --dataset $(EXP)/exp_heldout300/dataset \
 	    --out $(EXP)/eval_$$run.json --finetune-epochs $(FINETUNE_EPOCHS) || exit 1; \
 	done

@@ -58,6 +58,18 @@ def test_momentum_update_moves_keys_towards_queries():
     assert all(not p.requires_grad for p in model.encoder_k.parameters())
 
 
+def test_moco_step_reports_positive_and_queue_cosines():
+    torch.manual_seed(0)
+    model = MoCo(backbone("r3d_18", 2, width=8), dim=8, hidden=16, queue_size=8, momentum=0.0)
+    clips = torch.randn(4, 3, 2, 32, 32)
+    model.eval()  # no batch statistics: the key encoder (momentum 0) is the query encoder
+    out = model(clips, clips)
+    assert out["cosine_positive"] == pytest.approx(1.0, abs=1e-4)  # a view paired with itself
+    assert abs(float(out["cosine_negative"])) < 0.5  # against the random unit vectors the queue starts with
+    with torch.no_grad():  # the step's keys entered the queue after being scored against it
+        assert torch.allclose(model.queues["synthetic"].keys[:4], model.embed(clips), atol=1e-5)
+
+
 def test_backbones_give_512_features():
     x = torch.randn(2, 3, 4, 32, 32)
     for name in ("r3d_18", "r2plus1d_18", "tsm_r18"):
@@ -66,6 +78,21 @@ def test_backbones_give_512_features():
         assert narrow(x).shape == (2, 128) and narrow.feature_dim == 128
     with pytest.raises(ValueError, match="unknown backbone"):
         backbone("vit", 4)
+
+
+def test_difference_input_sees_only_what_moves():
+    torch.manual_seed(0)
+    frames = torch.randn(1, 3, 1, 32, 32).expand(2, 3, 4, 32, 32).clone()  # two static clips
+    frames[1] += torch.randn(3, 1, 32, 32)  # the second has another static background
+    for name in ("r3d_18", "tsm_r18"):
+        model = backbone(name, 4, width=8, frame_input="difference").eval()
+        static = model(frames)
+        assert torch.allclose(static[0], static[1], atol=1e-5)  # differences cancel any static image
+        moving = frames.clone()
+        moving[1, :, 2:] += 1.0
+        assert not torch.allclose(model(moving)[1], static[1], atol=1e-3)
+    with pytest.raises(ValueError, match="frame_input"):
+        backbone("r3d_18", 4, frame_input="flow")
 
 
 @pytest.fixture(scope="module")

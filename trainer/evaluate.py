@@ -183,11 +183,11 @@ def evaluate_checkpoint(checkpoint: Path, dataset: Path, out: Path | None = None
     from .train import TrainConfig
     checkpoint = Path(checkpoint)
     cfg = TrainConfig.model_validate_json((checkpoint.parent / "config.json").read_text())
-    encoder = backbone(cfg.backbone, cfg.frames, cfg.width)
+    encoder = backbone(cfg.backbone, cfg.frames, cfg.width, cfg.frame_input)
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)["model"]
     encoder.load_state_dict({k[len("encoder_q."):]: v for k, v in state.items() if k.startswith("encoder_q.")})
     torch.manual_seed(12345)
-    random_encoder = backbone(cfg.backbone, cfg.frames, cfg.width)
+    random_encoder = backbone(cfg.backbone, cfg.frames, cfg.width, cfg.frame_input)
     clips, info = load_dataset(dataset, cfg.frames, cfg.size, cfg.frame_stride)
     metrics = {"checkpoint": str(checkpoint), "dataset": str(dataset),
                **evaluate(encoder, random_encoder, clips, info, finetune_epochs=finetune_epochs)}

@@ -104,8 +104,11 @@ class MoCo(nn.Module):
             out["mined_per_query"] = extra_mask.sum(1).float().mean().detach()
             self.queues["real"].push(self.gather(k_real))
         # clones: the queues change in place below, before the backward pass needs these values
-        out["loss_synthetic"] = info_nce(q, k, self.queues["synthetic"].keys.clone(), self.temperature, extra_keys,
-                                         extra_mask)
+        negatives = self.queues["synthetic"].keys.clone()
+        out["loss_synthetic"] = info_nce(q, k, negatives, self.temperature, extra_keys, extra_mask)
+        # how far the positive stands out: the pretext task is being solved while positive > negative
+        out["cosine_positive"] = (q * k).sum(1).mean().detach()
+        out["cosine_negative"] = (q @ negatives.T).mean().detach()
         self.queues["synthetic"].push(self.gather(k))
         out["loss"] = sum(v for name, v in out.items() if name.startswith("loss_"))
         return out

@@ -28,6 +28,7 @@ class TrainConfig(BaseModel):
     backbone: Literal["r2plus1d_18", "r3d_18", "tsm_r18"] = "r2plus1d_18"
     width: int = Field(64, ge=8)  # backbone base channels (64 = the published networks; features 8 * width)
     frames: int = Field(8, ge=2)
+    frame_input: Literal["rgb", "difference"] = "rgb"  # difference: the backbone sees consecutive-frame differences
     min_scale: float = Field(0.5, gt=0, le=1)  # lower bound of GATA's random down-scaling (lambda) with padding
     frame_stride: int = Field(1, ge=1)  # take every n-th rendered frame: a clip spans (frames-1)*stride+1
     size: int = Field(112, ge=32)
@@ -137,10 +138,11 @@ def class_count(cfg: TrainConfig, shards: str) -> int:
 
 
 def build(cfg: TrainConfig, shards: str = "") -> MoCo | Supervised:
+    encoder = backbone(cfg.backbone, cfg.frames, cfg.width, cfg.frame_input)
     if cfg.objective == "supervised":
-        return Supervised(backbone(cfg.backbone, cfg.frames, cfg.width), class_count(cfg, shards))
-    return MoCo(backbone(cfg.backbone, cfg.frames, cfg.width), cfg.dim, cfg.hidden, cfg.queue_size, cfg.momentum,
-                cfg.temperature, with_real=cfg.real_videos is not None, mining_threshold=cfg.mining_threshold,
+        return Supervised(encoder, class_count(cfg, shards))
+    return MoCo(encoder, cfg.dim, cfg.hidden, cfg.queue_size, cfg.momentum, cfg.temperature,
+                with_real=cfg.real_videos is not None, mining_threshold=cfg.mining_threshold,
                 mining_top_k=cfg.mining_top_k)
 
 
