@@ -17,9 +17,9 @@ from datetime import date
 import psutil
 import ray
 
-from generator.assets import AssetRegistry
-from generator.config import BatchConfig
-from generator.dispatch import DispatchOptions, run_batch
+from synthact.config.assets import AssetRegistry
+from synthact.config.batch import BatchConfig
+from synthact.dispatch.manager import DispatchOptions, run_batch
 
 MACHINE = f"{platform.node() or 'host'}: {os.cpu_count()} cores, Python {platform.python_version()}"
 

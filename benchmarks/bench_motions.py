@@ -11,10 +11,10 @@ import time
 from datetime import date
 from pathlib import Path
 
-from generator.bodies import body_geometry, load_body_model
-from generator.motions import procedural
-from generator.motions.importers import load_bvh
-from generator.spec import BodyShapeSpec
+from synthact.human.bodies import body_geometry, load_body_model
+from synthact.human.motions import procedural
+from synthact.human.motions.importers import load_bvh
+from synthact.spec import BodyShapeSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 MACHINE = f"{platform.node() or 'host'}: {os.cpu_count()} cores, Python {platform.python_version()}"

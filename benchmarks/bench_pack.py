@@ -19,7 +19,7 @@ from pathlib import Path
 
 import webdataset as wds
 
-from postprocess.pack import PackOptions, find_clips, pack
+from synthact.dataset.pack import PackOptions, find_clips, pack
 
 MACHINE = f"{platform.node() or 'host'}: {os.cpu_count()} cores, Python {platform.python_version()}"
 

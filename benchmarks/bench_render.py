@@ -15,10 +15,10 @@ import time
 from datetime import date
 from pathlib import Path
 
-from generator.assets import AssetRegistry
-from generator.config import BatchConfig
-from generator.sampler import SceneSampler
-from render_workers.worker import RenderWorker, resident_memory_mb
+from synthact.config.assets import AssetRegistry
+from synthact.config.batch import BatchConfig
+from synthact.scene.sampler import SceneSampler
+from synthact.render.worker import RenderWorker, resident_memory_mb
 
 MACHINE = f"{platform.node() or 'host'}: {os.cpu_count()} cores, Python {platform.python_version()}"
 

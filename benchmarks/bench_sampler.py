@@ -12,9 +12,9 @@ import resource
 import time
 from datetime import date
 
-from generator.assets import AssetRegistry
-from generator.config import load_batch_config
-from generator.sampler import SceneSampler
+from synthact.config.assets import AssetRegistry
+from synthact.config.batch import load_batch_config
+from synthact.scene.sampler import SceneSampler
 
 
 def rss_mb() -> float:

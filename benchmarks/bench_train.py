@@ -12,10 +12,10 @@ from datetime import date
 
 import torch
 
-from trainer.data import ClipCache, PairStream
-from trainer.models import backbone
-from trainer.moco import MoCo
-from trainer.train import pick_device, shard_list
+from synthact.train.data import ClipCache, PairStream
+from synthact.train.models import backbone
+from synthact.train.moco import MoCo
+from synthact.train.train import pick_device, shard_list
 
 MACHINE = f"{platform.node() or 'host'}: {os.cpu_count()} cores, Python {platform.python_version()}"
 

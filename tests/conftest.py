@@ -1,14 +1,17 @@
-from pathlib import Path
-
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from generator.assets import AssetRegistry
-from generator.config import BatchConfig, load_batch_config
+from synthact.config.assets import AssetRegistry
+from synthact.config import BatchConfig
+from synthact.scene import load_batch_config
 
 ROOT = Path(__file__).resolve().parent.parent
+# Worker processes (Ray's, and the CLI's in subprocesses) import the test double from tests/support.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")]))
 PRESETS = sorted((ROOT / "scene_configs").glob("*.yaml"))
 
 
@@ -31,9 +34,9 @@ def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
 @pytest.fixture(scope="session")
 def raw(registry, tmp_path_factory):
     """Six tiny clips: motions rendered twice each (GATA pairs), plus one clip with NaN depth."""
-    from generator.sampler import SceneSampler
-    from render_workers.clipdir import sha256_file
-    from render_workers.worker import RenderWorker
+    from synthact.scene.sampler import SceneSampler
+    from synthact.clip import sha256_file
+    from synthact.render.worker import RenderWorker
     cfg = BatchConfig.model_validate({
         "batch": {"name": "packme", "seed": 8},
         "camera": {"distance_m": 3.5, "height_m": 1.4, "yaw_deg": {"min": -40, "max": 40}, "focal_length_mm": 35},

@@ -4,11 +4,11 @@ import textwrap
 import numpy as np
 import pytest
 
-from generator.assets import AssetRegistry
-from generator.bodies import PART_NAMES, body_geometry, load_body_model
-from generator.motions import procedural
-from generator.motions.skeleton import JOINT_NAMES
-from generator.spec import BodyShapeSpec
+from synthact.config.assets import AssetRegistry
+from synthact.human.bodies import PART_NAMES, body_geometry, load_body_model
+from synthact.human.motions import procedural
+from synthact.human.motions.skeleton import JOINT_NAMES
+from synthact.spec import BodyShapeSpec
 
 from conftest import ROOT
 from support.fake_smplx import write_fake_smplx

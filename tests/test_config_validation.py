@@ -4,9 +4,9 @@ import textwrap
 
 import pytest
 
-from generator.assets import AssetRegistry
-from generator.config import load_batch_config
-from generator.problems import InvalidFile
+from synthact.config.assets import AssetRegistry
+from synthact.scene import load_batch_config
+from synthact.config.problems import InvalidFile
 
 from conftest import PRESETS, ROOT, write
 
@@ -174,7 +174,7 @@ def test_broken_manifest_is_reported_with_its_line(tmp_path):
 
 
 def run_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "generator.cli", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "synthact", *args], cwd=cwd, capture_output=True, text=True)
 
 
 def test_cli_validate_exit_codes(tmp_path):

@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 import ray
 
-from generator.config import BatchConfig
-from generator.dispatch import DispatchOptions, run_batch
-from generator.ledger import progress
-from generator.sampler import SceneSampler
-from generator.storage import BatchStore
+from synthact.config.batch import BatchConfig
+from synthact.dispatch import DispatchOptions, FailurePolicy, Resources, run_batch
+from synthact.dispatch.ledger import progress
+from synthact.scene.sampler import SceneSampler
+from synthact.dispatch.storage import BatchStore
 
 from conftest import ROOT
+from support import test_double
 
 
 def config(name="dispatch", count=24):
@@ -43,14 +44,15 @@ def renders(marker: Path) -> Counter:
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
 
 
-def options(marker: Path, **double) -> DispatchOptions:
-    return DispatchOptions(workers=2, cpus_per_worker=1, renderer="test-double", show_progress=False,
-                           double={"marker_dir": str(marker), **double}, scene_timeout_s=20)
+def options(marker: Path, timeout_s: float = 20, address: str | None = None, **double) -> DispatchOptions:
+    return DispatchOptions(resources=Resources(address=address, workers=2, cpus_per_worker=1),
+                           failures=FailurePolicy(scene_timeout_s=timeout_s), show_progress=False,
+                           renderer=test_double.factory(marker_dir=str(marker), **double))
 
 
 def test_every_scene_once_and_a_rerun_renders_nothing(local_ray, registry, tmp_path):
@@ -86,7 +88,7 @@ def test_a_killed_worker_process_loses_nothing(local_ray, registry, tmp_path):
         while len(list(clips.glob("*/manifest.json"))) < 4 if clips.exists() else True:
             time.sleep(0.05)
         for proc in psutil.process_iter(["cmdline"]):
-            if any("RenderActor" in part for part in (proc.info["cmdline"] or [])):
+            if any("RenderHost" in part for part in (proc.info["cmdline"] or [])):
                 os.kill(proc.pid, signal.SIGKILL)
                 return
 
@@ -100,8 +102,7 @@ def test_a_killed_worker_process_loses_nothing(local_ray, registry, tmp_path):
 
 def test_hung_scene_times_out_and_a_bad_scene_is_not_retried(local_ray, registry, tmp_path):
     cfg = config()
-    opts = options(tmp_path, hang_index=2, invalid_index=4)
-    opts.scene_timeout_s = 3
+    opts = options(tmp_path, timeout_s=3, hang_index=2, invalid_index=4)
     result = run_batch(cfg, registry, 8, tmp_path, opts)
     assert result.retries == {"timeout": 1}
     assert result.failed == {"invalid_spec": 1} and result.rendered == 7
@@ -139,8 +140,7 @@ def test_a_node_removed_mid_batch(registry, tmp_path):
     remover = threading.Thread(target=remove_a_node, daemon=True)
     remover.start()
     try:
-        opts = options(tmp_path, seconds=0.3)
-        opts.address = cluster.address
+        opts = options(tmp_path, address=cluster.address, seconds=0.3)
         result = run_batch(cfg, registry, 20, tmp_path, opts)
         remover.join(timeout=10)
         assert result.retries.get("crash", 0) >= 1 and not result.failed
@@ -157,8 +157,8 @@ def test_a_killed_manager_resumes(registry, tmp_path):
     cfg_path.write_text("batch: {name: restart, seed: 2, count: 20}\n"
                         "render: {resolution: {width: 32, height: 32}, frames: 2, samples: 1, device: cpu}\n")
     double = json.dumps({"seconds": 0.4, "marker_dir": str(tmp_path)})
-    cmd = [sys.executable, "-m", "generator.cli", "render", str(cfg_path), "--out", str(tmp_path), "--workers", "2",
-           "--cpus-per-worker", "1", "--renderer", "test-double", "--test-double-options", double]
+    cmd = [sys.executable, "-m", "synthact", "render", str(cfg_path), "--out", str(tmp_path), "--workers", "2",
+           "--cpus-per-worker", "1", "--renderer", "support.test_double:TestDoubleRenderer", "--renderer-options", double]
     manager = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     clips = tmp_path / "restart" / "clips"
@@ -184,7 +184,7 @@ def test_real_blender_workers(registry, tmp_path):
     if ray.is_initialized():
         ray.shutdown()
     cfg = config(name="real", count=2)
-    opts = DispatchOptions(workers=1, cpus_per_worker=2, show_progress=False)
+    opts = DispatchOptions(resources=Resources(workers=1, cpus_per_worker=2), show_progress=False)
     result = run_batch(cfg, registry, 2, tmp_path, opts)
     assert result.rendered == 2 and not result.failed
     for scene_id in scene_ids(cfg, registry, 2):

@@ -4,8 +4,8 @@ from collections import Counter
 import pytest
 from pydantic import TypeAdapter
 
-from generator.distributions import category_dist, int_dist, number_dist
-from generator.rng import Stream
+from synthact.config.distributions import category_dist, int_dist, number_dist
+from synthact.rng import Stream
 
 N = 20_000
 

@@ -2,8 +2,8 @@ import json
 
 from pydantic import BaseModel
 
-from generator.config import BatchConfig
-from generator.spec import scene_spec_json_schema
+from synthact.config.batch import BatchConfig
+from synthact.spec import scene_spec_json_schema
 
 from conftest import ROOT
 

@@ -7,10 +7,10 @@ import time
 import pytest
 import uvicorn
 
-from generator.service import create_app
-from postprocess.download import download
-from postprocess.pack import PackOptions, pack
-from postprocess.report import write_report
+from synthact.dispatch.service import create_app
+from synthact.dataset.download import download
+from synthact.dataset.pack import PackOptions, pack
+from synthact.dataset.report import write_report
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from generator.assets import AssetRegistry
-from generator.motions import procedural
-from generator.motions.importers import BvhError, load_amass, load_bvh, parse_bvh
-from generator.motions.library import MotionLibrary
-from generator.motions.motion import MotionError
-from generator.motions.quality import measure, motion_quality
-from generator.motions.retarget import retarget
-from generator.motions.rotations import matrix_to_axis_angle
-from generator.motions.skeleton import PARENTS, Skeleton, forward_kinematics
+from synthact.config.assets import AssetRegistry
+from synthact.human.motions import procedural
+from synthact.human.motions.importers import BvhError, load_amass, load_bvh, parse_bvh
+from synthact.human.motions.library import MotionLibrary
+from synthact.human.motions.motion import MotionError
+from synthact.human.motions.quality import measure, motion_quality
+from synthact.human.motions.retarget import retarget
+from synthact.human.motions.rotations import matrix_to_axis_angle
+from synthact.human.motions.skeleton import PARENTS, Skeleton, forward_kinematics
 
 from conftest import ROOT
 
@@ -97,7 +97,7 @@ def test_malformed_bvh_files_get_clear_errors(tmp_path):
 
 def to_amass(motion, path: Path) -> Path:
     """Write a canonical motion as an AMASS-style npz (SMPL-H axis-angle poses, Z-up world)."""
-    from generator.motions.importers import _SMPL_PELVIS, SMPL_TO_CANONICAL
+    from synthact.human.motions.importers import _SMPL_PELVIS, SMPL_TO_CANONICAL
     glob, _ = forward_kinematics(motion.skeleton, motion.local_matrices(), motion.root_translation)
     glob_smpl = glob @ SMPL_TO_CANONICAL
     local = np.empty_like(glob_smpl)

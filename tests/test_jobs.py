@@ -46,7 +46,7 @@ def ray_head(tmp_path_factory):
 
 
 def synthact(env, *args):
-    return subprocess.run([sys.executable, "-m", "generator.cli", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "synthact", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=300)
 
 
@@ -56,7 +56,8 @@ def test_submit_status_and_logs(ray_head, tmp_path):
     cfg.write_text("batch: {name: cluster, seed: 4, count: 6}\n"
                    "render: {resolution: {width: 32, height: 32}, frames: 2, samples: 1, device: cpu}\n")
     res = synthact(env, "submit", str(cfg), "--address", address, "--out", str(tmp_path / "out"), "--workers", "2",
-                   "--renderer", "test-double", "--test-double-options", json.dumps({"seconds": 0.1}))
+                   "--renderer", "support.test_double:TestDoubleRenderer", "--renderer-options",
+                   json.dumps({"seconds": 0.1}))
     assert res.returncode == 0, res.stderr[-2000:]
     job_id = res.stdout.strip().splitlines()[-1]
     deadline = time.time() + 300

@@ -10,7 +10,7 @@ CMU = ROOT.parent / "shared" / "mocap" / "cmu_bvh"
 
 
 def synthact(*args):
-    return subprocess.run([sys.executable, "-m", "generator.cli", "motions", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "synthact", "motions", *args], cwd=ROOT,
                           capture_output=True, text=True)
 
 

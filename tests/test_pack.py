@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import webdataset as wds
 
-from postprocess.pack import PackOptions, pack
+from synthact.dataset.pack import PackOptions, pack
 
 
 def digests(folder):

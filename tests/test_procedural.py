@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from generator.motions import procedural
-from generator.motions.motion import MotionError
-from generator.motions.quality import motion_quality
-from generator.motions.skeleton import JOINT_NAMES, forward_kinematics, mirror_joint_index
-from generator.motions.taxonomy import class_names, mirror_name, procedural_classes
+from synthact.human.motions import procedural
+from synthact.human.motions.motion import MotionError
+from synthact.human.motions.quality import motion_quality
+from synthact.human.motions.skeleton import JOINT_NAMES, forward_kinematics, mirror_joint_index
+from synthact.human.motions.taxonomy import class_names, mirror_name, procedural_classes
 
 CLASSES = procedural.class_names()
 
@@ -118,8 +118,8 @@ def test_bad_requests_name_the_problem():
 
 
 def test_family_of_every_class_is_implemented():
-    from generator.motions.procedural import _COMPOSITIONS
-    from generator.motions.procedural.actions import ACTIONS
+    from synthact.human.motions.procedural import _COMPOSITIONS
+    from synthact.human.motions.procedural.actions import ACTIONS
     for c in procedural_classes():
         base = c.name
         for s in ("_left", "_right"):

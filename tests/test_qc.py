@@ -5,11 +5,11 @@ import shutil
 import numpy as np
 import pytest
 
-from generator.config import BatchConfig
-from generator.sampler import SceneSampler
-from postprocess.qc import QCThresholds, check_clip
-from render_workers.clipdir import sha256_file
-from render_workers.worker import RenderWorker
+from synthact.config.batch import BatchConfig
+from synthact.scene.sampler import SceneSampler
+from synthact.dataset.qc import QCThresholds, check_clip
+from synthact.clip import sha256_file
+from synthact.render.worker import RenderWorker
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,12 @@ import json
 import numpy as np
 import pytest
 
-from generator.config import BatchConfig
-from generator.sampler import SceneSampler
-from render_workers.camera import project
-from render_workers.clipdir import is_complete, sha256_file
-from render_workers.worker import RenderWorker, SceneError
+from synthact.config.batch import BatchConfig
+from synthact.scene.sampler import SceneSampler
+from synthact.render.camera import project
+from synthact.clip import ClipReader, is_complete, sha256_file
+from synthact.render import SceneError
+from synthact.render.worker import RenderWorker
 
 FILES = ["rgb.mp4", "depth.npz", "flow_forward.npz", "flow_backward.npz", "segmentation.npz", "keypoints.npz",
          "camera.json", "spec.json", "stats.json", "manifest.json"]
@@ -129,7 +130,7 @@ def test_flow_at_body_vertices_matches_their_projection(worker, orbit_clip):
     flow = load(clip, "flow_forward.npz", "flow")
     depth = load(clip, "depth.npz", "depth")
     seg = load(clip, "segmentation.npz", "instance")
-    vertices = worker._actors(spec)[0].geometry.vertices  # the same geometry the renderer used
+    vertices = worker.geometries(spec)[0].vertices  # the same geometry the renderer used
     errors = []
     for t in range(len(flow) - 1):
         uv, z = project(vertices[t], K, w2c[t])
@@ -178,9 +179,8 @@ def _warp_error(rgb, fwd, bwd, sign=1.0):
 
 
 def test_warping_the_next_frame_back_reproduces_this_frame(orbit_clip):
-    from render_workers.preview import read_rgb
     _, clip = orbit_clip
-    rgb = np.stack([_blur(f) for f in read_rgb(clip).astype(np.float32) / 255])  # blur: compare content, not noise
+    rgb = np.stack([_blur(f) for f in ClipReader.from_dir(clip).rgb().astype(np.float32) / 255])  # blur: compare content, not noise
     fwd = load(clip, "flow_forward.npz", "flow")
     bwd = load(clip, "flow_backward.npz", "flow")
     warped, still = _warp_error(rgb, fwd, bwd)
@@ -215,8 +215,7 @@ def test_same_spec_same_clip(worker, registry, tmp_path):
     for name, key in (("depth.npz", "depth"), ("flow_forward.npz", "flow"), ("segmentation.npz", "instance"),
                       ("keypoints.npz", "coco2d")):
         assert np.array_equal(load(a, name, key), load(b, name, key), equal_nan=True), name
-    from render_workers.preview import read_rgb
-    assert np.abs(read_rgb(a).astype(int) - read_rgb(b).astype(int)).mean() < 1.0
+    assert np.abs(ClipReader.from_dir(a).rgb().astype(int) - ClipReader.from_dir(b).rgb().astype(int)).mean() < 1.0
 
 
 def test_bad_scenes_fail_clearly_and_the_worker_carries_on(worker, registry, tmp_path):
@@ -258,7 +257,7 @@ def test_background_image_pack(registry, tmp_path):
 
     from PIL import Image
 
-    from generator.assets import AssetRegistry
+    from synthact.config.assets import AssetRegistry
     assets = tmp_path / "assets"
     shutil.copytree(registry.directory, assets)
     images = tmp_path / "city"
@@ -279,8 +278,7 @@ def test_background_image_pack(registry, tmp_path):
     spec = SceneSampler.create(BatchConfig.model_validate(cfg), reg).sample(0)
     assert spec.environment.background is not None
     clip = RenderWorker(device="cpu", registry=reg).render(spec, tmp_path / "out")
-    from render_workers.preview import read_rgb
-    rgb = read_rgb(clip)[0].astype(int)
+    rgb = ClipReader.from_dir(clip).rgb()[0].astype(int)
     sky = ~np.isfinite(np.load(clip / "depth.npz")["depth"][0])
     assert sky.sum() > 20
     left, right = rgb[..., 0][sky & (np.arange(48) < 16)[None, :]], rgb[..., 0][sky & (np.arange(48) >= 32)[None, :]]

@@ -7,10 +7,11 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.config import BatchConfig, load_batch_config
-from generator.motions.taxonomy import class_names, mirror_name
-from generator.sampler import SceneSampler
-from generator.spec import spec_from_dict, spec_to_dict
+from synthact.config import BatchConfig
+from synthact.scene import load_batch_config
+from synthact.human.motions.taxonomy import class_names, mirror_name
+from synthact.scene.sampler import SceneSampler
+from synthact.spec import spec_from_dict, spec_to_dict
 
 from conftest import ROOT, write
 
@@ -54,7 +55,7 @@ PINNED_IDS = ['e559633ef62e51a2', '97e0f41667b26065', '6d3452f50d9c6790']
 
 
 def test_another_process_samples_the_same_specs(smoke_config, registry):
-    res = subprocess.run([sys.executable, "-m", "generator.cli", "sample", "scene_configs/smoke.yaml",
+    res = subprocess.run([sys.executable, "-m", "synthact", "sample", "scene_configs/smoke.yaml",
                           "--start", "2", "--count", "3"], cwd=ROOT, capture_output=True, text=True, check=True)
     lines = [json.loads(line) for line in res.stdout.splitlines()]
     local = [spec_to_dict(s) for s in SceneSampler.create(smoke_config, registry).iter_specs(2, 3)]
@@ -170,7 +171,7 @@ def test_yaml_config_end_to_end(tmp_path, registry):
 
 
 def test_splits_hold_out_bodies_backgrounds_and_cameras(registry):
-    from generator.splits import body_bucket
+    from synthact.scene.splits import body_bucket
     sampler = sampler_for(registry, seed=3, splits={"val": 0.15, "test": 0.15},
                           motion={"renders_per_motion": 2})
     specs = list(sampler.iter_specs(0, 1200))

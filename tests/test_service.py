@@ -4,8 +4,9 @@ import pytest
 import ray
 from fastapi.testclient import TestClient
 
-from generator.dispatch import DispatchOptions
-from generator.service import create_app
+from synthact.dispatch import DispatchOptions, Resources
+from synthact.dispatch.service import create_app
+from support import test_double
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -15,9 +16,9 @@ GOOD = ("batch: {name: team, seed: 1, count: 4}\n"
 
 @pytest.fixture(scope="module")
 def client(registry, tmp_path_factory):
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     root = tmp_path_factory.mktemp("service")
-    options = DispatchOptions(workers=2, cpus_per_worker=1, renderer="test-double")
+    options = DispatchOptions(resources=Resources(workers=2, cpus_per_worker=1), renderer=test_double.factory())
     with TestClient(create_app(root, TOKEN, registry, options, max_body=4096)) as c:
         c.root = root
         yield c

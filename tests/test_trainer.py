@@ -6,11 +6,11 @@ import pytest
 import torch
 import webdataset as wds
 
-from postprocess.pack import PackOptions, pack
-from trainer.data import grouped_by_motion, pair_from_group
-from trainer.models import backbone
-from trainer.moco import MoCo, Queue, info_nce
-from trainer.train import TrainConfig, train
+from synthact.dataset.pack import PackOptions, pack
+from synthact.train.data import clip_views, grouped_by_motion, pair_from_group
+from synthact.train.models import backbone
+from synthact.train.moco import MoCo, Queue, info_nce
+from synthact.train.train import TrainConfig, train
 
 
 def test_info_nce_matches_its_definition():
@@ -103,8 +103,8 @@ def shards(raw, tmp_path_factory):
 
 
 def test_gata_pairs_are_two_renders_of_one_motion_over_one_window(shards):
-    groups = list(grouped_by_motion(wds.WebDataset(sorted(map(str, (shards / "shards").glob("*.tar"))),
-                                                   shardshuffle=False)))
+    urls = sorted(map(str, (shards / "shards").glob("*.tar")))
+    groups = list(wds.WebDataset(urls, shardshuffle=False).compose(clip_views).compose(grouped_by_motion))
     assert any(len(g) >= 2 for g in groups) and all(len({v.motion_key for v in g}) == 1 for g in groups)
     rng = np.random.default_rng(0)
     group = next(g for g in groups if len(g) >= 2)
@@ -120,7 +120,7 @@ def test_gata_pairs_are_two_renders_of_one_motion_over_one_window(shards):
 
 
 def test_strided_crop_takes_every_nth_frame():
-    from trainer.data import View, crop, span
+    from synthact.train.data import View, crop, span
     frames = np.stack([np.full((16, 16, 3), 10 * t, np.uint8) for t in range(9)])
     view = View("s", 0, "m", "c", frames, np.tile([4.0, 4.0, 11.0, 11.0], (9, 1)))
     clip = crop(view, 1, 4, 8, np.random.default_rng(0), scale_range=(1.0, 1.0), flip=False, stride=2)
@@ -145,7 +145,7 @@ def test_training_runs_and_resumes_exactly(shards, tmp_path):
 
 
 def test_evaluation_metrics_on_known_features():
-    from trainer.evaluate import knn_accuracy, linear_probe, representation_bias, retrieval_top1
+    from synthact.train.evaluate import knn_accuracy, linear_probe, representation_bias, retrieval_top1
     torch.manual_seed(0)
     centres = torch.randn(3, 16) * 5
     y = torch.arange(30) % 3
@@ -162,7 +162,7 @@ def test_evaluation_metrics_on_known_features():
 
 
 def test_evaluate_end_to_end_on_a_dataset(shards):
-    from trainer.evaluate import evaluate, load_dataset
+    from synthact.train.evaluate import evaluate, load_dataset
     clips, info = load_dataset(shards, 2, 32)
     assert clips.shape[1:] == (3, 2, 32, 32) and len(info.labels) == len(clips)
     out = evaluate(backbone("tsm_r18", 2), backbone("tsm_r18", 2), clips, info, finetune_epochs=1)
@@ -196,7 +196,7 @@ def test_two_process_data_parallel_training(raw, tmp_path):
     pack(raw[0], packed, PackOptions(layout="gata", shard_max_clips=1))  # one motion per shard: ranks split them
     script = tmp_path / "run.py"
     script.write_text(
-        "import sys\nfrom trainer.train import TrainConfig, train\n"
+        "import sys\nfrom synthact.train.train import TrainConfig, train\n"
         "cfg = TrainConfig(backbone='tsm_r18', frames=2, size=32, batch_size=2, steps=2, queue_size=8, dim=8, "
         "hidden=16, workers=0, checkpoint_every=1)\n"
         f"train(cfg, {str(packed)!r}, {str(tmp_path / 'ddp')!r}, log=lambda *_: None)\n")
@@ -212,7 +212,7 @@ def test_two_process_data_parallel_training(raw, tmp_path):
 
 
 def test_supervised_training_learns_class_ids_and_evaluates(shards, tmp_path):
-    from trainer.evaluate import evaluate_checkpoint
+    from synthact.train.evaluate import evaluate_checkpoint
     classes = json.loads((shards / "dataset.json").read_text())["classes"]
     cfg = TrainConfig(objective="supervised", backbone="tsm_r18", frames=2, size=32, batch_size=2, steps=3,
                       workers=0, lr=0.01)
@@ -230,7 +230,7 @@ def test_supervised_training_learns_class_ids_and_evaluates(shards, tmp_path):
 
 
 def test_finetuning_trains_a_copy_to_separate_the_classes():
-    from trainer.evaluate import finetune
+    from synthact.train.evaluate import finetune
     torch.manual_seed(0)
     y = torch.arange(24) % 2
     clips = torch.randn(24, 3, 2, 32, 32) * 0.3 + (y.float() * 2 - 1)[:, None, None, None, None]
@@ -242,7 +242,7 @@ def test_finetuning_trains_a_copy_to_separate_the_classes():
 
 
 def test_clip_cache_gives_the_same_pairs_as_streaming(shards):
-    from trainer.data import ClipCache, PairStream
+    from synthact.train.data import ClipCache, PairStream
     tars = sorted(map(str, (shards / "shards").glob("*.tar")))
     cache = ClipCache()
     first = list(PairStream(tars, 2, 32, "gata", seed=3, epoch=0, cache=cache))
@@ -269,7 +269,7 @@ def test_train_and_eval_commands(shards, tmp_path):
     root = __import__("conftest").ROOT
 
     def synthact(*args):
-        return subprocess.run([sys.executable, "-m", "generator.cli", *args], cwd=root, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "synthact", *args], cwd=root, capture_output=True,
                               text=True, timeout=600)
     bad = tmp_path / "bad.yaml"
     bad.write_text("backbone: tsm_r18\nbatch_size: 1\nqueue: 8\n")

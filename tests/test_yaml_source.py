@@ -1,6 +1,6 @@
 import pytest
 
-from generator.yaml_source import YamlError, parse_yaml
+from synthact.config.yaml_source import YamlError, parse_yaml
 
 
 def test_duplicate_keys_are_rejected_with_both_lines():

@@ -1,0 +1,4 @@
+"""`python -m synthact …` and `torchrun -m synthact train …`."""
+from .cli import main
+
+main()

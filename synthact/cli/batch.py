@@ -1,0 +1,155 @@
+"""Batch configs and rendering: validate, sample, schema, render, render-scene, preview."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from synthact.config import BatchConfig
+
+from .common import EXIT_INVALID, AssetsOption, existing_dir, fail, load_batch, writable_dir
+
+
+def validate(configs: list[Path] = typer.Argument(..., help="Batch config YAML files."),
+             assets_dir: Optional[Path] = AssetsOption) -> None:
+    """Check batch configs: exit 0 when all are valid, 2 with every problem (file:line field: message)."""
+    failed = False
+    for config in configs:
+        try:
+            cfg, _ = load_batch(config, assets_dir)
+        except typer.Exit:
+            failed = True
+            continue
+        typer.echo(f"{config}: ok (batch {cfg.batch.name!r}, {cfg.batch.count} scenes, seed {cfg.batch.seed})")
+    if failed:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def sample(config: Path = typer.Argument(..., help="Batch config YAML."),
+           start: int = typer.Option(0, "--start", min=0, help="First scene index."),
+           count: Optional[int] = typer.Option(None, "--count", min=0,
+                                               help="How many specs (default: the rest of the batch)."),
+           assets_dir: Optional[Path] = AssetsOption) -> None:
+    """Print fully resolved SceneSpecs as JSON lines."""
+    from synthact.scene import SceneSampler
+
+    cfg, registry = load_batch(config, assets_dir)
+    n = max(cfg.batch.count - start, 0) if count is None else count
+    for line in SceneSampler.create(cfg, registry).iter_json(start, n):
+        sys.stdout.write(line + "\n")
+
+
+def schema(out: Path = typer.Option(Path("docs"), "--out", help="Folder for the JSON schema files.")) -> None:
+    """Write the JSON schemas of BatchConfig and SceneSpec."""
+    from synthact.config.schema import batch_config_schema
+    from synthact.spec import scene_spec_json_schema
+
+    writable_dir(out, "schemas")
+    for name, body in (("batch_config", batch_config_schema()), ("scene_spec", scene_spec_json_schema())):
+        path = out / f"{name}.schema.json"
+        path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
+        typer.echo(f"wrote {path}")
+
+
+def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), help="Batch config YAML."),
+           n: Optional[int] = typer.Option(None, "--n", min=1, help="Number of scenes (default: batch.count)."),
+           out: Optional[str] = typer.Option(None, "--out", help="Output folder or URI (default: batch.output)."),
+           address: Optional[str] = typer.Option(None, "--address", envvar="RAY_ADDRESS",
+                                                 help="Ray cluster address (default: a Ray started in this process)."),
+           workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Render workers (default: by resources)."),
+           cpus_per_worker: int = typer.Option(1, "--cpus-per-worker", min=1, help="CPU threads per render worker."),
+           timeout: float = typer.Option(1800.0, "--scene-timeout", min=1, help="Seconds before a scene counts as hung."),
+           attempts: int = typer.Option(3, "--max-attempts", min=1, help="Tries per scene (crash, hang, out of memory)."),
+           pack_layout: Optional[str] = typer.Option(None, "--pack", help="Then pack OUT/<batch>/dataset in this "
+                                                                           "layout (gata or synapt) and write its report."),
+           renderer: Optional[str] = typer.Option(None, "--renderer", hidden=True,
+                                                  help="A renderer plugin, package.module:Factory (default: Blender)."),
+           renderer_options: str = typer.Option("{}", "--renderer-options", hidden=True,
+                                                help="JSON keyword options of the renderer plugin."),
+           assets_dir: Optional[Path] = AssetsOption) -> None:
+    """Render a batch: OUT/<batch>/clips/<scene_id>/ and previews/; reruns resume."""
+    from synthact.dispatch import DispatchOptions, FailurePolicy, RendererPlugin, Resources, run_batch
+
+    if pack_layout not in (None, "gata", "synapt"):
+        fail(f"--pack must be gata or synapt, got {pack_layout!r}")
+    cfg, registry = load_batch(config, assets_dir)
+    n = cfg.batch.count if n is None else n
+    target = out or cfg.batch.output
+    if "://" not in target:
+        writable_dir(Path(target), "the batch's output")
+    options = DispatchOptions(resources=Resources(address, workers, cpus_per_worker),
+                              failures=FailurePolicy(timeout, attempts))
+    if renderer:
+        try:
+            options = DispatchOptions(resources=options.resources, failures=options.failures,
+                                      renderer=RendererPlugin(renderer, json.loads(renderer_options)))
+        except ValueError as exc:
+            fail(str(exc))
+    result = run_batch(cfg, registry, n, target, options)
+    failed = sum(result.failed.values())
+    typer.echo(f"{result.uri}: {result.rendered} rendered, {result.already_complete} already complete, "
+               f"{failed} failed {dict(result.failed) or ''}; retries {dict(result.retries) or 'none'}; "
+               f"{result.seconds:.0f} s")
+    if pack_layout:
+        from synthact.dataset.pack import PackOptions
+        from synthact.dataset.pack import pack as run_pack
+        from synthact.dataset.report import write_report
+        if "://" in result.uri:
+            fail("--pack works on a local output folder; run `synthact pack` where the clips are")
+        dataset = Path(result.uri) / "dataset"
+        packed = run_pack(Path(result.uri), dataset, PackOptions(layout=pack_layout))
+        typer.echo(f"{dataset}: {packed.packed} clips packed ({packed.rejected} rejected by QC); "
+                   f"report: {write_report(dataset)}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
+                 index: int = typer.Option(..., "--index", min=0, help="Scene index in the batch."),
+                 out: Path = typer.Option(Path("output/scenes"), "--out", help="Folder that receives <scene_id>/."),
+                 preview: bool = typer.Option(True, help="Also write <scene_id>.preview.png beside the clip."),
+                 assets_dir: Optional[Path] = AssetsOption) -> None:
+    """Render one scene of a batch into a clip directory (RGB, depth, flow, segmentation, keypoints)."""
+    from synthact.render import SceneError
+    from synthact.render.worker import RenderWorker
+    from synthact.scene import SceneSampler
+
+    cfg, registry = load_batch(config, assets_dir)
+    writable_dir(out, "clips")
+    spec = SceneSampler.create(cfg, registry).sample(index)
+    try:
+        clip = RenderWorker(device=spec.render.device, registry=registry).render(spec, out)
+    except SceneError as exc:
+        fail(str(exc))
+    stats = json.loads((clip / "stats.json").read_text())
+    typer.echo(f"{clip}: {spec.render.frames} frames, {stats['seconds_per_frame']:.3f} s/frame on {stats['device']}")
+    if preview:
+        from synthact.clip.preview import contact_sheet
+        typer.echo(f"preview: {contact_sheet(clip, clip.parent / (clip.name + '.preview.png'))}")
+
+
+def preview_clip(clip: Path = typer.Argument(..., help="A clip directory."),
+                 out: Path = typer.Option(..., "--out", "-o", help="PNG contact sheet to write."),
+                 frames: int = typer.Option(4, "--frames", min=1)) -> None:
+    """Contact sheet of a clip: RGB, keypoint skeletons, depth, flow (colour-coded), segmentation."""
+    from synthact.clip import ClipError, is_complete
+    from synthact.clip.preview import contact_sheet
+
+    existing_dir(clip, "a clip directory")
+    if not is_complete(clip):
+        fail(f"{clip}: not a complete clip directory (no manifest.json)")
+    writable_dir(out.parent if str(out.parent) else Path("."), "the contact sheet")
+    try:
+        typer.echo(f"wrote {contact_sheet(clip, out, frames)}")
+    except ClipError as exc:
+        fail(str(exc))
+
+
+def register(app: typer.Typer) -> None:
+    for command in (validate, sample, schema, render):
+        app.command()(command)
+    app.command("render-scene")(render_scene)
+    app.command("preview")(preview_clip)

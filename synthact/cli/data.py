@@ -1,0 +1,89 @@
+"""Datasets: pack, report, download."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from synthact.config import InvalidFile, load_model
+from synthact.spec import MODALITY_NAMES
+
+from .common import existing_dir, fail, is_batch_folder, is_dataset_folder, report_problems, writable_dir
+
+
+def pack(raw: Path = typer.Argument(..., help="A rendered batch folder (OUT/<batch>, with clips/) or a folder of "
+                                              "clip directories."),
+         out: Path = typer.Option(..., "--out", help="Dataset folder (created, or extended with new clips)."),
+         layout: str = typer.Option("gata", "--layout", help="gata (renders of a motion together) or synapt."),
+         modalities: str = typer.Option(",".join(MODALITY_NAMES), "--modalities",
+                                        help="Comma-separated modalities to put in the shards."),
+         per_class: Optional[int] = typer.Option(None, "--per-class", min=1, help="synapt: clips per class."),
+         shard_clips: int = typer.Option(1000, "--shard-clips", min=1, help="At most this many clips per shard."),
+         shard_gb: float = typer.Option(1.0, "--shard-gb", min=0.001, help="At most about this many GB per shard."),
+         qc: Optional[Path] = typer.Option(None, "--qc", help="YAML with QC thresholds (docs/FORMAT.md)."),
+         workers: int = typer.Option(2, "--workers", min=1)) -> None:
+    """QC clips and pack the accepted ones into WebDataset shards + Parquet tables."""
+    from synthact.dataset.pack import PackOptions, find_clips
+    from synthact.dataset.pack import pack as run_pack
+    from synthact.dataset.qc import QCThresholds
+
+    existing_dir(raw, "a rendered batch folder")
+    if is_dataset_folder(raw):
+        fail(f"{raw}: this is a packed dataset; pack takes the rendered batch folder (OUT/<batch>, with clips/)")
+    if not is_batch_folder(raw) and not any((p / "manifest.json").is_file() or (p / "spec.json").is_file()
+                                            for p in find_clips(raw)):
+        batches = sorted(p.name for p in raw.iterdir() if is_batch_folder(p)) if raw.is_dir() else []
+        hint = f"; it holds the batch folder(s) {', '.join(batches)}: pack {raw}/{batches[0]}" if batches else ""
+        fail(f"{raw}: no clips/ folder and no clip directories (expected OUT/<batch>){hint}")
+    try:
+        thresholds = load_model(qc, QCThresholds, empty_ok=True) if qc is not None else QCThresholds()
+    except InvalidFile as exc:
+        report_problems(exc)
+    writable_dir(out, "the dataset")
+    options = PackOptions(layout=layout, modalities=tuple(m.strip() for m in modalities.split(",") if m.strip()),
+                          per_class=per_class, shard_max_clips=shard_clips, shard_max_bytes=int(shard_gb * 1e9),
+                          workers=workers, thresholds=thresholds)
+    try:
+        result = run_pack(raw, out, options)
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(f"{out}: {result.accepted} clips accepted, {result.rejected} rejected (see rejections.parquet); "
+               f"{result.packed} packed into {len(result.new_shards)} new shard(s), {result.already_packed} were "
+               f"already in the dataset")
+
+
+def report(dataset: Path = typer.Argument(..., help="A packed dataset folder (with dataset.json)."),
+           out: Optional[Path] = typer.Option(None, "--out", help="HTML file (default: DATASET/report.html)."),
+           sheets: int = typer.Option(6, "--sheets", min=0, help="Sample clips to show.")) -> None:
+    """Write an HTML QA report: class and factor distributions, QC rejections, sample clips."""
+    from synthact.dataset.report import write_report
+
+    existing_dir(dataset, "a packed dataset")
+    if not is_dataset_folder(dataset):
+        hint = f"; pack it first: synthact pack {dataset} --out {dataset}/dataset" if is_batch_folder(dataset) else ""
+        fail(f"{dataset}: no dataset.json (expected a packed dataset){hint}")
+    typer.echo(f"wrote {write_report(dataset, out, sheets)}")
+
+
+def download(source: str = typer.Argument(..., help="Dataset folder, http(s):// URL (the service's "
+                                                     ".../batches/NAME/files/dataset) or fsspec URI."),
+             dest: Path = typer.Argument(..., help="Where to put it."),
+             layout: Optional[str] = typer.Option(None, "--layout", help="Fail unless the dataset has this layout."),
+             split: Optional[str] = typer.Option(None, "--split", help="Only shards with clips of this split."),
+             token: Optional[str] = typer.Option(None, "--token", envvar="SYNTHACT_TOKEN")) -> None:
+    """Fetch a packed dataset; resumes partial files and verifies every shard's sha256."""
+    from synthact.dataset.download import download as run_download
+
+    writable_dir(dest, "the download")
+    try:
+        result = run_download(source, dest, layout, split, token)
+    except (ValueError, OSError) as exc:
+        fail(f"{source}: {exc}")
+    typer.echo(f"{dest}: {len(result.fetched)} files fetched ({result.bytes / 1e6:.1f} MB), "
+               f"{len(result.skipped)} already present and verified")
+
+
+def register(app: typer.Typer) -> None:
+    for command in (pack, report, download):
+        app.command()(command)

@@ -1,0 +1,100 @@
+"""The clip format as a registry: each modality names its files, the arrays in them (key, dtype, shape),
+its QC checks and its contact-sheet column. Writers, readers, QC, packing and previews all go through
+this table, so a new modality is one entry here plus its render pass and annotation function.
+
+Shapes: T frames, H x W pixels, A actors, J = 22 canonical joints, P body-part names.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from synthact.spec import MODALITY_NAMES
+
+from . import checks, preview
+
+
+@dataclass(frozen=True)
+class Array:
+    key: str
+    dtype: str
+    shape: str
+    description: str
+    timed: bool = True  # the first axis is the frame (checked against the clip's frame count)
+
+
+@dataclass(frozen=True)
+class ClipFile:
+    name: str  # the file in a clip directory and the member suffix in shards
+    kind: str  # video (H.264 mp4) | frames (a folder of JPEGs, clip directories only) | npz
+    arrays: tuple[Array, ...] = ()
+    packed: bool = True  # goes into shards
+
+
+@dataclass(frozen=True)
+class Modality:
+    name: str
+    description: str
+    files: tuple[ClipFile, ...]
+    checks: tuple[checks.Check, ...] = ()
+    qc_metrics: tuple[str, ...] = ()  # what the checks measure (one column each in the dataset index)
+    preview: preview.Column | None = None
+
+
+_KEYPOINT_ARRAYS = (
+    Array("coco2d", "float32", "T,A,17,3", "COCO-17 keypoints: x, y pixels and visibility (0 out, 1 occluded, 2 seen)"),
+    Array("coco3d_world", "float32", "T,A,17,3", "COCO-17 keypoints in the world, metres"),
+    Array("coco3d_camera", "float32", "T,A,17,3", "COCO-17 keypoints in the OpenCV camera frame, metres"),
+    Array("coco_names", "str", "17", "keypoint names", timed=False),
+    Array("joints3d_world", "float32", "T,A,J,3", "the canonical skeleton's joints in the world"),
+    Array("joint_names", "str", "J", "canonical joint names", timed=False),
+    Array("joint_parents", "int64", "J", "parent of each joint (-1: the root)", timed=False),
+    Array("bbox2d", "float32", "T,A,4", "visible box x0, y0, x1, y1 (pixel edges; NaN when not seen)"),
+    Array("bbox2d_amodal", "float32", "T,A,4", "box of the whole projected body, clipped to the image"),
+)
+
+MODALITIES: dict[str, Modality] = {m.name: m for m in (
+    Modality("rgb", "the rendered video", (
+        ClipFile("rgb.mp4", "video", (Array("", "uint8", "T,H,W,3", "sRGB frames, H.264 CRF 18, BT.709"),)),
+        ClipFile("rgb", "frames", (Array("", "uint8", "T,H,W,3", "sRGB frames as JPEG q95"),), packed=False)),
+        checks=(checks.check_rgb,), qc_metrics=("mean_luma",), preview=preview.RGB),
+    Modality("depth", "planar z-depth", (
+        ClipFile("depth.npz", "npz", (Array("depth", "float32", "T,H,W", "metres along the optical axis; +inf: sky"),)),),
+        checks=(checks.check_depth,), qc_metrics=("near_fraction",), preview=preview.DEPTH),
+    Modality("flow", "optical flow to the next and the previous frame", (
+        ClipFile("flow_forward.npz", "npz", (Array("flow", "float32", "T,H,W,2",
+                                                   "dx, dy to frame t+1 (NaN: sky, and the last frame)"),)),
+        ClipFile("flow_backward.npz", "npz", (Array("flow", "float32", "T,H,W,2",
+                                                    "dx, dy to frame t-1 (NaN: sky, and the first frame)"),))),
+        checks=(checks.check_flow,), preview=preview.FLOW),
+    Modality("segmentation", "instance and body-part maps", (
+        ClipFile("segmentation.npz", "npz", (
+            Array("instance", "uint8", "T,H,W", "0 background, k + 1 actor k"),
+            Array("body_part", "uint8", "T,H,W", "index into body_part_names (0 background)"),
+            Array("body_part_names", "str", "P", "body-part names", timed=False))),),
+        checks=(checks.check_segmentation,), qc_metrics=("visible_fraction", "bbox_height_fraction"),
+        preview=preview.SEGMENTATION),
+    Modality("keypoints", "2D/3D keypoints, joints and boxes per actor", (
+        ClipFile("keypoints.npz", "npz", _KEYPOINT_ARRAYS),),
+        checks=(checks.check_keypoints,), qc_metrics=("visible_keypoints_fraction", "lowest_joint_m"),
+        preview=preview.KEYPOINTS),
+)}
+
+assert tuple(MODALITIES) == MODALITY_NAMES, "spec.MODALITY_NAMES and the registry must list the same modalities"
+
+# Every clip directory also holds these records (not modalities: always written, never optional).
+RECORDS = ("spec.json", "camera.json", "stats.json")
+
+
+def modality(name: str) -> Modality:
+    if name not in MODALITIES:
+        raise ValueError(f"unknown modality {name!r}; choose from {', '.join(MODALITIES)}")
+    return MODALITIES[name]
+
+
+def packed_files(names: tuple[str, ...] | list[str]) -> list[ClipFile]:
+    """The files that go into shards for these modalities, in registry order."""
+    return [f for m in MODALITIES.values() if m.name in names for f in m.files if f.packed]
+
+
+def qc_metric_names() -> list[str]:
+    return [metric for m in MODALITIES.values() for metric in m.qc_metrics]

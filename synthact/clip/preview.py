@@ -1,0 +1,133 @@
+"""Pictures of clips for people to look at: a contact sheet (frames x modalities) and a frame strip
+with skeletons. Each modality's column is a small function of (clip, frame) -> RGB image."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import cv2
+import numpy as np
+
+from synthact.human.bodies import COCO17_SKELETON
+
+if TYPE_CHECKING:
+    from .reader import ClipReader
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    image: Callable[["ClipReader", int], np.ndarray]  # (H, W, 3) uint8 of one frame
+
+
+def depth_image(depth: np.ndarray) -> np.ndarray:
+    """Near warm, far cool (1st to 99th percentile of the finite depths); sky black."""
+    finite = np.isfinite(depth)
+    out = np.zeros((*depth.shape, 3), np.uint8)
+    if finite.any():
+        lo, hi = np.percentile(depth[finite], [1, 99])
+        x = np.clip((depth - lo) / max(hi - lo, 1e-6), 0, 1)
+        ramp = np.stack([1 - x, 0.3 + 0.4 * (1 - np.abs(2 * x - 1)), x], -1)
+        out[finite] = (ramp[finite] * 255).astype(np.uint8)
+    return out
+
+
+def flow_image(flow: np.ndarray, scale: float | None = None) -> np.ndarray:
+    """Hue = direction, saturation = speed (relative to the 99th percentile, at least 1 px); no flow black."""
+    valid = np.isfinite(flow).all(-1)
+    clean = np.nan_to_num(flow).astype(np.float32)
+    mag, angle = cv2.cartToPolar(clean[..., 0], clean[..., 1], angleInDegrees=True)
+    scale = scale or max(float(np.percentile(mag[valid], 99)) if valid.any() else 1.0, 1.0)
+    hsv = np.stack([angle / 2, np.clip(mag / scale, 0, 1) * 255, np.full_like(mag, 255)], -1).astype(np.uint8)
+    out = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+    out[~valid] = 0
+    return out
+
+
+def segmentation_image(instance: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """Body parts in golden-ratio hues, alternate actors darker; background dark grey."""
+    hues = np.array([(i * 0.618) % 1 for i in range(32)]) * 180
+    palette = cv2.cvtColor(np.stack([hues, np.full(32, 166), np.full(32, 242)], -1)[None].astype(np.uint8),
+                           cv2.COLOR_HSV2RGB)[0].astype(np.float32)
+    out = np.full((*instance.shape, 3), 40, np.uint8)
+    body = instance > 0
+    shade = 0.6 + 0.4 * ((instance[body] % 2) == 1)
+    out[body] = (palette[part[body] % 32] * shade[:, None]).astype(np.uint8)
+    return out
+
+
+def draw_skeletons(image: np.ndarray, coco2d: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """COCO skeletons of every actor on a copy of image: yellow bones, green seen and red occluded joints."""
+    out = np.ascontiguousarray(image.copy())
+    for person in coco2d:
+        pts = person[:, :2] * scale + (scale - 1) / 2  # pixel centres of the scaled image
+        for a, b in COCO17_SKELETON:
+            if person[a, 2] > 0 and person[b, 2] > 0:
+                cv2.line(out, tuple(int(round(v)) for v in pts[a]), tuple(int(round(v)) for v in pts[b]),
+                         (255, 255, 0), 2, cv2.LINE_AA)
+        for (x, y), v in zip(pts, person[:, 2]):
+            if v > 0:
+                cv2.circle(out, (int(round(x)), int(round(y))), 3, (0, 255, 0) if v == 2 else (255, 60, 60), -1,
+                           cv2.LINE_AA)
+    return out
+
+
+RGB = Column("rgb", lambda clip, i: clip.rgb()[i])
+KEYPOINTS = Column("keypoints", lambda clip, i: draw_skeletons(clip.rgb()[i], clip.array("keypoints.npz", "coco2d")[i]))
+DEPTH = Column("depth", lambda clip, i: depth_image(clip.depth()[i]))
+FLOW = Column("flow ->", lambda clip, i: flow_image(clip.flow("forward")[i]))
+SEGMENTATION = Column("segmentation", lambda clip, i: segmentation_image(
+    clip.array("segmentation.npz", "instance")[i], clip.array("segmentation.npz", "body_part")[i]))
+
+
+def _upscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(image, size, interpolation=cv2.INTER_NEAREST)
+
+
+def contact_sheet(clip: "ClipReader | Path", out: Path, frames: int = 4, cell: int = 224) -> Path:
+    """Rows: evenly spaced frames; columns: the clip's modalities in registry order (RGB, keypoints
+    drawn large on the RGB, depth, forward flow, segmentation)."""
+    from .modalities import MODALITIES
+    from .reader import ClipReader
+    clip = clip if isinstance(clip, ClipReader) else ClipReader.from_dir(clip)
+    t, h, w = clip.frames, clip.camera.height, clip.camera.width
+    scale = max(cell // max(h, w), 1)
+    size = (w * scale, h * scale)
+    columns = [m.preview for m in MODALITIES.values() if m.preview is not None and clip.has(m.name)]
+    picks = np.linspace(0, max(t - 2, 0), frames).round().astype(int)
+    sheet = np.full(((size[1] + 14) * len(picks) + 14, size[0] * len(columns), 3), 255, np.uint8)
+    for c, column in enumerate(columns):
+        _label(sheet, column.title, (c * size[0] + 4, 11))
+    for row, i in enumerate(picks):
+        y = 14 + row * (size[1] + 14)
+        _label(sheet, f"frame {i}", (2, y - 3 if row else y + 11))
+        for c, column in enumerate(columns):
+            if column is KEYPOINTS:  # skeletons drawn at full size, not upscaled with the pixels
+                image = draw_skeletons(_upscale(clip.rgb()[i], size), clip.array("keypoints.npz", "coco2d")[i], scale)
+            else:
+                image = _upscale(column.image(clip, i), size)
+            sheet[y:y + size[1], c * size[0]:(c + 1) * size[0]] = image
+    out = Path(out)
+    cv2.imwrite(str(out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    return out
+
+
+def frame_strip(clip: "ClipReader", frames: int = 4, cell: int = 160) -> np.ndarray:
+    """Evenly spaced frames side by side, each fitted into a cell, with skeletons when keypoints exist."""
+    rgb = clip.rgb()
+    kp = clip.array("keypoints.npz", "coco2d") if clip.has("keypoints") else None
+    picks = np.linspace(0, len(rgb) - 1, frames).round().astype(int)
+    strip = np.full((cell, cell * frames, 3), 255, np.uint8)
+    for k, i in enumerate(picks):
+        h, w = rgb[i].shape[:2]
+        scale = cell / max(h, w)
+        image = cv2.resize(rgb[i], (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+        if kp is not None:
+            image = draw_skeletons(image, kp[i], scale)
+        strip[:image.shape[0], k * cell:k * cell + image.shape[1]] = image
+    return strip
+
+
+def _label(sheet: np.ndarray, text: str, origin: tuple[int, int]) -> None:
+    cv2.putText(sheet, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 1, cv2.LINE_AA)

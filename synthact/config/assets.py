@@ -1,0 +1,124 @@
+"""Asset packs (body models, motion libraries, textures, backgrounds, HDRIs) from assets_manifests/.
+
+Each manifest is a YAML file with a `kind` and a list of `packs`. Packs are referenced by name
+from BatchConfigs; an unknown name is reported with the manifest that should provide it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .problems import InvalidFile, Problem, problems_from
+from .yaml_source import YamlError, load_yaml
+
+AssetKind = Literal["body_model", "motion_library", "textures", "backgrounds", "hdri"]
+
+# The manifest file that conventionally provides each kind of pack.
+MANIFEST_FOR_KIND: dict[str, str] = {
+    "body_model": "body_models.yaml",
+    "motion_library": "motion_libraries.yaml",
+    "textures": "textures.yaml",
+    "backgrounds": "backgrounds.yaml",
+    "hdri": "hdris.yaml",
+}
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the checkout: assets_manifests/ lives at its top
+
+
+def display_path(path: Path) -> str:
+    """The path relative to the working directory when it lies below it (shorter messages)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def default_assets_dir() -> Path:
+    return Path(os.environ.get("SYNTHACT_ASSETS_DIR", PROJECT_ROOT / "assets_manifests"))
+
+
+class AssetPack(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    version: str
+    license: str
+    source: str
+    description: str = ""
+    builtin: bool = False  # shipped with a pip dependency or generated in code; no files to fetch
+    path: str | None = None  # folder or file; relative to the manifest; $VARS are expanded
+    sha256: dict[str, str] = Field(default_factory=dict)  # relative file path -> hex digest
+    options: dict[str, Any] = Field(default_factory=dict)  # kind-specific settings
+
+
+class AssetManifest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: AssetKind
+    packs: list[AssetPack] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ResolvedPack:
+    kind: str
+    pack: AssetPack
+    manifest: Path
+
+    def location(self) -> Path | None:
+        if self.pack.path is None:
+            return None
+        p = Path(os.path.expandvars(os.path.expanduser(self.pack.path)))
+        return p if p.is_absolute() else (self.manifest.parent / p).resolve()
+
+
+class AssetRegistry:
+    """All packs declared under one assets_manifests/ directory."""
+
+    def __init__(self, directory: Path, packs: dict[tuple[str, str], ResolvedPack]):
+        self.directory = directory
+        self._packs = packs
+
+    @classmethod
+    def load(cls, directory: str | Path | None = None) -> "AssetRegistry":
+        directory = Path(directory) if directory is not None else default_assets_dir()
+        if not directory.is_dir():
+            raise InvalidFile([Problem(str(directory), 1, "", "asset manifest directory not found")])
+        packs: dict[tuple[str, str], ResolvedPack] = {}
+        problems: list[Problem] = []
+        for path in sorted(directory.glob("*.yaml")):
+            try:
+                doc = load_yaml(path)
+                manifest = AssetManifest.model_validate(doc.data)
+            except YamlError as exc:
+                problems.append(Problem(exc.file, exc.line, "", exc.message))
+                continue
+            except ValidationError as exc:
+                problems.extend(problems_from(exc, doc, AssetManifest))
+                continue
+            for i, pack in enumerate(manifest.packs):
+                key = (manifest.kind, pack.name)
+                if key in packs:
+                    line, _ = doc.locate(("packs", i, "name"))
+                    problems.append(Problem(str(path), line, f"packs[{i}].name",
+                                            f"{manifest.kind} pack {pack.name!r} is already declared in "
+                                            f"{packs[key].manifest.name}"))
+                packs[key] = ResolvedPack(manifest.kind, pack, path)
+        if problems:
+            raise InvalidFile(problems)
+        return cls(directory, packs)
+
+    def get(self, kind: str, name: str) -> ResolvedPack | None:
+        return self._packs.get((kind, name))
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(n for k, n in self._packs if k == kind)
+
+    def missing_message(self, kind: str, name: str) -> str:
+        manifest = display_path(self.directory / MANIFEST_FOR_KIND[kind])
+        known = ", ".join(self.names(kind)) or "none"
+        return (f"{kind} pack {name!r} is not declared; add it to {manifest} "
+                f"(declared {kind} packs: {known})")

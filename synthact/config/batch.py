@@ -1,0 +1,231 @@
+"""BatchConfig: the YAML schema for a batch of scenes, each factor a distribution.
+
+Validated once at the edge (`synthact.scene.load_batch_config` adds the checks against asset packs and
+motion libraries); everything downstream gets typed objects.
+The reference for every field is docs/FORMAT.md, and docs/batch_config.schema.json is generated
+from these models.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from synthact.spec import ENGINES, MODALITY_NAMES
+
+from .distributions import StrictModel, category_dist, int_dist, number_dist
+
+Unit = number_dist(ge=0, le=1)
+PositiveInt = Annotated[int, Field(strict=True, ge=1)]
+
+GROUND_FAMILIES = ("grass", "asphalt", "concrete", "dirt", "sand", "tiles", "wood", "gravel", "snow")
+WEATHER_TYPES = ("clear", "overcast", "fog", "rain", "snow")
+SKY_TYPES = ("physical", "overcast", "hdri", "background")
+PATTERNS = ("solid", "stripes", "checker", "dots", "noise")
+CAMERA_MOTIONS = ("static", "pan", "orbit", "dolly", "handheld")
+
+
+class CameraMotionConfig(StrictModel):
+    type: category_dist(*CAMERA_MOTIONS) = "static"
+    pan_deg_per_s: number_dist(ge=-180, le=180) = {"min": -15, "max": 15}
+    orbit_deg_per_s: number_dist(ge=-180, le=180) = {"min": -20, "max": 20}
+    dolly_m_per_s: number_dist(ge=-5, le=5) = {"min": -0.5, "max": 0.5}
+    shake_amplitude_deg: number_dist(ge=0, le=10) = {"min": 0.2, "max": 1.5}
+    shake_frequency_hz: number_dist(gt=0, le=30) = {"min": 0.5, "max": 3}
+
+
+class CameraConfig(StrictModel):
+    focal_length_mm: number_dist(gt=0, le=2000) = {"min": 24, "max": 70}
+    fov_deg: number_dist(gt=0, lt=180) | None = None  # horizontal; replaces focal_length_mm when given
+    sensor_width_mm: Annotated[float, Field(strict=True, gt=0, le=100)] = 36.0
+    distance_m: number_dist(gt=0, le=1000) = {"min": 3, "max": 8}
+    height_m: number_dist(ge=-10, le=500) = {"min": 0.6, "max": 2.4}
+    yaw_deg: number_dist(ge=-360, le=360) = {"min": -180, "max": 180}
+    pitch_offset_deg: number_dist(ge=-60, le=60) = 0  # added to the pitch that looks at the actors
+    roll_deg: number_dist(ge=-45, le=45) = {"dist": "normal", "mean": 0, "std": 2, "min": -8, "max": 8}
+    motion: CameraMotionConfig = CameraMotionConfig()
+
+    @model_validator(mode="after")
+    def _one_intrinsic(self):
+        if self.fov_deg is not None and "focal_length_mm" in self.model_fields_set:
+            raise ValueError("give either focal_length_mm or fov_deg, not both")
+        return self
+
+
+class TimeOfDayConfig(StrictModel):
+    sun_elevation_deg: number_dist(ge=-20, le=90) = {"min": 8, "max": 75}
+    sun_azimuth_deg: number_dist(ge=0, le=360) = {"min": 0, "max": 360}
+
+
+class WeatherConfig(StrictModel):
+    type: category_dist(*WEATHER_TYPES) = {"dist": "choice", "values": list(WEATHER_TYPES),
+                                           "weights": [0.5, 0.2, 0.1, 0.1, 0.1]}
+    intensity: Unit = {"min": 0.2, "max": 0.9}
+
+
+class PackRef(StrictModel):
+    pack: str
+    probability: Annotated[float, Field(strict=True, ge=0, le=1)] = 1.0  # chance that a scene uses this pack
+
+
+class EnvironmentConfig(StrictModel):
+    ground: category_dist(*GROUND_FAMILIES) = list(GROUND_FAMILIES)
+    props_density: Unit = {"min": 0.0, "max": 0.6}
+    time_of_day: TimeOfDayConfig = TimeOfDayConfig()
+    sky: category_dist(*SKY_TYPES) = "physical"
+    weather: WeatherConfig = WeatherConfig()
+    backgrounds: PackRef | None = None
+    hdri: PackRef | None = None
+
+
+class ShapeConfig(StrictModel):
+    """anny phenotype parameters, each in [0, 1] (see docs/FORMAT.md for what the ends mean)."""
+
+    gender: Unit = {"min": 0, "max": 1}
+    age: Unit = {"min": 0.76, "max": 0.92}  # adults: about 18 to 85 years
+    muscle: Unit = {"min": 0.2, "max": 0.8}
+    weight: Unit = {"min": 0.2, "max": 0.8}
+    height: Unit = {"min": 0.2, "max": 0.8}
+    proportions: Unit = {"min": 0.3, "max": 0.7}
+
+
+class GarmentConfig(StrictModel):
+    hue_deg: number_dist(ge=0, le=360) = {"min": 0, "max": 360}
+    saturation: Unit = {"min": 0.1, "max": 0.9}
+    value: Unit = {"min": 0.15, "max": 0.9}
+    pattern: category_dist(*PATTERNS) = {"dist": "choice", "values": list(PATTERNS),
+                                         "weights": [0.5, 0.15, 0.15, 0.1, 0.1]}
+
+
+class ClothingConfig(StrictModel):
+    top: GarmentConfig = GarmentConfig()
+    top_sleeves: category_dist("none", "short", "long") = ["short", "long"]
+    bottom: GarmentConfig = GarmentConfig(saturation={"min": 0.05, "max": 0.6}, value={"min": 0.1, "max": 0.6})
+    bottom_length: category_dist("shorts", "knee", "long") = {"dist": "choice", "values": ["shorts", "knee", "long"],
+                                                              "weights": [0.2, 0.2, 0.6]}
+    shoes: GarmentConfig = GarmentConfig(saturation={"min": 0.0, "max": 0.4}, value={"min": 0.05, "max": 0.7},
+                                         pattern="solid")
+
+
+class PlacementConfig(StrictModel):
+    spread_m: number_dist(ge=0, le=50) = {"min": 0.0, "max": 2.0}  # radius around the scene centre
+    min_separation_m: Annotated[float, Field(strict=True, ge=0, le=10)] = 0.8
+    facing_deg: number_dist(ge=-360, le=360) = {"min": -180, "max": 180}
+
+
+class ActorsConfig(StrictModel):
+    count: int_dist(ge=1, le=16) = 1
+    motion_sharing: Literal["independent", "same"] = "independent"  # same: every actor plays one motion (GATA)
+    body_model: category_dist("anny", "smplx") = "anny"
+    shape: ShapeConfig = ShapeConfig()
+    skin_tone_monk: int_dist(ge=1, le=10) = {"min": 1, "max": 10}  # Monk Skin Tone scale
+    clothing: ClothingConfig = ClothingConfig()
+    placement: PlacementConfig = PlacementConfig()
+
+
+class SelectionConfig(StrictModel):
+    """Which class (or clip) each motion is: see docs/FORMAT.md for the policies."""
+
+    policy: Literal["uniform_classes", "balanced", "quotas", "explicit"] = "uniform_classes"
+    classes: list[str] | Literal["all"] = "all"
+    quotas: dict[str, PositiveInt] | None = None
+    clips: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _policy_inputs(self):
+        if self.policy == "quotas" and not self.quotas:
+            raise ValueError("policy 'quotas' needs a non-empty 'quotas' mapping of class -> count")
+        if self.policy == "explicit" and not self.clips:
+            raise ValueError("policy 'explicit' needs a non-empty 'clips' list")
+        if self.classes != "all" and not self.classes:
+            raise ValueError("classes must be 'all' or a non-empty list")
+        return self
+
+
+class WindowConfig(StrictModel):
+    # Where the rendered window starts inside the source motion's spare time (0 = start, 1 = end).
+    start_fraction: Unit = {"min": 0, "max": 1}
+
+
+class MotionConfig(StrictModel):
+    library: str = "procedural"
+    selection: SelectionConfig = SelectionConfig()
+    renders_per_motion: Annotated[int, Field(strict=True, ge=1, le=10000)] = 1
+    window: WindowConfig = WindowConfig()
+    speed: number_dist(gt=0, le=4) = {"min": 0.85, "max": 1.15}
+    mirror_probability: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.5
+
+
+class ResolutionConfig(StrictModel):
+    width: Annotated[int, Field(strict=True, ge=16, le=8192)] = 224
+    height: Annotated[int, Field(strict=True, ge=16, le=8192)] = 224
+
+
+class RenderConfig(StrictModel):
+    engine: Literal[ENGINES] = "cycles"  # type: ignore[valid-type]
+    device: Literal["auto", "cpu", "gpu"] = "auto"
+    resolution: ResolutionConfig = ResolutionConfig()
+    fps: Annotated[int, Field(strict=True, ge=1, le=240)] = 30
+    frames: Annotated[int, Field(strict=True, ge=2, le=10000)] = 32
+    samples: Annotated[int, Field(strict=True, ge=1, le=4096)] = 8
+    denoise: bool = False
+    modalities: list[Literal[MODALITY_NAMES]] = Field(default=list(MODALITY_NAMES), min_length=1)  # type: ignore[valid-type]
+    rgb_format: Literal["mp4", "jpg", "both"] = "mp4"
+
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _no_eevee(cls, value):
+        if value == "eevee":
+            raise ValueError("engine 'eevee' is not supported: Blender's Python module renders EEVEE only with a GPU "
+                             "and a display (about 40 s per frame without); use cycles (on the GPU when there is one) "
+                             "or workbench for fast flat previews")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_modalities(self):
+        if len(set(self.modalities)) != len(self.modalities):
+            raise ValueError("modalities must not repeat")
+        return self
+
+
+BATCH_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"  # a folder name on every filesystem and in URLs
+
+
+class BatchSection(StrictModel):
+    name: str = Field(pattern=BATCH_NAME_PATTERN)
+    seed: Annotated[int, Field(strict=True, ge=0, lt=2**63)] = 0
+    count: Annotated[int, Field(strict=True, ge=1, le=10**9)] = 8
+    output: str = "output"  # a directory or URI; clips go to OUTPUT/<name>/
+
+
+class SplitsConfig(StrictModel):
+    """Fractions of motions in val and test; their bodies, backgrounds and camera setups are held out."""
+
+    val: Annotated[float, Field(strict=True, ge=0, le=0.5)] = 0.0
+    test: Annotated[float, Field(strict=True, ge=0, le=0.5)] = 0.0
+    hold_out: list[Literal["body", "background", "camera"]] = ["body", "background", "camera"]
+
+    @property
+    def enabled(self) -> bool:
+        return self.val > 0 or self.test > 0
+
+
+class BatchConfig(StrictModel):
+    version: Literal[1] = 1
+    batch: BatchSection
+    camera: CameraConfig = CameraConfig()
+    environment: EnvironmentConfig = EnvironmentConfig()
+    actors: ActorsConfig = ActorsConfig()
+    motion: MotionConfig = MotionConfig()
+    render: RenderConfig = RenderConfig()
+    splits: SplitsConfig = SplitsConfig()
+
+    @model_validator(mode="after")
+    def _splits_possible(self):
+        s = self.splits
+        if s.enabled and "background" in s.hold_out:
+            needed = 1 + (s.val > 0) + (s.test > 0)
+            if len(self.environment.ground.options()) < needed:
+                raise ValueError(f"splits: holding out backgrounds needs at least {needed} ground families in "
+                                 f"environment.ground (one per split)")
+        return self

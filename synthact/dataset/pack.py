@@ -1,0 +1,334 @@
+"""Packing clip directories into training shards: WebDataset tars + Parquet tables + a dataset manifest.
+
+Deterministic (the same clips give the same bytes), streaming (one clip in memory at a time),
+incremental (clips not yet in the dataset go to new shards; old shards are never rewritten).
+
+Layouts: `gata` keeps the renders of one motion together and writes a positives index (which clips
+show the same motion over the same frames); `synapt` selects clips class-balanced and exports
+class-folder videos for tools such as mmaction2.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import tarfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from synthact import __version__
+from synthact.clip import MODALITIES, ClipReader, sha256_file
+from synthact.clip.modalities import packed_files, qc_metric_names
+from synthact.spec import MODALITY_NAMES, SceneSpec, spec_to_dict
+
+from .qc import QCThresholds, check_clip
+
+DATASET_MANIFEST = "dataset.json"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class PackOptions:
+    layout: str = "gata"  # gata | synapt
+    modalities: tuple[str, ...] = MODALITY_NAMES
+    shard_max_clips: int = 1000
+    shard_max_bytes: int = 1_000_000_000
+    per_class: int | None = None  # synapt: at most this many clips of each class
+    workers: int = 2
+    thresholds: QCThresholds = field(default_factory=QCThresholds)
+
+
+@dataclass
+class PackResult:
+    out: Path
+    accepted: int = 0
+    rejected: int = 0
+    packed: int = 0  # new clips written by this run
+    already_packed: int = 0
+    new_shards: list[str] = field(default_factory=list)
+
+
+def find_clips(raw: Path) -> list[Path]:
+    """Clip folders under a batch folder (raw/clips/*) or a folder of clips, sorted by scene id."""
+    raw = Path(raw)
+    base = raw / "clips" if (raw / "clips").is_dir() else raw
+    return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _stable_rank(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+_OPTIONAL_ITEMS = {"background": ("pack", "item_seed"), "hdri": ("pack", "item_seed")}
+
+
+def _flatten(prefix: str, value, out: dict) -> None:
+    """Spec fields as flat columns; optional structures always give the same columns (None when absent)."""
+    leaf = prefix.rsplit(".", 1)[-1]
+    if value is None and leaf in _OPTIONAL_ITEMS:
+        for name in _OPTIONAL_ITEMS[leaf]:
+            out[f"{prefix}.{name}"] = None
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else k, v, out)
+    elif isinstance(value, list) and value and isinstance(value[0], dict):
+        for i, v in enumerate(value):
+            _flatten(f"{prefix}[{i}]", v, out)
+    else:
+        out[prefix] = json.dumps(value) if isinstance(value, list) else value
+
+
+class _ShardWriter:
+    """Deterministic tar shards: sorted members, zero mtimes and owners."""
+
+    def __init__(self, folder: Path, first_number: int, options: PackOptions):
+        self.folder, self.number, self.options = folder, first_number, options
+        self.tar: tarfile.TarFile | None = None
+        self.name = ""
+        self.clips = 0
+        self.group = ""
+        self.written: list[dict] = []
+
+    def _open(self) -> None:
+        self.name = f"shard-{self.number:06d}.tar"
+        self.tar = tarfile.open(self.folder / self.name, "w", format=tarfile.USTAR_FORMAT)
+        self.clips = 0
+
+    def _close(self) -> None:
+        if self.tar is None:
+            return
+        self.tar.close()
+        path = self.folder / self.name
+        digest = sha256_file(path)
+        self.written.append({"name": self.name, "sha256": digest, "bytes": path.stat().st_size, "clips": self.clips})
+        self.tar = None
+        self.number += 1
+
+    def add(self, key: str, members: list[tuple[str, bytes]], group: str = "") -> tuple[str, int]:
+        """Append a clip; a new shard starts when a limit is reached, but only between groups (the renders
+        of one motion stay in one shard, so readers that split shards across workers still see pairs),
+        unless one group alone exceeds twice the limits."""
+        size = sum(len(data) + 512 for _, data in members)
+        full = self.tar is not None and (self.clips >= self.options.shard_max_clips
+                                         or self.tar.offset + size > self.options.shard_max_bytes)
+        overfull = self.tar is not None and (self.clips >= 2 * self.options.shard_max_clips
+                                             or self.tar.offset + size > 2 * self.options.shard_max_bytes)
+        if (full and group != self.group) or overfull:
+            self._close()
+        self.group = group
+        if self.tar is None:
+            self._open()
+        offset = self.tar.offset
+        for suffix, data in sorted(members):
+            info = tarfile.TarInfo(f"{key}.{suffix}")
+            info.size, info.mtime, info.mode, info.uid, info.gid = len(data), 0, 0o644, 0, 0
+            info.uname = info.gname = ""
+            self.tar.addfile(info, io.BytesIO(data))
+        self.clips += 1
+        return self.name, offset
+
+    def finish(self) -> list[dict]:
+        self._close()
+        return self.written
+
+
+class _TableParts:
+    """Index, frame and positive rows, written as a new part every `clips_per_part` clips (bounded memory)."""
+
+    def __init__(self, out: Path, first_part: int, layout: str, clips_per_part: int = 1000):
+        self.out, self.part, self.layout, self.clips_per_part = out, first_part, layout, clips_per_part
+        self.rows: dict[str, list] = {"index": [], "frames": [], "positives": []}
+
+    def add(self, index_row: dict, frame_rows: list, positive_rows: list) -> None:
+        self.rows["index"].append(index_row)
+        self.rows["frames"] += frame_rows
+        self.rows["positives"] += positive_rows
+        if len(self.rows["index"]) >= self.clips_per_part:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.rows["index"]:
+            return
+        for table, rows in self.rows.items():
+            if rows:
+                _write_table(self.out / table / f"part-{self.part:05d}.parquet", rows)
+        self.rows = {"index": [], "frames": [], "positives": []}
+        self.part += 1
+
+    def finish(self) -> int:
+        """Flush the last part; returns how many parts the dataset now has."""
+        self._flush()
+        return self.part
+
+
+def _check(args):
+    clip, thresholds = args
+    return check_clip(Path(clip), thresholds).as_dict()
+
+
+def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult:
+    options = options or PackOptions()
+    if options.layout not in ("gata", "synapt"):
+        raise ValueError(f"layout must be gata or synapt, got {options.layout!r}")
+    unknown = set(options.modalities) - set(MODALITIES)
+    if unknown:
+        raise ValueError(f"unknown modalities {sorted(unknown)}; choose from {', '.join(MODALITIES)}")
+    out = Path(out)
+    (out / "shards").mkdir(parents=True, exist_ok=True)
+    manifest = json.loads((out / DATASET_MANIFEST).read_text()) if (out / DATASET_MANIFEST).exists() else None
+    if manifest and manifest["layout"] != options.layout:
+        raise ValueError(f"{out} holds a {manifest['layout']} dataset; cannot add {options.layout} clips to it")
+    packed_before = set(manifest["scene_ids"]) if manifest else set()
+    result = PackResult(out)
+    clips = find_clips(raw)
+    with ProcessPoolExecutor(max_workers=max(options.workers, 1)) as pool:
+        checks = list(pool.map(_check, [(str(c), options.thresholds) for c in clips], chunksize=4))
+    accepted = [(Path(c["path"]), c) for c in checks if c["accepted"]]
+    rejected = [c for c in checks if not c["accepted"]]
+    result.accepted, result.rejected = len(accepted), len(rejected)
+    readers = {p.name: ClipReader.from_dir(p) for p, _ in accepted}
+    specs = {name: reader.spec for name, reader in readers.items()}
+    chosen = _select(accepted, specs, options)
+    new = [(p, qc) for p, qc in chosen if p.name not in packed_before]
+    result.already_packed = len(chosen) - len(new)
+    part = len(manifest["parts"]) if manifest else 0
+    classes = dict(manifest["classes"]) if manifest else {}
+    for name in sorted({specs[p.name].actors[0].motion.class_name for p, _ in new} - set(classes)):
+        classes[name] = len(classes)
+    views = _view_numbers(chosen, specs)
+    writer = _ShardWriter(out / "shards", len(manifest["shards"]) if manifest else 0, options)
+    tables = _TableParts(out, part, options.layout)
+    files = packed_files(options.modalities)
+    for path, qc in new:
+        reader, spec = readers[path.name], specs[path.name]
+        members = [(f.name, reader.read_bytes(f.name)) for f in files if reader.exists(f.name)]
+        meta = {"spec": reader.spec_json, "camera": reader.camera_json, "qc": qc["metrics"],
+                "class_id": classes[spec.actors[0].motion.class_name]}
+        members.append(("json", json.dumps(meta, sort_keys=True).encode()))
+        group = spec.actors[0].motion.motion_key if options.layout == "gata" else ""
+        shard, offset = writer.add(path.name, members, group)
+        tables.add(_index_row(path.name, shard, offset, spec, qc, classes, views[path.name]), _frame_rows(reader),
+                   _positive_rows(path.name, spec) if options.layout == "gata" else [])
+        if options.layout == "synapt":
+            _export_video(out, reader, spec)
+    shards = writer.finish()
+    parts = tables.finish()
+    result.packed, result.new_shards = len(new), [s["name"] for s in shards]
+    _write_table(out / "rejections.parquet", [  # the latest QC over the raw folder
+        {"scene_id": c["scene_id"], "path": c["path"], "reasons": ",".join(r["code"] for r in c["reasons"]),
+         "details": json.dumps(c["reasons"], sort_keys=True, default=str)} for c in rejected], REJECTION_SCHEMA)
+    _write_manifest(out, options, manifest, shards, classes, packed_before | {p.name for p, _ in new}, raw,
+                    parts, result)
+    return result
+
+
+def _select(accepted, specs: dict[str, SceneSpec], options: PackOptions):
+    """The clips that belong in the dataset, in the order they are written."""
+    def motion(p):
+        return specs[p.name].actors[0].motion
+
+    if options.layout == "gata":  # renders of one motion next to each other
+        return sorted(accepted, key=lambda item: (motion(item[0]).motion_key, item[0].name))
+    by_class: dict[str, list] = {}
+    for item in accepted:
+        by_class.setdefault(motion(item[0]).class_name, []).append(item)
+    chosen = []
+    for name in sorted(by_class):
+        ranked = sorted(by_class[name], key=lambda item: _stable_rank(item[0].name))
+        chosen += ranked[: options.per_class] if options.per_class else ranked
+    return chosen
+
+
+def _view_numbers(chosen, specs: dict[str, SceneSpec]) -> dict[str, int]:
+    """Per clip, its rank among the renders of the same motion (by scene index)."""
+    groups: dict[str, list] = {}
+    for p, _ in chosen:
+        spec = specs[p.name]
+        groups.setdefault(spec.actors[0].motion.motion_key, []).append((spec.index, p.name))
+    return {name: rank for members in groups.values() for rank, (_, name) in enumerate(sorted(members))}
+
+
+def _index_row(scene_id, shard, offset, spec: SceneSpec, qc, classes, view) -> dict:
+    m = spec.actors[0].motion
+    row = {"scene_id": scene_id, "shard": shard, "offset": offset, "class_id": classes[m.class_name],
+           "class_name": m.class_name, "motion_key": m.motion_key, "clip_id": m.clip_id or "",
+           "motion_group": spec.motion_group, "view_index": view, "split": spec.split,
+           "actors": len(spec.actors), "frames": spec.render.frames, "fps": spec.render.fps}
+    params: dict = {}
+    _flatten("", {k: spec_to_dict(getattr(spec, k)) for k in ("camera", "environment", "render")}, params)
+    _flatten("actor0", spec_to_dict(spec.actors[0]), params)
+    row.update({f"param.{k}": v for k, v in params.items()})
+    row.update({f"qc.{k}": qc["metrics"].get(k) for k in qc_metric_names()})
+    return row
+
+
+def _frame_rows(clip: ClipReader) -> list[dict]:
+    if not clip.has("keypoints"):
+        return []
+    kp = clip.arrays("keypoints.npz")
+    rows = []
+    for t in range(kp["coco2d"].shape[0]):
+        for a in range(kp["coco2d"].shape[1]):
+            rows.append({"scene_id": clip.name, "frame": t, "actor": a,
+                         "coco2d": kp["coco2d"][t, a].ravel().tolist(),
+                         "coco3d_world": kp["coco3d_world"][t, a].ravel().tolist(),
+                         "bbox2d": kp["bbox2d"][t, a].tolist(), "bbox2d_amodal": kp["bbox2d_amodal"][t, a].tolist()})
+    return rows
+
+
+def _positive_rows(scene_id: str, spec: SceneSpec) -> list[dict]:
+    """Each actor of the clip is one view; all views of a motion_key share frames [0, frames)."""
+    return [{"motion_key": a.motion.motion_key, "scene_id": scene_id, "actor": a.actor_index,
+             "start_frame": 0, "end_frame": spec.render.frames, "class_name": a.motion.class_name}
+            for a in spec.actors]
+
+
+def _export_video(out: Path, clip: ClipReader, spec: SceneSpec) -> None:
+    if not clip.exists("rgb.mp4"):
+        return
+    target = out / "videos" / spec.split / spec.actors[0].motion.class_name / f"{clip.name}.mp4"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(clip.read_bytes("rgb.mp4"))
+
+
+REJECTION_SCHEMA = pa.schema([("scene_id", pa.string()), ("path", pa.string()), ("reasons", pa.string()),
+                              ("details", pa.string())])
+
+
+def _write_table(path: Path, rows: list[dict], schema: pa.Schema | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    pq.write_table(table, path, compression="zstd", write_statistics=True)
+
+
+def _write_manifest(out, options, manifest, shards, classes, scene_ids, raw, parts, result) -> None:
+    import webdataset
+
+    previous = manifest or {"shards": [], "batch_configs": [], "counts": {"clips": 0, "rejected": 0}}
+    config_path = Path(raw) / "config.json"
+    configs = previous["batch_configs"]
+    if config_path.is_file():
+        config = json.loads(config_path.read_text())
+        if config not in configs:
+            configs.append(config)
+    body = {
+        "format_version": FORMAT_VERSION, "layout": options.layout, "modalities": list(options.modalities),
+        "classes": classes, "parts": [f"part-{i:05d}" for i in range(parts)],
+        "shards": previous["shards"] + shards,
+        "counts": {"clips": len(scene_ids), "rejected_last_pack": result.rejected},
+        "scene_ids": sorted(scene_ids), "batch_configs": configs,
+        "software": {"synthact": __version__, "pyarrow": pa.__version__,
+                     "webdataset": getattr(webdataset, "__version__", "unknown"), "python": platform.python_version()},
+        "pack_options": {"shard_max_clips": options.shard_max_clips, "shard_max_bytes": options.shard_max_bytes,
+                         "per_class": options.per_class},
+    }
+    tmp = out / f"{DATASET_MANIFEST}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, out / DATASET_MANIFEST)

@@ -1,0 +1,58 @@
+"""RenderHost: what lives in one worker process: one renderer (one Blender), many scenes."""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from synthact.clip.preview import contact_sheet
+from synthact.render.errors import SceneError
+from synthact.spec import spec_from_json
+
+from .options import RendererFactory
+from .storage import BatchStore
+
+
+def resident_memory_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+class RenderHost:
+    """Created by an executor in each worker process (as a Ray actor, for the Ray executor)."""
+
+    def __init__(self, renderer: RendererFactory, device: str = "auto", threads: int = 0, env: dict | None = None,
+                 previews: bool = True):
+        os.environ.update(env or {})
+        self.renderer = renderer(device, threads)
+        self.previews = previews
+        self.start_rss: float | None = None
+
+    def render(self, spec_json: str, store_uri: str) -> dict:
+        """Render one scene into the store; a SceneError comes back as a failure, not an exception."""
+        spec = spec_from_json(spec_json)
+        store = BatchStore(store_uri)
+        t0 = time.perf_counter()
+        try:
+            if store.remote:
+                with tempfile.TemporaryDirectory(prefix="synthact-clip-") as scratch:
+                    clip = self.renderer.render(spec, Path(scratch))
+                    self._preview(clip, store)
+                    store.upload_clip(clip)
+            else:
+                self._preview(self.renderer.render(spec, store.local_clips), store)
+        except SceneError as exc:
+            return {"ok": False, "reason": exc.reason, "message": str(exc), "seconds": time.perf_counter() - t0}
+        rss = resident_memory_mb()
+        self.start_rss = self.start_rss or rss
+        return {"ok": True, "seconds": time.perf_counter() - t0, "rss_mb": rss, "start_rss_mb": self.start_rss,
+                "pid": os.getpid()}
+
+    def _preview(self, clip: Path, store: BatchStore) -> None:
+        if not self.previews or not (clip / "rgb.mp4").is_file():
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            sheet = contact_sheet(clip, Path(tmp) / f"{clip.name}.png")
+            store.put_file(sheet, f"previews/{sheet.name}")

@@ -1,0 +1,68 @@
+"""The Ray executor: one Ray actor per worker process (the only dispatch module that imports ray)."""
+from __future__ import annotations
+
+import os
+
+import ray
+from ray.exceptions import OutOfMemoryError, RayActorError, RayTaskError
+
+from .executor import Capacity, WorkerLost
+from .host import RenderHost
+
+
+def connect(address: str | None) -> bool:
+    """Connect to Ray; returns True when this call started a local Ray (to be shut down afterwards).
+
+    Without an address (and no RAY_ADDRESS) Ray is started in this process: a plain ray.init() would
+    attach to whatever cluster was last started on the machine (/tmp/ray/ray_current_cluster).
+    """
+    if ray.is_initialized():
+        return False
+    address = address or os.environ.get("RAY_ADDRESS")
+    kwargs = dict(log_to_driver=False, logging_level="WARNING", configure_logging=True)
+    if address:
+        ray.init(address=address, **kwargs)
+        return False
+    ray.init(address="local", include_dashboard=True, **kwargs)
+    return True
+
+
+class RayExecutor:
+    def __init__(self, address: str | None = None):
+        self.address = address
+        self._started = False
+
+    def open(self) -> Capacity:
+        self._started = connect(self.address)
+        resources = ray.cluster_resources()
+        return Capacity(gpus=int(resources.get("GPU", 0)), cpus=int(resources.get("CPU", 0)))
+
+    def spawn(self, host_args: tuple, gpu: bool, cpus: int):
+        resources = {"num_gpus": 1, "num_cpus": 1} if gpu else {"num_cpus": cpus}
+        actor = ray.remote(RenderHost).options(max_restarts=0, max_task_retries=0, **resources)
+        return actor.remote(*host_args)
+
+    def submit(self, worker, spec_json: str, store_uri: str):
+        return worker.render.remote(spec_json, store_uri)
+
+    def wait(self, pending: list, timeout_s: float) -> list:
+        ready, _ = ray.wait(pending, num_returns=1, timeout=timeout_s)
+        return ready
+
+    def result(self, pending) -> dict:
+        try:
+            return ray.get(pending)
+        except OutOfMemoryError as exc:
+            raise WorkerLost("out_of_memory", str(exc).splitlines()[0]) from None
+        except RayActorError as exc:  # the process died: killed, crashed, or its node went away
+            raise WorkerLost("crash", str(exc).splitlines()[0][:300]) from None
+        except RayTaskError as exc:  # an exception inside the render; the process lives on
+            raise WorkerLost("crash", str(exc.cause if exc.cause else exc)[:300], replace=False) from None
+
+    def kill(self, worker) -> None:
+        ray.kill(worker)
+
+    def close(self) -> None:
+        if self._started:
+            ray.shutdown()
+            self._started = False

@@ -1,0 +1,115 @@
+"""The anny body model (pip `anny`, Apache-2.0 code, CC0 MakeHuman assets) as a body backend.
+
+anny's first load builds a ~790 MB cache; it lives in SYNTHACT_CACHE_DIR/anny (default
+~/.cache/synthact/anny) so repeated runs and workers share it.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..motions.skeleton import JOINT_NAMES, Skeleton, forward_kinematics
+from synthact.spec import BodyShapeSpec
+from .base import COCO17_NAMES, BodyGeometry, NativeRig, align_to_canonical, native_local_rotations, \
+    part_labels_from_weights
+
+# The anny bone whose head is each canonical joint (the ball of the foot is the middle toe's base).
+CANONICAL_TO_ANNY = {
+    "pelvis": "root", "left_hip": "upperleg01.L", "right_hip": "upperleg01.R", "spine1": "spine04",
+    "left_knee": "lowerleg01.L", "right_knee": "lowerleg01.R", "spine2": "spine02", "left_ankle": "foot.L",
+    "right_ankle": "foot.R", "spine3": "spine01", "left_foot": "toe3-1.L", "right_foot": "toe3-1.R",
+    "neck": "neck01", "left_collar": "clavicle.L", "right_collar": "clavicle.R", "head": "head",
+    "left_shoulder": "upperarm01.L", "right_shoulder": "upperarm01.R", "left_elbow": "lowerarm01.L",
+    "right_elbow": "lowerarm01.R", "left_wrist": "wrist.L", "right_wrist": "wrist.R",
+}
+# Bones that follow a canonical joint's rotation (the toes follow the foot, so toe3-1 is not driven).
+_DRIVEN = {k: v for k, v in CANONICAL_TO_ANNY.items() if k not in ("left_foot", "right_foot")}
+
+
+def cache_dir() -> Path:
+    root = Path(os.environ.get("SYNTHACT_CACHE_DIR", Path.home() / ".cache" / "synthact"))
+    return root / "anny"
+
+
+@functools.cache
+def _load_model():
+    os.environ.setdefault("ANNY_CACHE_DIR", str(cache_dir()))
+    import torch
+    # Plain torch skinning: warp's kernels are ~2x faster here but print to the terminal from C and
+    # compile into a cache of their own; 64 frames take ~0.1 s either way.
+    with contextlib.redirect_stdout(io.StringIO()):
+        import anny
+        model = anny.Anny(skinning_method="lbs").to(torch.float32)
+        regressor = anny.KeypointsRegressor.coco(model, labels=list(COCO17_NAMES))
+    return model, regressor
+
+
+class AnnyBody:
+    name = "anny"
+
+    def __init__(self):
+        import torch
+        self._torch = torch
+        self.model, self.keypoints = _load_model()
+        m = self.model
+        self.bone_names = tuple(m.bone_labels)
+        self.parents = np.asarray(m.bone_parents if not hasattr(m.bone_parents, "numpy") else m.bone_parents.numpy(),
+                                  dtype=int)
+        follows = np.full(len(self.bone_names), -1)
+        for joint, bone in _DRIVEN.items():
+            follows[self.bone_names.index(bone)] = JOINT_NAMES.index(joint)
+        self._follows = follows
+        self.faces = m.faces.cpu().numpy().astype(np.int32)
+        self.uv = m.texture_coordinates[m.face_texture_coordinate_indices].cpu().numpy().astype(np.float32)
+        dominant = m.vertex_bone_indices.gather(1, m.vertex_bone_weights.argmax(1, keepdim=True))[:, 0]
+        self.part_labels = part_labels_from_weights(dominant.cpu().numpy(), follows, self.parents)
+        self._joint_bones = [self.bone_names.index(CANONICAL_TO_ANNY[n]) for n in JOINT_NAMES]
+
+    @staticmethod
+    def phenotypes(shape: BodyShapeSpec) -> dict[str, float]:
+        return {k: float(getattr(shape, k)) for k in ("gender", "age", "muscle", "weight", "height", "proportions")}
+
+    def _forward(self, shape: BodyShapeSpec, pose: np.ndarray) -> dict:
+        torch = self._torch
+        with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
+            return self.model(pose_parameters=torch.as_tensor(pose, dtype=torch.float32),
+                              phenotype_kwargs=self.phenotypes(shape))
+
+    @functools.lru_cache(maxsize=64)
+    def _rest(self, shape: BodyShapeSpec) -> tuple[NativeRig, Skeleton]:
+        pose = np.tile(np.eye(4), (1, len(self.bone_names), 1, 1))
+        out = self._forward(shape, pose)
+        heads = out["bone_poses"][0, :, :3, 3].cpu().numpy().astype(np.float64)
+        sole = float(out["vertices"][0, :, 2].min())
+        joints = heads[self._joint_bones] - [0.0, 0.0, sole]  # standing on z = 0, like every skeleton
+        alignment, skeleton = align_to_canonical(joints)
+        ankle = (joints[JOINT_NAMES.index("left_ankle"), 2] + joints[JOINT_NAMES.index("right_ankle"), 2]) / 2
+        skeleton = Skeleton(skeleton.offsets, ankle_height=float(ankle))
+        return NativeRig(self.parents, self._follows, alignment), skeleton
+
+    def skeleton(self, shape: BodyShapeSpec) -> Skeleton:
+        return self._rest(shape)[1]
+
+    def pose(self, shape: BodyShapeSpec, local: np.ndarray, root: np.ndarray) -> BodyGeometry:
+        rig, skeleton = self._rest(shape)
+        glob, canonical_joints = forward_kinematics(skeleton, local, root)
+        native = native_local_rotations(glob, rig)
+        t = len(local)
+        pose = np.tile(np.eye(4), (t, len(self.bone_names), 1, 1))
+        pose[:, :, :3, :3] = native
+        pose[:, 0, :3, 3] = root
+        out = self._forward(shape, pose)
+        coco = self.keypoints(out)
+        return BodyGeometry(
+            vertices=out["vertices"].cpu().numpy().astype(np.float32),
+            faces=self.faces, uv=self.uv, part_labels=self.part_labels,
+            joints=out["bone_poses"][:, :, :3, 3].cpu().numpy().astype(np.float32),
+            joint_names=self.bone_names, joint_parents=self.parents,
+            canonical_joints=canonical_joints.astype(np.float32),
+            coco17=coco.cpu().numpy().astype(np.float32), skeleton=skeleton,
+        )

@@ -1,0 +1,160 @@
+"""The Blender scene's lifecycle and render settings, and the two renders every frame gets.
+
+The RGB render is the look (materials, sky, sun, weather; Cycles or Workbench); the annotation render
+is always Cycles at 1 sample on the pixel centre with no bounces and one override material whose AOVs
+carry each visible surface point's position one frame later and earlier and its body part.
+"""
+from __future__ import annotations
+
+import warnings
+
+import bpy
+import numpy as np
+
+from synthact.spec import RenderSpec
+
+AOV_NEXT, AOV_PREV, AOV_PART = "pos_next", "pos_prev", "part"
+ANNOTATION_MATERIAL = "synthact_annotation"
+ENGINES = {"cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH"}
+
+
+def version() -> str:
+    return bpy.app.version_string
+
+
+def gpu_backend_available() -> bool:
+    """True when Cycles finds a GPU (OptiX, CUDA, HIP, Metal or oneAPI) on this machine."""
+    try:
+        prefs = bpy.context.preferences.addons["cycles"].preferences
+        for kind in ("OPTIX", "CUDA", "HIP", "METAL", "ONEAPI"):
+            try:
+                prefs.compute_device_type = kind
+            except TypeError:
+                continue
+            prefs.get_devices()
+            if any(d.type == kind for d in prefs.devices):
+                return True
+    except Exception:  # noqa: BLE001 - no GPU backend is not an error on CPU machines
+        pass
+    return False
+
+
+def node_tree(owner):
+    """The (emptied) node tree of a material or world."""
+    if owner.node_tree is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            owner.use_nodes = True
+    tree = owner.node_tree
+    tree.nodes.clear()
+    return tree
+
+
+def reset() -> None:
+    """An empty scene; data of the previous scene is freed."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.data.orphans_purge(do_recursive=True)
+    bpy.context.preferences.edit.keyframe_new_interpolation_type = "LINEAR"
+
+
+def configure(render: RenderSpec, device: str, threads: int) -> None:
+    scene = bpy.context.scene
+    scene.render.engine = "CYCLES"
+    scene.render.resolution_x, scene.render.resolution_y = render.width, render.height
+    scene.render.resolution_percentage = 100
+    scene.render.fps = render.fps
+    scene.frame_start, scene.frame_end = 0, render.frames - 1
+    scene.render.threads_mode = "FIXED" if threads else "AUTO"
+    if threads:
+        scene.render.threads = threads
+    scene.render.use_motion_blur = False
+    scene.render.use_persistent_data = True  # keep the sky, its light map and the BVH between frames
+    scene.cycles.device = "GPU" if device == "gpu" else "CPU"
+    scene.cycles.seed = 0
+    scene.cycles.use_animated_seed = True  # noise changes from frame to frame, as sensor noise does
+    scene.cycles.use_adaptive_sampling = False
+    scene.cycles.caustics_reflective = scene.cycles.caustics_refractive = False
+    scene.view_settings.view_transform = "AgX"
+    scene.render.film_transparent = False
+    layer = scene.view_layers[0]
+    layer.use_pass_z = layer.use_pass_position = layer.use_pass_object_index = True
+    for name, kind in ((AOV_NEXT, "COLOR"), (AOV_PREV, "COLOR"), (AOV_PART, "VALUE")):
+        aov = layer.aovs.add()
+        aov.name, aov.type = name, kind
+    shading = scene.display.shading  # Workbench: flat studio light on the objects' display colours
+    shading.light, shading.color_type, shading.background_type = "STUDIO", "VERTEX", "WORLD"  # VERTEX: the active colour attribute
+
+
+def set_mode(mode: str, render: RenderSpec, main_world, dark_world, overlay_objects: list) -> None:
+    """Switch between the RGB look and the annotation render."""
+    scene = bpy.context.scene
+    c = scene.cycles
+    layer = scene.view_layers[0]
+    if mode == "rgb":
+        scene.render.engine = ENGINES[render.engine]
+        c.samples = render.samples
+        c.use_denoising = render.denoise
+        c.filter_width = 1.5
+        c.max_bounces, c.diffuse_bounces, c.glossy_bounces = 4, 2, 2
+        c.transmission_bounces, c.volume_bounces, c.transparent_max_bounces = 2, 1, 4
+        layer.material_override = None
+        scene.world = main_world
+        for obj in overlay_objects:
+            obj.hide_render = False
+        scene.render.image_settings.media_type = "IMAGE"
+        scene.render.image_settings.file_format = "PNG"
+        scene.render.image_settings.color_mode = "RGB"
+        scene.render.image_settings.color_depth = "8"
+    else:
+        scene.render.engine = "CYCLES"
+        c.samples = 1
+        c.use_denoising = False
+        c.filter_width = 0.01  # the one sample lands on the pixel centre
+        c.max_bounces = c.diffuse_bounces = c.glossy_bounces = c.transmission_bounces = c.volume_bounces = 0
+        c.transparent_max_bounces = 0
+        layer.material_override = bpy.data.materials[ANNOTATION_MATERIAL]
+        scene.world = dark_world
+        for obj in overlay_objects:
+            obj.hide_render = True
+        scene.render.image_settings.media_type = "MULTI_LAYER_IMAGE"
+        scene.render.image_settings.file_format = "OPEN_EXR_MULTILAYER"
+        scene.render.image_settings.color_depth = "32"
+        scene.render.image_settings.exr_codec = "ZIP"
+
+
+def annotation_material() -> None:
+    mat = bpy.data.materials.new(ANNOTATION_MATERIAL)
+    tree = node_tree(mat)
+    out = tree.nodes.new("ShaderNodeOutputMaterial")
+    # A black diffuse surface: opaque, so the first hit ends the ray (a zero-strength emission shader
+    # counts as no surface at all, and the ray would go on through the body, adding AOVs up).
+    black = tree.nodes.new("ShaderNodeBsdfDiffuse")
+    black.inputs["Color"].default_value = (0.0, 0.0, 0.0, 1.0)
+    tree.links.new(black.outputs[0], out.inputs["Surface"])
+    for name, socket in ((AOV_NEXT, "Vector"), (AOV_PREV, "Vector"), (AOV_PART, "Fac")):
+        attr = tree.nodes.new("ShaderNodeAttribute")
+        attr.attribute_name = name
+        aov = tree.nodes.new("ShaderNodeOutputAOV")
+        aov.aov_name = name
+        tree.links.new(attr.outputs[socket], aov.inputs["Color" if socket == "Vector" else "Value"])
+
+
+def dark_world():
+    world = bpy.data.worlds.new("synthact_dark")
+    tree = node_tree(world)
+    bg = tree.nodes.new("ShaderNodeBackground")
+    bg.inputs["Strength"].default_value = 0.0
+    tree.links.new(bg.outputs[0], tree.nodes.new("ShaderNodeOutputWorld").inputs["Surface"])
+    return world
+
+
+def display_colours(obj, corner_rgb: np.ndarray) -> None:
+    """The colours Workbench shows (it reads the active colour attribute, not the shader nodes):
+    corner_rgb is one linear RGB per face corner, or one for the whole object."""
+    me = obj.data
+    corners = len(me.loops)
+    rgba = np.ones((corners, 4), np.float32)
+    rgba[:, :3] = np.broadcast_to(np.asarray(corner_rgb, np.float32).reshape(-1, 3), (corners, 3))
+    attr = me.color_attributes.new("display", "FLOAT_COLOR", "CORNER")
+    attr.data.foreach_set("color", rgba.ravel())
+    me.color_attributes.active_color = attr

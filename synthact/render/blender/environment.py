@@ -1,0 +1,186 @@
+"""The world around the actors: ground, sky (physical, overcast, HDRI or background image), sun and props."""
+from __future__ import annotations
+
+import colorsys
+import math
+from pathlib import Path
+
+import bpy
+import numpy as np
+
+from synthact.render.appearance import srgb_to_linear
+from synthact.spec import EnvironmentSpec
+
+from .engine import display_colours, node_tree
+from .weather import weather_of
+
+GROUNDS = {  # base colour, second colour (sRGB), roughness, texture
+    "grass": ((0.16, 0.32, 0.07), (0.28, 0.45, 0.12), 0.9, "noise"),
+    "asphalt": ((0.10, 0.10, 0.11), (0.20, 0.20, 0.21), 0.85, "noise"),
+    "concrete": ((0.55, 0.54, 0.52), (0.68, 0.67, 0.65), 0.9, "noise"),
+    "dirt": ((0.36, 0.26, 0.17), (0.48, 0.36, 0.24), 0.95, "noise"),
+    "sand": ((0.76, 0.66, 0.48), (0.84, 0.75, 0.58), 0.95, "noise"),
+    "tiles": ((0.62, 0.56, 0.50), (0.42, 0.38, 0.35), 0.8, "brick"),
+    "wood": ((0.45, 0.29, 0.16), (0.60, 0.42, 0.25), 0.7, "wave"),
+    "gravel": ((0.50, 0.50, 0.48), (0.33, 0.33, 0.32), 0.95, "voronoi"),
+    "snow": ((0.88, 0.90, 0.94), (0.96, 0.97, 0.99), 0.6, "noise"),
+}
+
+
+
+def principled(name: str, color, roughness: float = 0.6):
+    mat = bpy.data.materials.new(name)
+    tree = node_tree(mat)
+    bsdf = tree.nodes.new("ShaderNodeBsdfPrincipled")
+    bsdf.inputs["Base Color"].default_value = (*srgb_to_linear(color), 1.0)
+    bsdf.inputs["Roughness"].default_value = roughness
+    tree.links.new(bsdf.outputs[0], tree.nodes.new("ShaderNodeOutputMaterial").inputs["Surface"])
+    return mat, tree, bsdf
+
+
+def ground(env: EnvironmentSpec, rng: np.random.Generator, size: float = 400.0):
+    mesh = bpy.data.meshes.new("ground")
+    h = size / 2
+    mesh.from_pydata([(-h, -h, 0), (h, -h, 0), (h, h, 0), (-h, h, 0)], [], [(0, 1, 2, 3)])
+    obj = bpy.data.objects.new("ground", mesh)
+    bpy.context.scene.collection.objects.link(obj)
+    base, second, rough, texture = GROUNDS[env.ground]
+    jitter = rng.uniform(0.85, 1.15, 3)
+    wet = env.weather_intensity if weather_of(env).wet_ground else 0.0
+    darken = 1.0 - 0.35 * wet
+    mat, tree, bsdf = principled(f"ground_{env.ground}", np.clip(np.array(base) * jitter * darken, 0, 1),
+                                  rough * (1 - 0.7 * wet))
+    coords = tree.nodes.new("ShaderNodeTexCoord")
+    mapping = tree.nodes.new("ShaderNodeMapping")
+    mapping.inputs["Scale"].default_value = (1.0, 1.0, 1.0)
+    tree.links.new(coords.outputs["Object"], mapping.inputs["Vector"])
+    tex = {"noise": "ShaderNodeTexNoise", "brick": "ShaderNodeTexBrick", "wave": "ShaderNodeTexWave",
+           "voronoi": "ShaderNodeTexVoronoi"}[texture]
+    node = tree.nodes.new(tex)
+    tree.links.new(mapping.outputs["Vector"], node.inputs["Vector"])
+    if texture == "noise":
+        node.inputs["Scale"].default_value = rng.uniform(2.0, 6.0)
+        node.inputs["Detail"].default_value = 8.0
+    elif texture == "brick":
+        node.inputs["Scale"].default_value = rng.uniform(1.0, 2.5)
+    elif texture == "wave":
+        node.inputs["Scale"].default_value = rng.uniform(0.5, 1.5)
+    else:
+        node.inputs["Scale"].default_value = rng.uniform(8.0, 20.0)
+    mix = tree.nodes.new("ShaderNodeMix")
+    mix.data_type = "RGBA"
+    mix.inputs["A"].default_value = (*srgb_to_linear(np.clip(np.array(base) * jitter * darken, 0, 1)), 1)
+    mix.inputs["B"].default_value = (*srgb_to_linear(np.clip(np.array(second) * jitter * darken, 0, 1)), 1)
+    fac = node.outputs["Fac"] if "Fac" in node.outputs else node.outputs[0]
+    tree.links.new(fac, mix.inputs["Factor"])
+    tree.links.new(mix.outputs["Result"], bsdf.inputs["Base Color"])
+    obj.data.materials.append(mat)
+    return obj
+
+
+def sky_and_sun(env: EnvironmentSpec, hdri_path: Path | None, background_path: Path | None):
+    """The world (sky, HDRI or background image) and the sun. Returns the world."""
+    world = bpy.data.worlds.new("synthact_sky")
+    tree = node_tree(world)
+    out = tree.nodes.new("ShaderNodeOutputWorld")
+    bg = tree.nodes.new("ShaderNodeBackground")
+    elevation, azimuth = math.radians(env.sun_elevation_deg), math.radians(env.sun_azimuth_deg)
+    weather = weather_of(env)
+    overcast = env.sky == "overcast" or weather.overcast
+    if env.sky == "hdri" and hdri_path is not None:
+        tex = tree.nodes.new("ShaderNodeTexEnvironment")
+        tex.image = bpy.data.images.load(str(hdri_path))
+        tree.links.new(tex.outputs["Color"], bg.inputs["Color"])
+        bg.inputs["Strength"].default_value = 1.0
+    elif overcast and env.sky != "background":
+        grey = 0.75 - weather.sky_darkening * env.weather_intensity
+        bg.inputs["Color"].default_value = (grey, grey, grey * 1.04, 1)
+        bg.inputs["Strength"].default_value = max(0.25, math.sin(max(elevation, 0.05))) * 1.2
+    else:
+        sky = tree.nodes.new("ShaderNodeTexSky")
+        sky.sky_type = "MULTIPLE_SCATTERING"
+        sky.sun_disc = False
+        sky.sun_elevation, sky.sun_rotation = elevation, azimuth
+        tree.links.new(sky.outputs["Color"], bg.inputs["Color"])
+        bg.inputs["Strength"].default_value = 0.35
+    if env.sky == "background" and background_path is not None:
+        image = tree.nodes.new("ShaderNodeTexImage")
+        image.image = bpy.data.images.load(str(background_path))
+        coords = tree.nodes.new("ShaderNodeTexCoord")
+        tree.links.new(coords.outputs["Window"], image.inputs["Vector"])
+        light_path = tree.nodes.new("ShaderNodeLightPath")
+        direct = tree.nodes.new("ShaderNodeBackground")
+        tree.links.new(image.outputs["Color"], direct.inputs["Color"])
+        mix = tree.nodes.new("ShaderNodeMixShader")
+        tree.links.new(light_path.outputs["Is Camera Ray"], mix.inputs["Fac"])
+        tree.links.new(bg.outputs[0], mix.inputs[1])
+        tree.links.new(direct.outputs[0], mix.inputs[2])
+        tree.links.new(mix.outputs[0], out.inputs["Surface"])
+    else:
+        tree.links.new(bg.outputs[0], out.inputs["Surface"])
+    sun_data = bpy.data.lights.new("sun", "SUN")
+    up = max(math.sin(elevation), 0.0)
+    sun_data.energy = (0.6 if overcast else 4.0) * up
+    sun_data.angle = math.radians(25.0 if overcast else 0.6)
+    sun_data.color = (1.0, 0.85 + 0.15 * up, 0.7 + 0.3 * up)
+    sun = bpy.data.objects.new("sun", sun_data)
+    sun.rotation_euler = (0.0, math.pi / 2 - elevation, azimuth)  # -Z of the lamp points away from direction
+    bpy.context.scene.collection.objects.link(sun)
+    if elevation < math.radians(5):  # dusk: a soft fill from the sky so people stay visible
+        fill_data = bpy.data.lights.new("fill", "SUN")
+        fill_data.energy = 0.8
+        fill_data.angle = math.radians(60)
+        fill = bpy.data.objects.new("fill", fill_data)
+        fill.rotation_euler = (math.radians(30), 0.0, azimuth + math.pi)
+        bpy.context.scene.collection.objects.link(fill)
+    return world
+
+
+def props(env: EnvironmentSpec, rng: np.random.Generator, keep_clear: list[tuple[np.ndarray, float]]) -> list:
+    """Procedural context: buildings far away, crates, benches and poles nearer, never on the stage."""
+    count = int(round(env.props_density * 30))
+    made = []
+    attempts = 0
+    while len(made) < count and attempts < count * 20:
+        attempts += 1
+        kind = rng.choice(["building", "crate", "pole", "bench"], p=[0.35, 0.3, 0.2, 0.15])
+        if kind == "building":
+            r = rng.uniform(12, 35)
+            size = (rng.uniform(3, 10), rng.uniform(3, 10), rng.uniform(3, 15))
+        else:
+            r = rng.uniform(3.5, 12)
+            size = {"crate": (rng.uniform(0.4, 1.0),) * 2 + (rng.uniform(0.4, 1.0),),
+                    "pole": (0.12, 0.12, rng.uniform(2.5, 5)),
+                    "bench": (rng.uniform(1.2, 2.0), 0.45, 0.45)}[kind]
+        theta = rng.uniform(0, 2 * math.pi)
+        centre = np.array([r * math.cos(theta), r * math.sin(theta), 0.0])
+        radius = math.hypot(size[0], size[1]) / 2
+        if any(np.linalg.norm((centre - p)[:2]) < radius + clear for p, clear in keep_clear):
+            continue
+        bpy.ops.mesh.primitive_cube_add(size=1.0, location=(centre[0], centre[1], size[2] / 2))
+        obj = bpy.context.active_object
+        obj.name = f"prop_{kind}_{len(made)}"
+        obj.scale = size
+        obj.rotation_euler = (0, 0, rng.uniform(0, math.pi))
+        hue = rng.uniform(0, 1)
+        color = colorsys.hsv_to_rgb(hue, rng.uniform(0.05, 0.5), rng.uniform(0.25, 0.85))
+        mat, _, _ = principled(obj.name, color, rng.uniform(0.4, 0.9))
+        obj.data.materials.append(mat)
+        made.append(obj)
+    return made
+
+
+def workbench_colours(ground_obj, prop_objs: list, overlay_objs: list, world, env: EnvironmentSpec) -> None:
+    """Display colours for Workbench, which shows colour attributes and the world's viewport colour but
+    not shader nodes: every object gets its material's base (or emission) colour; the background is a
+    flat sky colour."""
+    for obj in [ground_obj, *prop_objs, *overlay_objs]:
+        colour = (0.5, 0.5, 0.5)
+        for node in obj.active_material.node_tree.nodes:
+            socket = node.inputs.get("Base Color") or (node.inputs.get("Color") if node.type == "EMISSION" else None)
+            if socket is not None:
+                colour = tuple(socket.default_value)[:3]
+                break
+        display_colours(obj, colour)
+    overcast = env.sky == "overcast" or weather_of(env).overcast
+    world.color = (0.45, 0.45, 0.47) if overcast else (0.35, 0.55, 0.85)

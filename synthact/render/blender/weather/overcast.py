@@ -1,0 +1,4 @@
+"""Overcast: a light grey dome and a soft sun."""
+from . import Weather
+
+WEATHER = Weather("overcast", overcast=True)

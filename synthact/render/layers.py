@@ -1,0 +1,108 @@
+"""Annotation functions: each modality's layers from the rendered frames and passes, in plain numpy.
+
+ANNOTATIONS maps a modality of the clip registry to the function that fills its files (file name ->
+frames, or {array key: array} for npz files).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from synthact.human.bodies import COCO17_NAMES, PART_NAMES
+from synthact.human.motions.skeleton import JOINT_NAMES, PARENTS
+from synthact.spec import SceneSpec
+
+from . import annotate
+from .camera import CameraTrack
+
+BACKGROUND_DEPTH = 1e9  # Cycles writes 1e10 where a ray hits nothing
+
+
+@dataclass
+class RenderedFrames:
+    """What annotation functions read: the spec, the final RGB, the stacked passes, the actors' geometry."""
+
+    spec: SceneSpec
+    rgb: np.ndarray  # (T, H, W, 3) uint8
+    passes: list[dict]  # per frame: depth, position, object_index, pos_next, pos_prev, part
+    geometries: list  # per actor: BodyGeometry in world coordinates
+    track: CameraTrack
+    depth: np.ndarray  # (T, H, W) float32, +inf where nothing is hit
+    instance: np.ndarray  # (T, H, W) uint8, 0 background, k + 1 actor k
+    body_part: np.ndarray  # (T, H, W) uint8
+
+    @classmethod
+    def from_passes(cls, spec: SceneSpec, rgb: np.ndarray, passes: list[dict], geometries: list,
+                    track: CameraTrack) -> "RenderedFrames":
+        depth = np.stack([p["depth"] for p in passes]).astype(np.float32)
+        depth[~(depth < BACKGROUND_DEPTH)] = np.inf  # no surface (NaN included)
+        instance = np.stack([p["object_index"] for p in passes]).round().astype(np.uint8)
+        body_part = np.where(instance > 0, np.stack([p["part"] for p in passes]).round(), 0).astype(np.uint8)
+        return cls(spec, rgb, passes, geometries, track, depth, instance, body_part)
+
+    @property
+    def hit(self) -> np.ndarray:
+        return np.isfinite(self.depth)
+
+
+def rgb_layers(f: RenderedFrames) -> dict:
+    fmt = f.spec.render.rgb_format
+    return {**({"rgb.mp4": f.rgb} if fmt in ("mp4", "both") else {}),
+            **({"rgb": f.rgb} if fmt in ("jpg", "both") else {})}
+
+
+def depth_layers(f: RenderedFrames) -> dict:
+    return {"depth.npz": {"depth": f.depth}}
+
+
+def flow_layers(f: RenderedFrames) -> dict:
+    """Exact flow: actors carry their own positions at t +- 1 (AOVs); everything else is static, so its
+    position now is its position then."""
+    t, h, w = f.depth.shape
+    K, w2c, hit = f.track.K, f.track.world_to_camera, f.hit
+    forward = np.full((t, h, w, 2), np.nan, np.float32)
+    backward = np.full((t, h, w, 2), np.nan, np.float32)
+    for i, p in enumerate(f.passes):
+        moving = f.instance[i] > 0
+        if i + 1 < t:
+            other = np.where(moving[..., None], p["pos_next"], p["position"])
+            forward[i] = annotate.flow_to(other, hit[i], K, w2c[i + 1])
+        if i > 0:
+            other = np.where(moving[..., None], p["pos_prev"], p["position"])
+            backward[i] = annotate.flow_to(other, hit[i], K, w2c[i - 1])
+    return {"flow_forward.npz": {"flow": forward}, "flow_backward.npz": {"flow": backward}}
+
+
+def segmentation_layers(f: RenderedFrames) -> dict:
+    return {"segmentation.npz": {"instance": f.instance, "body_part": f.body_part,
+                                 "body_part_names": np.array(PART_NAMES)}}
+
+
+def keypoint_layers(f: RenderedFrames) -> dict:
+    t, h, w = f.depth.shape
+    K, w2c = f.track.K, f.track.world_to_camera
+    coco_world = np.stack([g.coco17 for g in f.geometries], axis=1)  # (T, A, 17, 3)
+    count = len(f.geometries)
+    coco2d = np.zeros((t, count, 17, 3), np.float32)
+    bbox = np.full((t, count, 4), np.nan, np.float32)
+    amodal = np.full((t, count, 4), np.nan, np.float32)
+    for i in range(t):
+        for k, g in enumerate(f.geometries):
+            coco2d[i, k] = annotate.keypoints_2d(coco_world[i, k], K, w2c[i], f.depth[i], f.instance[i], k + 1)
+            bbox[i, k] = annotate.mask_box(f.instance[i] == k + 1)
+            amodal[i, k] = annotate.projected_box(g.vertices[i], K, w2c[i], w, h)
+    cam = np.einsum("tij,takj->taki", w2c[:, :3, :3], coco_world) + w2c[:, None, None, :3, 3]
+    return {"keypoints.npz": {
+        "coco2d": coco2d, "coco3d_world": coco_world.astype(np.float32), "coco3d_camera": cam.astype(np.float32),
+        "coco_names": np.array(COCO17_NAMES),
+        "joints3d_world": np.stack([g.canonical_joints for g in f.geometries], 1).astype(np.float32),
+        "joint_names": np.array(JOINT_NAMES), "joint_parents": np.array(PARENTS),
+        "bbox2d": bbox, "bbox2d_amodal": amodal}}
+
+
+ANNOTATIONS: dict[str, Callable[[RenderedFrames], dict]] = {
+    "rgb": rgb_layers, "depth": depth_layers, "flow": flow_layers, "segmentation": segmentation_layers,
+    "keypoints": keypoint_layers,
+}

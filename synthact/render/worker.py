@@ -1,0 +1,204 @@
+"""RenderWorker: a SceneSpec in, a complete and verified clip directory out (one Blender per process).
+
+render_layers() turns a spec into the clip's layers (arrays, camera, stats) without writing the clip;
+render() writes them as a clip directory through the clip format's writer.
+"""
+from __future__ import annotations
+
+import math
+import os
+import platform
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from synthact.clip import CameraRecord, Layers, write_clip
+from synthact.config import AssetRegistry
+from synthact.human.bodies import body_geometry, load_body_model
+from synthact.human.motions.library import MotionLibrary
+from synthact.human.motions.motion import MotionError
+from synthact.human.motions.rotations import rot_z
+from synthact.spec import SceneSpec
+
+from .camera import CameraTrack, camera_track
+from .errors import SceneError
+from .layers import ANNOTATIONS, RenderedFrames
+
+
+@dataclass
+class Timings:
+    stages: dict[str, float] = field(default_factory=dict)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.stages[stage] = self.stages.get(stage, 0.0) + seconds
+
+
+@dataclass
+class RenderedClip:
+    layers: Layers
+    camera: CameraRecord
+    stats: dict
+    log: str
+
+
+def _place(geometry, position_xy, facing_deg: float):
+    """Turn an actor by its facing and move it to its place (in place on the geometry record)."""
+    r = rot_z(np.array(math.radians(facing_deg)))
+    offset = np.array([position_xy[0], position_xy[1], 0.0])
+    for name in ("vertices", "joints", "canonical_joints", "coco17"):
+        arr = getattr(geometry, name)
+        setattr(geometry, name, (arr @ r.T + offset).astype(np.float32))
+    return geometry
+
+
+def check_spec(spec: SceneSpec) -> None:
+    """Ranges and options the renderer relies on (a spec made by hand or edited may break them)."""
+    r, c = spec.render, spec.camera
+    problems = [
+        (r.width >= 16 and r.height >= 16, f"render.width/height must be >= 16, got {r.width}x{r.height}"),
+        (r.frames >= 2, f"render.frames must be >= 2, got {r.frames}"),
+        (r.fps > 0 and r.samples >= 1, f"render.fps and render.samples must be >= 1, got {r.fps}, {r.samples}"),
+        (r.engine in ("cycles", "workbench"), f"render.engine must be cycles or workbench, got {r.engine!r}"),
+        (0 < c.fov_deg < 180 and c.focal_length_mm > 0, f"camera.fov_deg must be in (0, 180), got {c.fov_deg}"),
+        (c.distance_m > 0, f"camera.distance_m must be > 0, got {c.distance_m}"),
+        (len(spec.actors) >= 1, "a scene needs at least one actor"),
+        (all(a.motion.speed > 0 for a in spec.actors), "actors[].motion.speed must be > 0"),
+        (all(1 <= a.skin_tone_monk <= 10 for a in spec.actors), "actors[].skin_tone_monk must be 1..10"),
+        (all(m in ANNOTATIONS for m in r.modalities), f"render.modalities must be among {', '.join(ANNOTATIONS)}"),
+    ]
+    for ok, message in problems:
+        if not ok:
+            raise SceneError(spec.scene_id, message)
+
+
+class RenderWorker:
+    """Renders scenes one after another in this process; call `render(spec, out_root)`."""
+
+    def __init__(self, device: str = "auto", threads: int = 0, registry: AssetRegistry | None = None,
+                 log_dir: Path | None = None):
+        from .blender import engine  # fail early if Blender is missing
+        self.registry = registry or AssetRegistry.load()
+        self.threads = threads
+        self.device = self._resolve_device(device, engine.gpu_backend_available)
+        self.blender_version = engine.version()
+        self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix="synthact-blender-"))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._bodies: dict[str, object] = {}
+        self._libraries: dict[str, MotionLibrary] = {}
+        self.scenes_rendered = 0
+
+    @staticmethod
+    def _resolve_device(device: str, gpu_available) -> str:
+        if device == "cpu":
+            return "cpu"
+        if gpu_available():
+            return "gpu"
+        if device == "gpu":
+            raise RuntimeError("render.device is 'gpu' but Cycles finds no GPU on this machine")
+        return "cpu"
+
+    # --- inputs ----------------------------------------------------------------------------------
+
+    def _body(self, name: str):
+        if name not in self._bodies:
+            self._bodies[name] = load_body_model(name, self.registry)
+        return self._bodies[name]
+
+    def _library(self, name: str) -> MotionLibrary:
+        if name not in self._libraries:
+            self._libraries[name] = MotionLibrary.open(name, self.registry)
+        return self._libraries[name]
+
+    def _pack_item(self, item, kind: str) -> Path | None:
+        if item is None:
+            return None
+        pack = self.registry.get(kind, item.pack)
+        if pack is None or pack.location() is None or not pack.location().is_dir():
+            raise FileNotFoundError(f"{kind} pack {item.pack!r} has no folder of files")
+        files = sorted(p for p in pack.location().iterdir() if p.suffix.lower() in
+                       (".hdr", ".exr", ".png", ".jpg", ".jpeg"))
+        if not files:
+            raise FileNotFoundError(f"{kind} pack {item.pack!r}: no images in {pack.location()}")
+        return files[item.item_seed % len(files)]
+
+    def geometries(self, spec: SceneSpec) -> list:
+        """Each actor's body, posed by its motion and placed in the world."""
+        r = spec.render
+        out = []
+        for a in spec.actors:
+            m = a.motion
+            motion = self._library(m.library).motion(m.source_class_name, m.clip_id, m.instance_seed, r.fps, r.frames,
+                                                     m.speed, m.start_fraction, m.mirrored)
+            out.append(_place(body_geometry(self._body(a.body_model), a.shape, motion), a.position_xy, a.facing_deg))
+        return out
+
+    # --- rendering -------------------------------------------------------------------------------
+
+    def render(self, spec: SceneSpec, out_root: Path) -> Path:
+        """Render one clip into out_root/<scene_id>/ and return that folder."""
+        rendered = self.render_layers(spec)
+        clip = write_clip(Path(out_root), spec, rendered.layers, rendered.camera, rendered.stats, rendered.log)
+        self.scenes_rendered += 1
+        return clip
+
+    def render_layers(self, spec: SceneSpec) -> RenderedClip:
+        """The clip's layers, camera, stats and Blender log, without writing the clip."""
+        from .blender.actors import ActorMesh
+        from .blender.log import blender_output_to, tail
+        from .blender.render import render_scene
+        from .blender.weather import weather_of
+        timings = Timings()
+        log = self.log_dir / f"{spec.scene_id}.blender.log"
+        log.write_text("")
+        t0 = time.perf_counter()
+        check_spec(spec)
+        try:
+            geometries = self.geometries(spec)
+            hdri = self._pack_item(spec.environment.hdri, "hdri")
+            background = self._pack_item(spec.environment.background, "backgrounds")
+        except (MotionError, FileNotFoundError, KeyError) as exc:
+            raise SceneError(spec.scene_id, str(exc), "missing_asset") from exc
+        timings.add("motion_and_bodies", time.perf_counter() - t0)
+        r = spec.render
+        subject = np.concatenate([g.canonical_joints for g in geometries], axis=1)
+        track = camera_track(spec.camera, subject, r.fps, r.width, r.height)
+        if track.positions[:, 2].min() < 0.05:
+            raise SceneError(spec.scene_id, f"camera inside geometry: it goes down to z = "
+                                            f"{track.positions[:, 2].min():.2f} m, at or below the ground")
+        meshes = [ActorMesh(vertices=g.vertices, faces=g.faces, uv=g.uv, part_labels=g.part_labels,
+                            canonical_joints=g.canonical_joints, clothing=a.clothing, skin_tone_monk=a.skin_tone_monk)
+                  for g, a in zip(geometries, spec.actors)]
+        try:
+            with blender_output_to(log):
+                rgb, passes = render_scene(spec, meshes, track, hdri, background, self.device, self.threads, timings)
+        except Exception as exc:
+            raise RuntimeError(f"scene {spec.scene_id}: rendering failed: {exc}\n--- Blender log ---\n{tail(log)}") \
+                from exc
+        t1 = time.perf_counter()
+        frames = RenderedFrames.from_passes(spec, rgb, passes, geometries, track)
+        after = weather_of(spec.environment).after_render
+        if after is not None:
+            frames.rgb = after(frames.rgb, frames.depth, spec.environment)
+        layers: Layers = {}
+        for name in r.modalities:
+            layers.update(ANNOTATIONS[name](frames))
+        timings.add("annotate", time.perf_counter() - t1)
+        camera = CameraRecord(r.width, r.height, r.fps, track.K, track.world_to_camera, track.focal_length_mm,
+                              track.sensor_width_mm)
+        return RenderedClip(layers, camera, self._stats(spec, timings), log.read_text(errors="replace"))
+
+    def _stats(self, spec: SceneSpec, timings: Timings) -> dict:
+        r = spec.render
+        return {
+            "scene_id": spec.scene_id, "engine": r.engine.upper(), "device": self.device,
+            "blender_version": self.blender_version, "frames": r.frames, "width": r.width, "height": r.height,
+            "samples": {"rgb": r.samples, "annotations": 1}, "denoise": r.denoise,
+            "timings_s": {k: round(v, 4) for k, v in timings.stages.items()},
+            "seconds_per_frame": round(sum(timings.stages.values()) / r.frames, 4),
+            "worker_rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
+            "scenes_rendered_by_worker": self.scenes_rendered + 1, "host": platform.node(), "pid": os.getpid(),
+        }

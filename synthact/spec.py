@@ -1,0 +1,216 @@
+"""SceneSpec: the fully resolved description of one clip, the contract between sampler and renderer.
+
+Plain frozen dataclasses, JSON-serialisable via `spec_to_dict`; docs/scene_spec.schema.json is
+generated from them. `scene_id` is a short stable hash of everything else in the spec.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from dataclasses import dataclass
+from hashlib import blake2b
+from typing import Any
+
+SPEC_VERSION = 2  # 2: scenes carry their split
+# The modalities a clip can hold; clip/modalities.py says what each one's files and arrays are.
+MODALITY_NAMES = ("rgb", "depth", "flow", "segmentation", "keypoints")
+ENGINES = ("cycles", "workbench")  # Cycles: the look; Workbench: flat studio shading, for fast previews
+
+
+@dataclass(frozen=True, slots=True)
+class CameraMotionSpec:
+    type: str  # static | pan | orbit | dolly | handheld
+    pan_deg_per_s: float = 0.0
+    orbit_deg_per_s: float = 0.0
+    dolly_m_per_s: float = 0.0
+    shake_amplitude_deg: float = 0.0
+    shake_frequency_hz: float = 0.0
+    shake_seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CameraSpec:
+    focal_length_mm: float
+    sensor_width_mm: float
+    fov_deg: float  # horizontal, derived from focal length and sensor width
+    distance_m: float
+    height_m: float
+    yaw_deg: float
+    pitch_offset_deg: float
+    roll_deg: float
+    motion: CameraMotionSpec
+
+
+@dataclass(frozen=True, slots=True)
+class PackItemSpec:
+    pack: str
+    item_seed: int  # the renderer picks item (item_seed mod number of items in the pack)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentSpec:
+    ground: str
+    props_density: float
+    props_seed: int
+    sun_elevation_deg: float
+    sun_azimuth_deg: float
+    sky: str
+    weather: str
+    weather_intensity: float
+    background: PackItemSpec | None
+    hdri: PackItemSpec | None
+
+
+@dataclass(frozen=True, slots=True)
+class BodyShapeSpec:
+    gender: float
+    age: float
+    muscle: float
+    weight: float
+    height: float
+    proportions: float
+
+
+@dataclass(frozen=True, slots=True)
+class GarmentSpec:
+    hue_deg: float
+    saturation: float
+    value: float
+    pattern: str
+    pattern_seed: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClothingSpec:
+    top: GarmentSpec
+    top_sleeves: str
+    bottom: GarmentSpec
+    bottom_length: str
+    shoes: GarmentSpec
+
+
+@dataclass(frozen=True, slots=True)
+class MotionSpec:
+    library: str
+    class_name: str  # the label of what is seen, after mirroring
+    source_class_name: str  # the class the motion was generated or recorded as
+    clip_id: str | None  # a clip of an external library, or None to pick by instance_seed
+    instance_seed: int  # drives the procedural parameters (or the clip choice) of this instance
+    start_fraction: float
+    speed: float
+    mirrored: bool
+    motion_key: str  # equal for every render of the same motion instance (GATA positives)
+
+
+@dataclass(frozen=True, slots=True)
+class ActorSpec:
+    actor_index: int
+    body_model: str
+    shape: BodyShapeSpec
+    skin_tone_monk: int
+    clothing: ClothingSpec
+    position_xy: tuple[float, float]
+    facing_deg: float
+    motion: MotionSpec
+
+
+@dataclass(frozen=True, slots=True)
+class RenderSpec:
+    engine: str
+    device: str
+    width: int
+    height: int
+    fps: int
+    frames: int
+    samples: int
+    denoise: bool
+    modalities: tuple[str, ...]
+    rgb_format: str
+
+
+@dataclass(frozen=True, slots=True)
+class SceneSpec:
+    scene_id: str
+    spec_version: int
+    batch: str
+    seed: int
+    index: int
+    motion_group: int  # scenes with equal motion_group render the same motion(s)
+    split: str  # train | val | test (their bodies, backgrounds and camera setups do not overlap)
+    camera: CameraSpec
+    environment: EnvironmentSpec
+    actors: tuple[ActorSpec, ...]
+    render: RenderSpec
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    return tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _SCALARS):
+        return value
+    names = _field_names(type(value))
+    if names is not None:
+        out = {}
+        for name in names:
+            v = getattr(value, name)
+            out[name] = v if isinstance(v, _SCALARS) else _plain(v)
+        return out
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def spec_to_dict(spec: Any) -> dict:
+    return _plain(spec)
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def stable_hash(data: Any, length: int = 16) -> str:
+    return blake2b(canonical_json(data).encode(), digest_size=length // 2).hexdigest()
+
+
+@functools.cache
+def _spec_adapter():
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(SceneSpec)
+
+
+def scene_spec_json_schema() -> dict:
+    return _spec_adapter().json_schema()
+
+
+def spec_from_dict(data: dict) -> SceneSpec:
+    """Rebuild a SceneSpec from its JSON form, checking that scene_id still matches the content."""
+    spec = _spec_adapter().validate_python(data)
+    expected = scene_id_of(spec_to_dict(spec))
+    if spec.scene_id != expected:
+        raise ValueError(f"scene_id {spec.scene_id} does not match the spec's content (expected {expected})")
+    return spec
+
+
+def scene_id_of(spec_dict: dict) -> str:
+    return identify({k: v for k, v in spec_dict.items() if k != "scene_id"})[0]
+
+
+def identify(body: dict) -> tuple[str, str]:
+    """(scene_id, the spec as one canonical JSON line) for a spec's content without its id."""
+    text = canonical_json(body)
+    scene_id = blake2b(text.encode(), digest_size=8).hexdigest()
+    return scene_id, f'{{"scene_id":"{scene_id}",{text[1:]}'
+
+
+def spec_from_json(line: str) -> SceneSpec:
+    return spec_from_dict(json.loads(line))

@@ -1,0 +1,237 @@
+"""Training on rendered shards: contrastive (MoCo v2, GATA pairs) or supervised, CPU or CUDA, resumable."""
+from __future__ import annotations
+
+import contextlib
+import glob
+import json
+import math
+import os
+import random
+import time
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .data import ClipCache, LabelledStream, PairStream
+from .models import backbone
+from .moco import MoCo, Supervised
+
+
+class TrainConfig(BaseModel):
+    """Defaults follow MoCo v2 and GATA (queue 65,536, momentum 0.999, MLP head, temperature 0.2, cosine lr)."""
+
+    model_config = ConfigDict(extra="forbid")
+    objective: Literal["moco", "supervised"] = "moco"  # supervised: cross-entropy on the shards' class ids
+    classes: int | None = Field(None, ge=2)  # supervised head size; default: the classes in dataset.json
+    backbone: Literal["r2plus1d_18", "r3d_18", "tsm_r18"] = "r2plus1d_18"
+    width: int = Field(64, ge=8)  # backbone base channels (64 = the published networks; features 8 * width)
+    frames: int = Field(8, ge=2)
+    frame_input: Literal["rgb", "difference"] = "rgb"  # difference: the backbone sees consecutive-frame differences
+    min_scale: float = Field(0.5, gt=0, le=1)  # lower bound of GATA's random down-scaling (lambda) with padding
+    frame_stride: int = Field(1, ge=1)  # take every n-th rendered frame: a clip spans (frames-1)*stride+1
+    size: int = Field(112, ge=32)
+    pairs: Literal["gata", "classic"] = "gata"  # gata: two renders of one motion; classic: two augmentations
+    batch_size: int = Field(32, ge=2)
+    steps: int = Field(1000, ge=1)
+    lr: float = Field(0.03, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    momentum: float = Field(0.999, ge=0, lt=1)
+    temperature: float = Field(0.2, gt=0)
+    queue_size: int = Field(65536, ge=1)
+    dim: int = Field(128, ge=8)
+    hidden: int = Field(2048, ge=8)
+    workers: int = Field(2, ge=0)
+    cache_clips: bool = False  # keep decoded clips in memory after the first pass (needs workers: 0)
+    real_videos: str | None = None  # class folders of real videos: joint training, 1:1 synthetic:real batches
+    mining_threshold: float = Field(0.7, ge=-1, le=1)  # cosine above which a real key is a positive
+    mining_top_k: int = Field(5, ge=1)
+    seed: int = 0
+    checkpoint_every: int = Field(100, ge=1)
+
+    @model_validator(mode="after")
+    def _supervised_takes_no_real_videos(self):
+        if self.objective == "supervised" and self.real_videos:
+            raise ValueError("real_videos (joint contrastive training) needs objective: moco")
+        if self.cache_clips and self.workers:
+            raise ValueError("cache_clips keeps clips in the training process: set workers: 0")
+        return self
+
+
+def pick_device() -> torch.device:
+    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def shard_list(shards: str) -> list[str]:
+    path = Path(shards)
+    if path.is_dir():
+        found = sorted(glob.glob(str(path / "shards" / "*.tar"))) or sorted(glob.glob(str(path / "*.tar")))
+        if not found:
+            raise FileNotFoundError(f"no .tar shards under {shards}")
+        return found
+    from braceexpand import braceexpand
+    return list(braceexpand(shards))  # a URL, a path, or a brace pattern such as shard-{000000..000009}.tar
+
+
+def batches(cfg: TrainConfig, shards: list[str], skip: int = 0):
+    """Endless batches of pairs; pass k over the shards draws with seed (cfg.seed, k, worker).
+
+    A resumed run replays the stream and drops the first `skip` batches, so it sees exactly the pairs
+    the uninterrupted run would have seen (the skipped clips are decoded again: resuming costs time).
+    """
+    epoch, seen = 0, 0
+    cache = ClipCache() if cfg.cache_clips else None
+    while True:
+        loader = torch.utils.data.DataLoader(_stream(cfg, shards, epoch, cache), batch_size=cfg.batch_size, num_workers=cfg.workers,
+                                             drop_last=True)
+        produced = False
+        for a, b in loader:
+            produced = True
+            seen += 1
+            if seen > skip:
+                yield a, b
+        if not produced:
+            raise RuntimeError(f"the shards gave no full batch of {cfg.batch_size} pairs (too few clips or views?)")
+        epoch += 1
+
+
+def _stream(cfg: TrainConfig, shards: list[str], epoch: int, cache: ClipCache | None):
+    if cfg.objective == "supervised":
+        return LabelledStream(shards, cfg.frames, cfg.size, cfg.seed, epoch, cache, cfg.frame_stride, cfg.min_scale)
+    return PairStream(shards, cfg.frames, cfg.size, cfg.pairs, cfg.seed, epoch, cache, cfg.frame_stride,
+                      cfg.min_scale)
+
+
+def real_batches(cfg: TrainConfig, skip: int = 0):
+    """Endless batches of real-video pairs (same replay-and-skip resume as the synthetic stream)."""
+    from .data import RealPairStream
+    epoch, seen = 0, 0
+    while True:
+        stream = RealPairStream(cfg.real_videos, cfg.frames, cfg.size, cfg.seed, epoch, cfg.frame_stride)
+        loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, num_workers=cfg.workers,
+                                             drop_last=True)
+        produced = False
+        for a, b in loader:
+            produced = True
+            seen += 1
+            if seen > skip:
+                yield a, b
+        if not produced:
+            raise RuntimeError(f"{cfg.real_videos}: no full batch of {cfg.batch_size} real videos")
+        epoch += 1
+
+
+def class_count(cfg: TrainConfig, shards: str) -> int:
+    """The supervised head's size: cfg.classes, else the number of classes in the dataset's dataset.json."""
+    if cfg.classes:
+        return cfg.classes
+    manifest = Path(shards) / "dataset.json"
+    if not manifest.is_file():
+        raise ValueError(f"{shards}: no dataset.json to count classes from; set `classes` in the training config")
+    return len(json.loads(manifest.read_text())["classes"])
+
+
+def build(cfg: TrainConfig, shards: str = "") -> MoCo | Supervised:
+    encoder = backbone(cfg.backbone, cfg.frames, cfg.width, cfg.frame_input)
+    if cfg.objective == "supervised":
+        return Supervised(encoder, class_count(cfg, shards))
+    return MoCo(encoder, cfg.dim, cfg.hidden, cfg.queue_size, cfg.momentum, cfg.temperature,
+                with_real=cfg.real_videos is not None, mining_threshold=cfg.mining_threshold,
+                mining_top_k=cfg.mining_top_k)
+
+
+def _distributed() -> tuple[int, int, int]:
+    """(rank, world size, local rank) under torchrun; (0, 1, 0) otherwise."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
+
+
+def _gather(keys: torch.Tensor) -> torch.Tensor:
+    import torch.distributed as dist
+    parts = [torch.empty_like(keys) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, keys.contiguous())
+    return torch.cat(parts)
+
+
+def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | None = None) -> Path:
+    """Train (or resume from out/last.pt) and return the checkpoint path.
+
+    stop_at: leave after this step with a checkpoint (a job slot ending); a later call resumes.
+    Under torchrun (WORLD_SIZE > 1) each rank reads its own shards, gradients are averaged (DDP) and the
+    keys of all ranks enter every rank's queue; rank 0 writes checkpoints and metrics.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rank, world, local_rank = _distributed()
+    seed_everything(cfg.seed)
+    device = pick_device()
+    if world > 1:
+        import torch.distributed as dist
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        if device.type == "cuda":
+            device = torch.device("cuda", local_rank)
+            torch.cuda.set_device(device)
+    model = build(cfg, shards).to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    step = 0
+    last = out / "last.pt"
+    if last.exists():
+        state = torch.load(last, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step = state["step"]
+        torch.set_rng_state(state["torch_rng"])
+        log(f"resumed from {last} at step {step}")
+    if rank == 0:
+        (out / "config.json").write_text(cfg.model_dump_json(indent=2))
+    runner = model
+    if world > 1:
+        model.gather = _gather
+        runner = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda"
+                                                           else None)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
+    metrics = open(out / ("metrics.jsonl" if rank == 0 else f"metrics.rank{rank}.jsonl"), "a")
+    t0 = time.perf_counter()
+    end = min(cfg.steps, stop_at or cfg.steps)
+    real = real_batches(cfg, step) if cfg.real_videos else None
+    for a, b in batches(cfg, shard_list(shards), step):
+        if step >= end:
+            break
+        ra, rb = next(real) if real is not None else (None, None)
+        for group in optimizer.param_groups:  # cosine schedule
+            group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))
+        with autocast:
+            losses = runner(a.to(device), b.to(device), *(x.to(device) for x in (ra, rb) if x is not None))
+        optimizer.zero_grad(set_to_none=True)
+        losses["loss"].backward()
+        optimizer.step()
+        step += 1
+        record = {"step": step, **{k: float(v.detach()) for k, v in losses.items()},
+                  "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)}
+        metrics.write(json.dumps(record) + "\n")
+        metrics.flush()
+        if (step % cfg.checkpoint_every == 0 or step == end) and rank == 0:
+            save(model, optimizer, step, last)
+            log(f"step {step}/{cfg.steps} loss {record['loss']:.4f}")
+    metrics.close()
+    if world > 1:
+        import torch.distributed as dist
+        dist.barrier()
+        dist.destroy_process_group()
+    return last
+
+
+def save(model, optimizer, step: int, path: Path) -> None:
+    tmp = path.with_suffix(f".tmp-{os.getpid()}")
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+                "torch_rng": torch.get_rng_state()}, tmp)
+    os.replace(tmp, path)
+
