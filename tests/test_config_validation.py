@@ -90,7 +90,7 @@ def test_missing_asset_packs_name_the_manifest(tmp_path, registry):
     found = problems_of(tmp_path, registry, """\
         batch: {name: demo}
         environment:
-          sky: [physical, hdri]
+          sky: [physical, hdri, background]
           backgrounds: {pack: city}
         actors:
           body_model: [anny, smplx]
@@ -131,14 +131,44 @@ def test_unknown_classes_get_suggestions(tmp_path, registry):
           selection:
             policy: quotas
             quotas: {walk_forward_slow: 3, wave_rigth_high: 2}
-            classes: [walk_forward_slow, jmup_vertical]
         """)
     assert found == [
         "CFG:5 motion.selection.quotas.wave_rigth_high: unknown class 'wave_rigth_high' in motion library "
-        "'procedural' (did you mean 'wave_right_high'?)",
-        "CFG:6 motion.selection.classes[1]: unknown class 'jmup_vertical' in motion library 'procedural' "
-        "(did you mean 'jump_vertical'?)",
-    ]
+        "'procedural' (did you mean 'wave_right_high'?)"]
+    found = problems_of(tmp_path, registry, """\
+        batch: {name: demo}
+        motion:
+          selection:
+            classes: [walk_forward_slow, jmup_vertical]
+        """)
+    assert found == [
+        "CFG:4 motion.selection.classes[1]: unknown class 'jmup_vertical' in motion library 'procedural' "
+        "(did you mean 'jump_vertical'?)"]
+
+
+@pytest.mark.parametrize("yaml, message", [
+    ("camera: {motion: {type: [static, orbit], pan_deg_per_s: 5}}",
+     "camera.motion: pan_deg_per_s only applies to camera motion 'pan', which type never is (type: static, orbit)"),
+    ("environment: {sky: physical, hdri: {pack: studio}}",
+     "environment: hdri names a pack but sky is never 'hdri' (sky: physical)"),
+    ("environment: {weather: {type: [clear, overcast], intensity: 0.5}}",
+     "environment: weather.intensity has no effect: weather is only clear or overcast and the sky is never "
+     "'overcast'"),
+    ("actors: {motion_sharing: same}",
+     "actors: motion_sharing only applies to scenes with several actors, and count is always 1"),
+    ("motion: {selection: {policy: balanced, quotas: {bow_deep: 2}}}",
+     "motion.selection: quotas is not used by policy 'balanced' (it uses classes)"),
+    ("motion: {selection: {policy: explicit, clips: [bow_deep], classes: [bow_deep]}}",
+     "motion.selection: classes is not used by policy 'explicit' (it uses clips)"),
+    ("splits: {hold_out: [body]}", "splits: hold_out only applies when val or test is above 0"),
+    ("render: {modalities: [depth], rgb_format: jpg}", "render: rgb_format is set but modalities has no rgb"),
+    ("render: {engine: workbench, samples: 64}",
+     "render: samples only applies to engine cycles (workbench does not sample or denoise)"),
+    ("render: {engine: eevee}", "render.engine: engine 'eevee' is not supported"),
+])
+def test_options_that_would_be_ignored_are_rejected(tmp_path, registry, yaml, message):
+    found = problems_of(tmp_path, registry, "batch: {name: demo}\n" + yaml + "\n")
+    assert len(found) == 1 and found[0].startswith("CFG:2 " + message), found
 
 
 def test_policy_needs_its_inputs_and_intrinsics_are_exclusive(tmp_path, registry):

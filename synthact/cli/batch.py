@@ -43,7 +43,8 @@ def sample(config: Path = typer.Argument(..., help="Batch config YAML."),
 
 
 def schema(out: Path = typer.Option(Path("docs"), "--out", help="Folder for the JSON schema files.")) -> None:
-    """Write the JSON schemas of BatchConfig and SceneSpec."""
+    """Write the JSON schemas of BatchConfig and SceneSpec, and the clip-format table of OUT/FORMAT.md."""
+    from synthact.clip.modalities import format_table
     from synthact.config.schema import batch_config_schema
     from synthact.spec import scene_spec_json_schema
 
@@ -52,6 +53,14 @@ def schema(out: Path = typer.Option(Path("docs"), "--out", help="Folder for the 
         path = out / f"{name}.schema.json"
         path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
         typer.echo(f"wrote {path}")
+    doc = out / "FORMAT.md"
+    if doc.is_file():
+        start, end = "<!-- clip-format:start -->", "<!-- clip-format:end -->"
+        text = doc.read_text()
+        if start in text and end in text:
+            head, rest = text.split(start, 1)
+            doc.write_text(f"{head}{start}\n{format_table()}\n{end}{rest.split(end, 1)[1]}")
+            typer.echo(f"wrote the clip-format table in {doc}")
 
 
 def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), help="Batch config YAML."),

@@ -98,3 +98,15 @@ def packed_files(names: tuple[str, ...] | list[str]) -> list[ClipFile]:
 
 def qc_metric_names() -> list[str]:
     return [metric for m in MODALITIES.values() for metric in m.qc_metrics]
+
+
+def format_table() -> str:
+    """The registry as the Markdown table docs/FORMAT.md shows (`synthact schema` writes it there)."""
+    rows = ["| file | modality | array | dtype | shape | contents |", "|---|---|---|---|---|---|"]
+    for m in MODALITIES.values():
+        for f in m.files:
+            where = f"`{f.name}/`" if f.kind == "frames" else f"`{f.name}`"
+            for a in f.arrays:
+                key = f"`{a.key}`" if a.key else "frames"
+                rows.append(f"| {where} | {m.name} | {key} | {a.dtype} | ({a.shape}) | {a.description} |")
+    return "\n".join(rows)

@@ -1,4 +1,4 @@
-"""Asset packs (body models, motion libraries, textures, backgrounds, HDRIs) from assets_manifests/.
+"""Asset packs (body models, motion libraries, backgrounds, HDRIs) from assets_manifests/.
 
 Each manifest is a YAML file with a `kind` and a list of `packs`. Packs are referenced by name
 from BatchConfigs; an unknown name is reported with the manifest that should provide it.
@@ -15,13 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .problems import InvalidFile, Problem, problems_from
 from .yaml_source import YamlError, load_yaml
 
-AssetKind = Literal["body_model", "motion_library", "textures", "backgrounds", "hdri"]
+AssetKind = Literal["body_model", "motion_library", "backgrounds", "hdri"]
 
 # The manifest file that conventionally provides each kind of pack.
 MANIFEST_FOR_KIND: dict[str, str] = {
     "body_model": "body_models.yaml",
     "motion_library": "motion_libraries.yaml",
-    "textures": "textures.yaml",
     "backgrounds": "backgrounds.yaml",
     "hdri": "hdris.yaml",
 }

@@ -33,6 +33,17 @@ class CameraMotionConfig(StrictModel):
     shake_amplitude_deg: number_dist(ge=0, le=10) = {"min": 0.2, "max": 1.5}
     shake_frequency_hz: number_dist(gt=0, le=30) = {"min": 0.5, "max": 3}
 
+    @model_validator(mode="after")
+    def _used_by_a_type(self):
+        types = self.type.options()
+        for fields, kind in ((("pan_deg_per_s",), "pan"), (("orbit_deg_per_s",), "orbit"),
+                             (("dolly_m_per_s",), "dolly"), (("shake_amplitude_deg", "shake_frequency_hz"), "handheld")):
+            given = [f for f in fields if f in self.model_fields_set]
+            if given and kind not in types:
+                raise ValueError(f"{given[0]} only applies to camera motion {kind!r}, which type never is "
+                                 f"(type: {', '.join(types)})")
+        return self
+
 
 class CameraConfig(StrictModel):
     focal_length_mm: number_dist(gt=0, le=2000) = {"min": 24, "max": 70}
@@ -76,6 +87,20 @@ class EnvironmentConfig(StrictModel):
     weather: WeatherConfig = WeatherConfig()
     backgrounds: PackRef | None = None
     hdri: PackRef | None = None
+
+    @model_validator(mode="after")
+    def _packs_are_used(self):
+        skies = self.sky.options()
+        # intensity shapes fog, rain and snow, and darkens an overcast sky in clear weather
+        types = set(self.weather.type.options())
+        if "intensity" in self.weather.model_fields_set and types <= {"clear", "overcast"} and not (
+                "clear" in types and "overcast" in skies):
+            raise ValueError("weather.intensity has no effect: weather is only clear or overcast and the sky is "
+                             "never 'overcast'")
+        for field, sky in (("backgrounds", "background"), ("hdri", "hdri")):
+            if getattr(self, field) is not None and sky not in skies:
+                raise ValueError(f"{field} names a pack but sky is never {sky!r} (sky: {', '.join(skies)})")
+        return self
 
 
 class ShapeConfig(StrictModel):
@@ -122,6 +147,16 @@ class ActorsConfig(StrictModel):
     clothing: ClothingConfig = ClothingConfig()
     placement: PlacementConfig = PlacementConfig()
 
+    @model_validator(mode="after")
+    def _several_actors_for_group_settings(self):
+        if max(self.count.options()) == 1:
+            given = [f for f, fields in (("motion_sharing", self.model_fields_set),
+                                         ("placement.min_separation_m", self.placement.model_fields_set))
+                     if f.rsplit(".", 1)[-1] in fields]
+            if given:
+                raise ValueError(f"{given[0]} only applies to scenes with several actors, and count is always 1")
+        return self
+
 
 class SelectionConfig(StrictModel):
     """Which class (or clip) each motion is: see docs/FORMAT.md for the policies."""
@@ -139,6 +174,11 @@ class SelectionConfig(StrictModel):
             raise ValueError("policy 'explicit' needs a non-empty 'clips' list")
         if self.classes != "all" and not self.classes:
             raise ValueError("classes must be 'all' or a non-empty list")
+        used = {"uniform_classes": {"classes"}, "balanced": {"classes"}, "quotas": {"quotas"}, "explicit": {"clips"}}
+        for field in ("classes", "quotas", "clips"):
+            if field in self.model_fields_set and field not in used[self.policy]:
+                raise ValueError(f"{field} is not used by policy {self.policy!r} (it uses "
+                                 f"{', '.join(sorted(used[self.policy]))})")
         return self
 
 
@@ -185,6 +225,12 @@ class RenderConfig(StrictModel):
     def _unique_modalities(self):
         if len(set(self.modalities)) != len(self.modalities):
             raise ValueError("modalities must not repeat")
+        if "rgb_format" in self.model_fields_set and "rgb" not in self.modalities:
+            raise ValueError("rgb_format is set but modalities has no rgb")
+        if self.engine == "workbench":
+            given = [f for f in ("samples", "denoise") if f in self.model_fields_set]
+            if given:
+                raise ValueError(f"{given[0]} only applies to engine cycles (workbench does not sample or denoise)")
         return self
 
 
@@ -208,6 +254,12 @@ class SplitsConfig(StrictModel):
     @property
     def enabled(self) -> bool:
         return self.val > 0 or self.test > 0
+
+    @model_validator(mode="after")
+    def _hold_out_needs_splits(self):
+        if "hold_out" in self.model_fields_set and not self.enabled:
+            raise ValueError("hold_out only applies when val or test is above 0")
+        return self
 
 
 class BatchConfig(StrictModel):

@@ -171,6 +171,9 @@ class FixedInt(StrictModel):
     def sample(self, stream: Stream, name: str) -> int:
         return self.value
 
+    def options(self) -> list[int]:
+        return [self.value]
+
 
 
 class IntRange(_Range):
@@ -183,10 +186,16 @@ class IntRange(_Range):
     def sample(self, stream: Stream, name: str) -> int:
         return self.min + stream.below(name, self.max - self.min + 1)
 
+    def options(self) -> list[int]:
+        return list(range(self.min, self.max + 1))
+
 
 
 class ChoiceInt(_Choice):
     values: list[int] = Field(min_length=1)
+
+    def options(self) -> list[int]:
+        return sorted(set(self.values))
 
 
 

@@ -164,6 +164,9 @@ class RenderWorker:
             raise SceneError(spec.scene_id, str(exc), "missing_asset") from exc
         timings.add("motion_and_bodies", time.perf_counter() - t0)
         r = spec.render
+        if r.device == "gpu" and self.device != "gpu":
+            raise SceneError(spec.scene_id, "render.device is 'gpu' but this worker has no GPU")
+        device = "cpu" if r.device == "cpu" else self.device
         subject = np.concatenate([g.canonical_joints for g in geometries], axis=1)
         track = camera_track(spec.camera, subject, r.fps, r.width, r.height)
         if track.positions[:, 2].min() < 0.05:
@@ -174,7 +177,7 @@ class RenderWorker:
                   for g, a in zip(geometries, spec.actors)]
         try:
             with blender_output_to(log):
-                rgb, passes = render_scene(spec, meshes, track, hdri, background, self.device, self.threads, timings)
+                rgb, passes = render_scene(spec, meshes, track, hdri, background, device, self.threads, timings)
         except Exception as exc:
             raise RuntimeError(f"scene {spec.scene_id}: rendering failed: {exc}\n--- Blender log ---\n{tail(log)}") \
                 from exc
@@ -189,12 +192,12 @@ class RenderWorker:
         timings.add("annotate", time.perf_counter() - t1)
         camera = CameraRecord(r.width, r.height, r.fps, track.K, track.world_to_camera, track.focal_length_mm,
                               track.sensor_width_mm)
-        return RenderedClip(layers, camera, self._stats(spec, timings), log.read_text(errors="replace"))
+        return RenderedClip(layers, camera, self._stats(spec, timings, device), log.read_text(errors="replace"))
 
-    def _stats(self, spec: SceneSpec, timings: Timings) -> dict:
+    def _stats(self, spec: SceneSpec, timings: Timings, device: str) -> dict:
         r = spec.render
         return {
-            "scene_id": spec.scene_id, "engine": r.engine.upper(), "device": self.device,
+            "scene_id": spec.scene_id, "engine": r.engine.upper(), "device": device,
             "blender_version": self.blender_version, "frames": r.frames, "width": r.width, "height": r.height,
             "samples": {"rgb": r.samples, "annotations": 1}, "denoise": r.denoise,
             "timings_s": {k: round(v, 4) for k, v in timings.stages.items()},

@@ -8,8 +8,6 @@ re-drawn (with keyed attempts, so deterministically) until it falls in a bucket 
 """
 from __future__ import annotations
 
-import math
-
 from synthact.rng import Stream
 
 SPLITS = ("train", "val", "test")
@@ -51,7 +49,3 @@ def attempts(stream: Stream):
     for k in range(1, MAX_ATTEMPTS):
         yield stream.child(f"retry{k}")
 
-
-def check_fractions(val: float, test: float) -> None:
-    if val + test >= 1 or math.isnan(val + test):
-        raise ValueError("splits.val + splits.test must be < 1")
