@@ -190,3 +190,15 @@ def test_real_blender_workers(registry, tmp_path):
     for scene_id in scene_ids(cfg, registry, 2):
         assert (tmp_path / "real" / "clips" / scene_id / "rgb.mp4").is_file()
         assert (tmp_path / "real" / "previews" / f"{scene_id}.png").is_file()
+
+
+def test_render_writes_to_batch_output_without_out(tmp_path):
+    if ray.is_initialized():
+        ray.shutdown()
+    (tmp_path / "batch.yaml").write_text("batch: {name: here, seed: 1, count: 2, output: elsewhere/data}\n"
+                                         "render: {resolution: {width: 32, height: 32}, frames: 2, samples: 1}\n")
+    res = subprocess.run([sys.executable, "-m", "synthact", "render", "batch.yaml", "--workers", "1",
+                          "--renderer", "support.test_double:TestDoubleRenderer"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert len(list((tmp_path / "elsewhere" / "data" / "here" / "clips").glob("*/manifest.json"))) == 2

@@ -163,7 +163,7 @@ def test_fields_that_act_elsewhere(tmp_path):
     (tmp_path / "batch.yaml").write_text("batch: {name: counted, count: 3}\n")
     result = runner.invoke(app, ["sample", str(tmp_path / "batch.yaml")])
     assert result.exit_code == 0 and len(result.stdout.splitlines()) == 3
-    # batch.output is used by `synthact render` when --out is absent: tests/test_dispatch.py checks it.
+    # batch.output: tests/test_dispatch.py::test_render_writes_to_batch_output_without_out
     assert "batch.output" in ELSEWHERE
 
 

@@ -95,13 +95,14 @@ def contact_sheet(clip: "ClipReader | Path", out: Path, frames: int = 4, cell: i
     scale = max(cell // max(h, w), 1)
     size = (w * scale, h * scale)
     columns = [m.preview for m in MODALITIES.values() if m.preview is not None and clip.has(m.name)]
-    picks = np.linspace(0, max(t - 2, 0), frames).round().astype(int)
-    sheet = np.full(((size[1] + 14) * len(picks) + 14, size[0] * len(columns), 3), 255, np.uint8)
+    picks = np.unique(np.linspace(0, max(t - 2, 0), frames).round().astype(int))
+    band = 14  # a text line above the columns and above every row
+    sheet = np.full((band + (band + size[1]) * len(picks), size[0] * len(columns), 3), 255, np.uint8)
     for c, column in enumerate(columns):
-        _label(sheet, column.title, (c * size[0] + 4, 11))
+        _label(sheet, column.title, (c * size[0] + 4, band - 3))
     for row, i in enumerate(picks):
-        y = 14 + row * (size[1] + 14)
-        _label(sheet, f"frame {i}", (2, y - 3 if row else y + 11))
+        y = band + row * (band + size[1]) + band
+        _label(sheet, f"frame {i}", (4, y - 3))
         for c, column in enumerate(columns):
             if column is KEYPOINTS:  # skeletons drawn at full size, not upscaled with the pixels
                 image = draw_skeletons(_upscale(clip.rgb()[i], size), clip.array("keypoints.npz", "coco2d")[i], scale)

@@ -97,10 +97,7 @@ class ClipReader:
 
     @functools.cached_property
     def spec(self) -> SceneSpec:
-        try:
-            return spec_from_dict(self.spec_json)
-        except ValueError as exc:
-            raise ClipError(f"{self.name}/spec.json: {str(exc).splitlines()[0]}") from None
+        return self._typed("spec.json", spec_from_dict)
 
     @functools.cached_property
     def camera_json(self) -> dict:
@@ -108,10 +105,15 @@ class ClipReader:
 
     @functools.cached_property
     def camera(self) -> CameraRecord:
+        return self._typed("camera.json", CameraRecord.from_json)
+
+    def _typed(self, file: str, parse):
         try:
-            return CameraRecord.from_json(self.camera_json)
+            return parse(self._json(file))
+        except ClipError:
+            raise
         except (KeyError, TypeError, ValueError) as exc:
-            raise ClipError(f"{self.name}/camera.json: {exc}") from None
+            raise ClipError(f"{self.name}/{file}: {str(exc).splitlines()[0]}") from None
 
     @property
     def class_id(self) -> int:

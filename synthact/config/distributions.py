@@ -70,10 +70,21 @@ class _Choice(StrictModel):
         return self.values[weighted_index(stream, name, w, len(self.values))]
 
 
+class _Fixed(StrictModel):
+    """Always the same value."""
+
+    dist: Literal["fixed"] = "fixed"
+
+    def sample(self, stream: Stream, name: str):
+        return self.value
+
+    def options(self) -> list:
+        return [self.value]
+
+
 # --- numbers --------------------------------------------------------------------------------
 
-class FixedNumber(StrictModel):
-    dist: Literal["fixed"] = "fixed"
+class FixedNumber(_Fixed):
     value: float
 
     def sample(self, stream: Stream, name: str) -> float:
@@ -164,15 +175,8 @@ def number_dist(gt: float | None = None, ge: float | None = None,
 
 # --- integers -------------------------------------------------------------------------------
 
-class FixedInt(StrictModel):
-    dist: Literal["fixed"] = "fixed"
+class FixedInt(_Fixed):
     value: int
-
-    def sample(self, stream: Stream, name: str) -> int:
-        return self.value
-
-    def options(self) -> list[int]:
-        return [self.value]
 
 
 
@@ -225,15 +229,8 @@ def int_dist(ge: int | None = None, le: int | None = None):
 
 # --- categories -----------------------------------------------------------------------------
 
-class FixedCategory(StrictModel):
-    dist: Literal["fixed"] = "fixed"
+class FixedCategory(_Fixed):
     value: str
-
-    def sample(self, stream: Stream, name: str) -> str:
-        return self.value
-
-    def options(self) -> list[str]:
-        return [self.value]
 
 
 class ChoiceCategory(_Choice):

@@ -87,10 +87,19 @@ def batches(cfg: TrainConfig, shards: list[str], skip: int = 0):
     A resumed run replays the stream and drops the first `skip` batches, so it sees exactly the pairs
     the uninterrupted run would have seen (the skipped clips are decoded again: resuming costs time).
     """
-    epoch, seen = 0, 0
     cache = ClipCache() if cfg.cache_clips else None
+
+    def stream(epoch: int):
+        return _stream(cfg, shards, epoch, cache)
+    return _epochs(cfg, stream, skip, f"the shards gave no full batch of {cfg.batch_size} pairs (too few clips or "
+                                      f"views?)")
+
+
+def _epochs(cfg: TrainConfig, stream, skip: int, empty: str):
+    """Batches from stream(0), stream(1), ... without end, the first `skip` dropped."""
+    epoch, seen = 0, 0
     while True:
-        loader = torch.utils.data.DataLoader(_stream(cfg, shards, epoch, cache), batch_size=cfg.batch_size, num_workers=cfg.workers,
+        loader = torch.utils.data.DataLoader(stream(epoch), batch_size=cfg.batch_size, num_workers=cfg.workers,
                                              drop_last=True)
         produced = False
         for a, b in loader:
@@ -99,7 +108,7 @@ def batches(cfg: TrainConfig, shards: list[str], skip: int = 0):
             if seen > skip:
                 yield a, b
         if not produced:
-            raise RuntimeError(f"the shards gave no full batch of {cfg.batch_size} pairs (too few clips or views?)")
+            raise RuntimeError(empty)
         epoch += 1
 
 
@@ -113,20 +122,10 @@ def _stream(cfg: TrainConfig, shards: list[str], epoch: int, cache: ClipCache | 
 def real_batches(cfg: TrainConfig, skip: int = 0):
     """Endless batches of real-video pairs (same replay-and-skip resume as the synthetic stream)."""
     from .data import RealPairStream
-    epoch, seen = 0, 0
-    while True:
-        stream = RealPairStream(cfg.real_videos, cfg.frames, cfg.size, cfg.seed, epoch, cfg.frame_stride)
-        loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, num_workers=cfg.workers,
-                                             drop_last=True)
-        produced = False
-        for a, b in loader:
-            produced = True
-            seen += 1
-            if seen > skip:
-                yield a, b
-        if not produced:
-            raise RuntimeError(f"{cfg.real_videos}: no full batch of {cfg.batch_size} real videos")
-        epoch += 1
+
+    def stream(epoch: int):
+        return RealPairStream(cfg.real_videos, cfg.frames, cfg.size, cfg.seed, epoch, cfg.frame_stride)
+    return _epochs(cfg, stream, skip, f"{cfg.real_videos}: no full batch of {cfg.batch_size} real videos")
 
 
 def class_count(cfg: TrainConfig, shards: str) -> int:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthact.human.bodies.smplx_body import SMPL_TO_CANONICAL
-from synthact.human.motions.skeleton import Skeleton
+from synthact.human.motions.skeleton import SMPL_TO_CANONICAL, Skeleton
 
 SMPLX_PARENTS = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 15, 15, 15,
                  20, 25, 26, 20, 28, 29, 20, 31, 32, 20, 34, 35, 20, 37, 38,

@@ -13,8 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from ..motions.retarget import retarget
-from ..motions.rotations import align
-from ..motions.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, Skeleton
+from ..motions.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, Skeleton, align_to_canonical  # noqa: F401 (re-exported)
 from synthact.spec import BodyShapeSpec
 
 COCO17_NAMES = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
@@ -38,15 +37,6 @@ _PART_OF_JOINT = {
     "left_foot": "left_foot", "right_foot": "right_foot",
 }
 PART_OF_CANONICAL_JOINT = np.array([PART_NAMES.index(_PART_OF_JOINT[n]) for n in JOINT_NAMES], dtype=np.uint8)
-
-# The canonical child whose direction a joint's bone is aligned by (limbs only; the torso keeps its shape).
-_ALIGN_CHILD = {
-    "left_hip": "left_knee", "right_hip": "right_knee", "left_knee": "left_ankle", "right_knee": "right_ankle",
-    "left_collar": "left_shoulder",
-    "right_collar": "right_shoulder", "left_shoulder": "left_elbow", "right_shoulder": "right_elbow",
-    "left_elbow": "left_wrist", "right_elbow": "right_wrist",
-}
-
 
 @dataclass
 class BodyGeometry:
@@ -85,25 +75,6 @@ class NativeRig:
     alignment: np.ndarray  # (22, 3, 3)
 
 
-def align_to_canonical(native_joints: np.ndarray) -> tuple[np.ndarray, Skeleton]:
-    """From native rest positions of the 22 canonical joints (canonical frame): alignments and skeleton.
-
-    Limb bones are turned onto the reference T-pose directions; torso bones keep their shape. The
-    skeleton's offsets are the native offsets as they lie after the parent's alignment.
-    """
-    reference = Skeleton.reference().offsets
-    alignment = np.tile(np.eye(3), (NUM_JOINTS, 1, 1))
-    for j, name in enumerate(JOINT_NAMES):
-        child = _ALIGN_CHILD.get(name)
-        if child is not None:
-            c = JOINT_NAMES.index(child)
-            alignment[j] = align(native_joints[c] - native_joints[j], reference[c])
-    offsets = np.zeros((NUM_JOINTS, 3))
-    for j, p in enumerate(PARENTS):
-        offsets[j] = native_joints[j] if p < 0 else alignment[p] @ (native_joints[j] - native_joints[p])
-    return alignment, Skeleton(offsets)
-
-
 def native_local_rotations(canonical_global: np.ndarray, rig: NativeRig) -> np.ndarray:
     """Canonical global rotations (T, 22, 3, 3) -> native local rotations (T, B, 3, 3)."""
     t = canonical_global.shape[0]
@@ -137,18 +108,3 @@ def body_geometry(model: BodyModel, shape: BodyShapeSpec, motion) -> BodyGeometr
     local, root = retarget(motion, model.skeleton(shape))
     return model.pose(shape, local, root)
 
-
-def load_body_model(name: str, registry=None, **options) -> BodyModel:
-    """The backend for a body_model pack; smplx needs its pack declared (licensed files)."""
-    if name == "anny":
-        from .anny_body import AnnyBody
-        return AnnyBody(**options)
-    if name in ("smplx", "smpl"):
-        from synthact.config.assets import AssetRegistry
-        from .smplx_body import SmplxBody
-        registry = registry or AssetRegistry.load()
-        pack = registry.get("body_model", name)
-        if pack is None:
-            raise FileNotFoundError(registry.missing_message("body_model", name))
-        return SmplxBody.from_pack(pack, **options)
-    raise KeyError(f"unknown body model {name!r} (known: anny, smplx)")

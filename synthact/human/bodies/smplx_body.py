@@ -14,13 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from synthact.config.assets import ResolvedPack
-from ..motions.rotations import rot_x
-from ..motions.skeleton import JOINT_NAMES, NUM_JOINTS, Skeleton, forward_kinematics
+from ..motions.rotations import matrix_to_axis_angle
+from ..motions.skeleton import JOINT_NAMES, NUM_JOINTS, SMPL_TO_CANONICAL, Skeleton, forward_kinematics
 from synthact.spec import BodyShapeSpec
 from .base import COCO17_NAMES, BodyGeometry, NativeRig, align_to_canonical, native_local_rotations, \
     part_labels_from_weights
 
-SMPL_TO_CANONICAL = rot_x(np.pi / 2)  # SMPL (Y up, facing +Z) -> canonical (Z up, facing -Y)
 _FACE_POINTS = {"nose": "nose", "left_eye": "leye", "right_eye": "reye", "left_ear": "lear", "right_ear": "rear"}
 _BODY_POINTS = {"left_shoulder": 16, "right_shoulder": 17, "left_elbow": 18, "right_elbow": 19, "left_wrist": 20,
                 "right_wrist": 21, "left_hip": 1, "right_hip": 2, "left_knee": 4, "right_knee": 5, "left_ankle": 7,
@@ -77,7 +76,6 @@ class SmplxBody:
     def _run(self, shape: BodyShapeSpec, local_native: np.ndarray):
         torch = self._torch
         t = len(local_native)
-        from ..motions.rotations import matrix_to_axis_angle
         rv = torch.as_tensor(matrix_to_axis_angle(local_native), dtype=torch.float32)
         kwargs = dict(betas=torch.as_tensor(np.tile(self.betas(shape), (t, 1)), dtype=torch.float32),
                       global_orient=rv[:, 0], body_pose=rv[:, 1:NUM_JOINTS].reshape(t, -1))

@@ -14,8 +14,9 @@ import numpy as np
 from .motion import Motion, MotionError
 from .quality import sole_points
 from .retarget import contact_segments
-from .rotations import euler_to_matrix, matrix_to_axis_angle, rot_x, rot_z
-from .skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, J, Skeleton, forward_kinematics, local_from_global
+from .rotations import axis_angle_to_matrix, euler_to_matrix, matrix_to_axis_angle, rot_z
+from .skeleton import (JOINT_NAMES, NUM_JOINTS, PARENTS, SMPL_TO_CANONICAL, J, Skeleton, align_to_canonical,
+                       forward_kinematics, local_from_global)
 
 # --- shared finishing ----------------------------------------------------------------------------
 
@@ -318,7 +319,6 @@ def load_bvh(path: str | Path, class_name: str | None = None, license: str = "se
         else:  # no toe joint: put the ball of the foot ahead of the ankle
             ankle = native[J[JOINT_NAMES[j].replace("foot", "ankle")]]
             native[j] = ankle + [0.0, -0.12, -0.055]
-    from ..bodies.base import align_to_canonical
     alignment, skeleton = align_to_canonical(native)
     glob = np.empty((len(glob_b), NUM_JOINTS, 3, 3))
     for j, b in enumerate(idx):
@@ -332,7 +332,6 @@ def load_bvh(path: str | Path, class_name: str | None = None, license: str = "se
 
 # --- AMASS -------------------------------------------------------------------------------------
 
-SMPL_TO_CANONICAL = rot_x(np.pi / 2)
 _SMPL_PELVIS = np.array([0.0014, -0.2222, 0.0287])  # typical SMPL-H rest pelvis joint (template frame)
 
 
@@ -355,7 +354,6 @@ def load_amass(path: str | Path, class_name: str | None = None, license: str = "
         raise MotionError(f"{path}: the motion has no frames")
     if not (np.isfinite(poses).all() and np.isfinite(trans).all()):
         raise MotionError(f"{path}: poses or trans contain NaN or infinite values")
-    from .rotations import axis_angle_to_matrix
     local_smpl = axis_angle_to_matrix(poses[:, :66].reshape(-1, 22, 3))
     c = SMPL_TO_CANONICAL
     glob_smpl = np.empty_like(local_smpl)

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .rotations import angle_between
+from .rotations import angle_between, axis_angle_to_matrix, matrix_to_axis_angle
 from .skeleton import ANKLE_HEIGHT, JOINT_NAMES, J, Skeleton, forward_kinematics
 
 # Largest rotation away from rest (degrees) each joint may reach, and which joints are hinges
@@ -67,7 +67,7 @@ def measure(local: np.ndarray, root: np.ndarray, contacts: np.ndarray, skeleton:
             drift = np.linalg.norm(soles[i, k, :, :2] - soles[start, k, :, :2], axis=-1).min()
             skate = max(skate, float(drift))
     planted_heights = soles[..., 2].min(axis=-1)[contacts]
-    angles = np.linalg.norm(_axis_angles(local), axis=-1)
+    angles = np.linalg.norm(matrix_to_axis_angle(local), axis=-1)
     return MotionQuality(
         frames=len(local), fps=fps, duration_s=len(local) / fps,
         max_joint_speed_deg_per_frame=float(speeds.max()),
@@ -79,11 +79,6 @@ def measure(local: np.ndarray, root: np.ndarray, contacts: np.ndarray, skeleton:
     )
 
 
-def _axis_angles(local: np.ndarray) -> np.ndarray:
-    from .rotations import matrix_to_axis_angle
-    return matrix_to_axis_angle(local)
-
-
 def motion_quality(motion, skeleton: Skeleton | None = None) -> MotionQuality:
     sk = skeleton or motion.skeleton
     return measure(motion.local_matrices(), motion.root_translation, motion.contacts, sk, motion.fps)
@@ -91,7 +86,6 @@ def motion_quality(motion, skeleton: Skeleton | None = None) -> MotionQuality:
 
 def clamp_to_limits(local: np.ndarray, skip: tuple[str, ...] = ()) -> np.ndarray:
     """Scale back any joint rotation that exceeds its limit (same axis, angle = limit)."""
-    from .rotations import axis_angle_to_matrix, matrix_to_axis_angle
     rv = matrix_to_axis_angle(local)
     angle = np.linalg.norm(rv, axis=-1, keepdims=True)
     limits = LIMITS_RAD.copy()

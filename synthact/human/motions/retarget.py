@@ -10,9 +10,8 @@ import numpy as np
 
 from .quality import clamp_to_limits, sole_points
 from .rotations import slerp_matrices
-from .skeleton import J, PARENTS, Skeleton, bend_direction, bone_rotation, forward_kinematics, local_from_global, two_bone_ik
-
-_LEG_REST = (np.array([0.0, 0.0, -1.0]), np.array([1.0, 0.0, 0.0]))
+from .skeleton import (J, LEG_REST, PARENTS, Skeleton, bend_direction, bone_rotation, forward_kinematics,
+                       local_from_global, two_bone_ik)
 
 
 def retarget(motion, body: Skeleton) -> tuple[np.ndarray, np.ndarray]:
@@ -61,8 +60,8 @@ def pin_planted_feet(local: np.ndarray, root: np.ndarray, contacts: np.ndarray, 
         foot_global = glob[:, ankle].copy()
         # IK where the foot is planted, the source legs elsewhere, blended over a few frames
         w = _contact_weight(contacts[:, ("left", "right").index(side)], fps_frames=6)
-        glob[:, hip] = slerp_matrices(glob[:, hip], bone_rotation(*_LEG_REST, new_knee - pos[:, hip], hinge), w)
-        shin = bone_rotation(*_LEG_REST, new_ankle - new_knee, hinge)
+        glob[:, hip] = slerp_matrices(glob[:, hip], bone_rotation(*LEG_REST, new_knee - pos[:, hip], hinge), w)
+        shin = bone_rotation(*LEG_REST, new_ankle - new_knee, hinge)
         glob[:, knee] = slerp_matrices(glob[:, knee], shin, w)
         glob[:, ankle] = foot_global  # the foot keeps its orientation in the world
         glob[:, J[f"{side}_foot"]] = glob[:, ankle] @ local[:, J[f"{side}_foot"]]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .rotations import frame
+from .rotations import align, frame, rot_x
 
 JOINT_NAMES = (
     "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2", "left_ankle",
@@ -24,6 +24,9 @@ J = {name: i for i, name in enumerate(JOINT_NAMES)}
 NUM_JOINTS = len(JOINT_NAMES)
 FORWARD = np.array([0.0, -1.0, 0.0])  # the direction the body faces at rest
 LEFT = np.array([1.0, 0.0, 0.0])
+SMPL_TO_CANONICAL = rot_x(np.pi / 2)  # SMPL (Y up, facing +Z) -> canonical (Z up, facing -Y)
+# Rest frame of a thigh or shin bone: (bone direction, hinge axis); see two_bone_ik for the hinge.
+LEG_REST = (np.array([0.0, 0.0, -1.0]), np.array([1.0, 0.0, 0.0]))
 
 
 def mirror_joint_index() -> np.ndarray:
@@ -139,3 +142,31 @@ def bone_rotation(rest_dir: np.ndarray, rest_side: np.ndarray, new_dir: np.ndarr
     """The global rotation that turns a bone's rest frame (direction, side axis) into the new one."""
     rest = frame(np.broadcast_to(rest_dir, new_dir.shape), np.broadcast_to(rest_side, new_side.shape))
     return frame(new_dir, new_side) @ np.swapaxes(rest, -1, -2)
+
+
+# The canonical child whose direction a joint's bone is aligned by (limbs only; the torso keeps its shape).
+_ALIGN_CHILD = {
+    "left_hip": "left_knee", "right_hip": "right_knee", "left_knee": "left_ankle", "right_knee": "right_ankle",
+    "left_collar": "left_shoulder",
+    "right_collar": "right_shoulder", "left_shoulder": "left_elbow", "right_shoulder": "right_elbow",
+    "left_elbow": "left_wrist", "right_elbow": "right_wrist",
+}
+
+
+def align_to_canonical(native_joints: np.ndarray) -> tuple[np.ndarray, Skeleton]:
+    """From native rest positions of the 22 canonical joints (canonical frame): alignments and skeleton.
+
+    Limb bones are turned onto the reference T-pose directions; torso bones keep their shape. The
+    skeleton's offsets are the native offsets as they lie after the parent's alignment.
+    """
+    reference = Skeleton.reference().offsets
+    alignment = np.tile(np.eye(3), (NUM_JOINTS, 1, 1))
+    for j, name in enumerate(JOINT_NAMES):
+        child = _ALIGN_CHILD.get(name)
+        if child is not None:
+            c = JOINT_NAMES.index(child)
+            alignment[j] = align(native_joints[c] - native_joints[j], reference[c])
+    offsets = np.zeros((NUM_JOINTS, 3))
+    for j, p in enumerate(PARENTS):
+        offsets[j] = native_joints[j] if p < 0 else alignment[p] @ (native_joints[j] - native_joints[p])
+    return alignment, Skeleton(offsets)

@@ -16,6 +16,14 @@ from synthact.spec import RenderSpec
 AOV_NEXT, AOV_PREV, AOV_PART = "pos_next", "pos_prev", "part"
 ANNOTATION_MATERIAL = "synthact_annotation"
 ENGINES = {"cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH"}
+_BOUNCES = ("max_bounces", "diffuse_bounces", "glossy_bounces", "transmission_bounces", "volume_bounces",
+            "transparent_max_bounces")
+_RGB_CYCLES = {"filter_width": 1.5, **dict(zip(_BOUNCES, (4, 2, 2, 2, 1, 4)))}
+# one sample on the pixel centre, first hits only
+_ANNOTATION_CYCLES = {"samples": 1, "use_denoising": False, "filter_width": 0.01, **dict.fromkeys(_BOUNCES, 0)}
+_RGB_IMAGE = {"media_type": "IMAGE", "file_format": "PNG", "color_mode": "RGB", "color_depth": "8"}
+_ANNOTATION_IMAGE = {"media_type": "MULTI_LAYER_IMAGE", "file_format": "OPEN_EXR_MULTILAYER", "color_depth": "32",
+                     "exr_codec": "ZIP"}
 
 
 def version() -> str:
@@ -92,34 +100,19 @@ def set_mode(mode: str, render: RenderSpec, main_world, dark_world, overlay_obje
     layer = scene.view_layers[0]
     if mode == "rgb":
         scene.render.engine = ENGINES[render.engine]
-        c.samples = render.samples
-        c.use_denoising = render.denoise
-        c.filter_width = 1.5
-        c.max_bounces, c.diffuse_bounces, c.glossy_bounces = 4, 2, 2
-        c.transmission_bounces, c.volume_bounces, c.transparent_max_bounces = 2, 1, 4
-        layer.material_override = None
-        scene.world = main_world
-        for obj in overlay_objects:
-            obj.hide_render = False
-        scene.render.image_settings.media_type = "IMAGE"
-        scene.render.image_settings.file_format = "PNG"
-        scene.render.image_settings.color_mode = "RGB"
-        scene.render.image_settings.color_depth = "8"
+        cycles = {"samples": render.samples, "use_denoising": render.denoise, **_RGB_CYCLES}
+        layer.material_override, scene.world, hidden, image = None, main_world, False, _RGB_IMAGE
     else:
         scene.render.engine = "CYCLES"
-        c.samples = 1
-        c.use_denoising = False
-        c.filter_width = 0.01  # the one sample lands on the pixel centre
-        c.max_bounces = c.diffuse_bounces = c.glossy_bounces = c.transmission_bounces = c.volume_bounces = 0
-        c.transparent_max_bounces = 0
+        cycles = _ANNOTATION_CYCLES
         layer.material_override = bpy.data.materials[ANNOTATION_MATERIAL]
-        scene.world = dark_world
-        for obj in overlay_objects:
-            obj.hide_render = True
-        scene.render.image_settings.media_type = "MULTI_LAYER_IMAGE"
-        scene.render.image_settings.file_format = "OPEN_EXR_MULTILAYER"
-        scene.render.image_settings.color_depth = "32"
-        scene.render.image_settings.exr_codec = "ZIP"
+        scene.world, hidden, image = dark_world, True, _ANNOTATION_IMAGE
+    for name, value in cycles.items():
+        setattr(c, name, value)
+    for obj in overlay_objects:
+        obj.hide_render = hidden
+    for name, value in image.items():  # in order: the media type decides which formats exist
+        setattr(scene.render.image_settings, name, value)
 
 
 def annotation_material() -> None:

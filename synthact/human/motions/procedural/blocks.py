@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..rotations import rot_z
-from ..skeleton import ANKLE_HEIGHT, Skeleton
+from ..skeleton import ANKLE_HEIGHT, J, Skeleton
 from .track import SIDES, SIGN, Hand, Track
 
 GRAVITY = 9.81
@@ -239,7 +239,6 @@ def keyframes(tr: Track, side: str, times, targets, poles, lead: float = 0.5) ->
 
 def heel_raise(sk: Skeleton, pitch) -> np.ndarray:
     """Ankle offset (T, 3) that keeps the ball of the foot in place when the heel lifts by pitch (rad)."""
-    from ..skeleton import J
     ball = sk.offsets[J["left_foot"]]
     pitch = np.asarray(pitch, float)
     c, s = np.cos(pitch), np.sin(pitch)

@@ -12,15 +12,14 @@ import numpy as np
 
 from ..rotations import rot_x, rot_y, rot_z
 from ..quality import clamp_to_limits
-from ..skeleton import (ANKLE_HEIGHT, J, NUM_JOINTS, PARENTS, Skeleton, bend_direction, bone_rotation,
+from ..skeleton import (ANKLE_HEIGHT, J, LEG_REST, NUM_JOINTS, PARENTS, Skeleton, bend_direction, bone_rotation,
                         local_from_global, two_bone_ik)
 
 SIDES = ("left", "right")
 SIGN = {"left": 1.0, "right": -1.0}  # the body's left is +X at rest
 
-# Rest frames of limb bones: (bone direction, hinge axis). See two_bone_ik for the hinge convention.
+# Rest frames of arm bones: (bone direction, hinge axis), as skeleton.LEG_REST for the legs.
 _ARM_REST = {"left": ((1.0, 0, 0), (0, 0, -1.0)), "right": ((-1.0, 0, 0), (0, 0, 1.0))}
-_LEG_REST = ((0, 0, -1.0), (1.0, 0, 0))
 
 
 @dataclass
@@ -129,7 +128,7 @@ def _solve_leg(track, side, glob, pos, off, body) -> None:
     u /= np.maximum(np.linalg.norm(u, axis=-1, keepdims=True), 1e-9)
     bend = bend_direction(u, knee_dir, np.einsum("tij,j->ti", rot_z(foot.yaw), [0.0, 0.0, 1.0]))
     knee_pos, ankle_pos, hinge = two_bone_ik(pos[:, hip], target, bend, upper, lower)
-    rest_dir, rest_side = (np.array(v) for v in _LEG_REST)
+    rest_dir, rest_side = LEG_REST
     glob[:, hip] = bone_rotation(rest_dir, rest_side, knee_pos - pos[:, hip], hinge)
     glob[:, knee] = bone_rotation(rest_dir, rest_side, ankle_pos - knee_pos, hinge)
     glob[:, ankle] = rot_z(foot.yaw) @ rot_x(foot.pitch)
