@@ -10,7 +10,7 @@ N      ?= 8
 OUT    ?= output
 LAYOUT ?= gata
 
-.PHONY: setup render train evidence test bench schema clean
+.PHONY: setup render train evidence test lint bench schema clean
 
 setup: $(STAMP)
 
@@ -41,8 +41,11 @@ evidence: $(STAMP)
 	$(BIN)/python experiments/summarize.py $(EXP)/eval_moco_gata.json $(EXP)/eval_moco_classic.json \
 	  $(EXP)/eval_supervised.json --plot $(EXP)/evidence.png
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check synthact tests benchmarks experiments
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sampler.py

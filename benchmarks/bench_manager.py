@@ -9,17 +9,22 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import tempfile
 import threading
 import time
 from datetime import date
+from pathlib import Path
 
 import psutil
 import ray
 
-from synthact.config.assets import AssetRegistry
-from synthact.config.batch import BatchConfig
-from synthact.dispatch.manager import DispatchOptions, run_batch
+from synthact.config import AssetRegistry, BatchConfig
+from synthact.dispatch import DispatchOptions, RecyclePolicy, Resources, run_batch
+
+TESTS = Path(__file__).resolve().parent.parent / "tests"  # the test double lives with the tests
+sys.path.insert(0, str(TESTS))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
 
 MACHINE = f"{platform.node() or 'host'}: {os.cpu_count()} cores, Python {platform.python_version()}"
 
@@ -31,7 +36,7 @@ def row(what: str, figure: str, note: str = "") -> None:
 def overhead(n: int) -> None:
     registry = AssetRegistry.load()
     cfg = BatchConfig.model_validate({"batch": {"name": "overhead", "seed": 1, "count": n}})
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     me = psutil.Process()
     samples = []
     stop = threading.Event()
@@ -43,8 +48,10 @@ def overhead(n: int) -> None:
 
     watcher = threading.Thread(target=watch, daemon=True)
     with tempfile.TemporaryDirectory() as out:
-        opts = DispatchOptions(workers=2, cpus_per_worker=1, renderer="test-double", show_progress=False,
-                               double={"write_clip": False}, recycle_after=10**9)
+        from support import test_double
+        opts = DispatchOptions(resources=Resources(workers=2, cpus_per_worker=1), show_progress=False,
+                               renderer=test_double.factory(write_clip=False),
+                               recycling=RecyclePolicy(after_scenes=10**9))
         watcher.start()
         t0 = time.perf_counter()
         result = run_batch(cfg, registry, n, out, opts)
@@ -62,10 +69,11 @@ def throughput(scenes: int) -> None:
     cfg = BatchConfig.model_validate({
         "batch": {"name": "throughput", "seed": 2},
         "render": {"resolution": {"width": 160, "height": 160}, "frames": 16, "samples": 4, "device": "cpu"}})
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     for workers, threads in ((1, 2), (2, 1)):
         with tempfile.TemporaryDirectory() as out:
-            opts = DispatchOptions(workers=workers, cpus_per_worker=threads, show_progress=False, previews=False)
+            opts = DispatchOptions(resources=Resources(workers=workers, cpus_per_worker=threads), show_progress=False,
+                                   previews=False)
             run_batch(cfg, registry, 1, out, opts)  # warm: anny cache load, Blender start
             t0 = time.perf_counter()
             result = run_batch(cfg, registry, scenes, out, opts)

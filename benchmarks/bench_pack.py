@@ -47,7 +47,8 @@ def main() -> None:
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         row(f"pack (QC + gata shards + tables), {len(clips)} clips, {size:.0f} MB", f"{size / wall:.0f} MB/s, "
-            f"{len(clips) / wall:.1f} clips/s", f"{result.packed} packed; peak RSS: packer {own:.0f} MB, largest QC worker {workers:.0f} MB")
+            f"{len(clips) / wall:.1f} clips/s",
+            f"{result.packed} packed; peak RSS: packer {own:.0f} MB, largest QC worker {workers:.0f} MB")
         shards = sorted(glob.glob(str(Path(tmp) / "ds" / "shards" / "*.tar")))
         t0 = time.perf_counter()
         n = total = 0

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from synthact.config.assets import AssetRegistry
 from synthact.config.batch import BatchConfig
+from synthact.dispatch.host import resident_memory_mb
+from synthact.render.worker import RenderWorker
 from synthact.scene.sampler import SceneSampler
-from synthact.render.worker import RenderWorker, resident_memory_mb
 
 MACHINE = f"{platform.node() or 'host'}: {os.cpu_count()} cores, Python {platform.python_version()}"
 
@@ -30,9 +31,10 @@ def row(what: str, figure: str, note: str = "") -> None:
 def spec_for(registry, index=0, size=224, frames=32, samples=4, actors=1, **extra):
     cfg = {"batch": {"name": "bench", "seed": 3},
            "camera": {"distance_m": 4.5, "height_m": 1.5, "yaw_deg": 30},
-           "environment": {"weather": {"type": "clear", "intensity": 0}, "props_density": 0.3},
-           "actors": {"count": actors, "motion_sharing": "same",
-                      "placement": {"spread_m": 1.5 if actors > 1 else 0.0, "min_separation_m": 1.0}},
+           "environment": {"weather": {"type": "clear"}, "props_density": 0.3},
+           "actors": {"count": actors, "placement": {"spread_m": 0.0}} if actors == 1 else
+                     {"count": actors, "motion_sharing": "same",
+                      "placement": {"spread_m": 1.5, "min_separation_m": 1.0}},
            "motion": {"selection": {"policy": "explicit", "clips": ["walk_circle_left_slow"]}},
            "render": {"resolution": {"width": size, "height": size}, "frames": frames, "samples": samples,
                       "device": "cpu"}, **extra}

@@ -13,7 +13,7 @@ import time
 from datetime import date
 
 from synthact.config.assets import AssetRegistry
-from synthact.config.batch import load_batch_config
+from synthact.scene import load_batch_config
 from synthact.scene.sampler import SceneSampler
 
 

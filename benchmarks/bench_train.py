@@ -13,8 +13,8 @@ from datetime import date
 import torch
 
 from synthact.train.data import ClipCache, PairStream
-from synthact.train.models import backbone
 from synthact.train.moco import MoCo
+from synthact.train.models import backbone
 from synthact.train.train import pick_device, shard_list
 
 MACHINE = f"{platform.node() or 'host'}: {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -52,7 +52,8 @@ def main() -> None:
             if n >= args.pairs:
                 break
     row("GATA pair loader, cache_clips (decoded clips in memory; crop, augment; 8x112x112)",
-        f"{2 * n / (time.perf_counter() - t0):.1f} clips/s", f"{n} pairs, {sum(map(len, cache.by_shard.values()))} motions cached")
+        f"{2 * n / (time.perf_counter() - t0):.1f} clips/s",
+        f"{n} pairs, {sum(map(len, cache.by_shard.values()))} motions cached")
     device = pick_device()
     setups = [(name, 64, 8, 112) for name in ("tsm_r18", "r3d_18", "r2plus1d_18")]  # the published widths
     setups += [(name, 16, 16, 64) for name in ("tsm_r18", "r3d_18", "r2plus1d_18")]  # docs/EXPERIMENTS.md size

@@ -1,3 +1,7 @@
-"""SynthAct generator: batch config schema, deterministic scene sampler, bodies, motions, manager, CLI."""
+"""SynthAct: synthetic human action videos for training video models.
 
-__version__ = "0.1.0"
+Layers, lowest first (docs/ARCHITECTURE.md): spec and rng (contracts), config, human, scene, clip,
+render, dispatch and dataset, train, cli.
+"""
+
+__version__ = "0.2.0"

@@ -4,14 +4,13 @@ import textwrap
 import numpy as np
 import pytest
 
+from conftest import ROOT
+from support.fake_smplx import write_fake_smplx
 from synthact.config.assets import AssetRegistry
 from synthact.human.bodies import PART_NAMES, body_geometry, load_body_model
 from synthact.human.motions import procedural
 from synthact.human.motions.skeleton import JOINT_NAMES
 from synthact.spec import BodyShapeSpec
-
-from conftest import ROOT
-from support.fake_smplx import write_fake_smplx
 
 SHAPE = BodyShapeSpec(gender=0.3, age=0.8, muscle=0.6, weight=0.4, height=0.55, proportions=0.5)
 WRISTS = {"left_wrist": "left_hand", "right_wrist": "right_hand"}
@@ -101,5 +100,6 @@ def test_smplx_backend_with_a_model_file(smplx):
 
 
 def test_smplx_without_files_names_the_manifest():
-    with pytest.raises(FileNotFoundError, match="body_model pack 'smplx' is not declared; add it to .*body_models.yaml"):
+    with pytest.raises(FileNotFoundError,
+                       match="body_model pack 'smplx' is not declared; add it to .*body_models.yaml"):
         load_body_model("smplx")

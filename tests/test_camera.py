@@ -2,8 +2,8 @@ import math
 
 import numpy as np
 
-from synthact.spec import CameraMotionSpec, CameraSpec
 from synthact.render.camera import camera_track, intrinsics, look_at, project
+from synthact.spec import CameraMotionSpec, CameraSpec
 
 
 def spec(**kw):

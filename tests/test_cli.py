@@ -8,9 +8,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from synthact.cli import app
-
 from conftest import ROOT
+from synthact.cli import app
 
 runner = CliRunner()
 

@@ -4,11 +4,10 @@ import textwrap
 
 import pytest
 
-from synthact.config.assets import AssetRegistry
-from synthact.scene import load_batch_config
-from synthact.config.problems import InvalidFile
-
 from conftest import PRESETS, ROOT, write
+from synthact.config.assets import AssetRegistry
+from synthact.config.problems import InvalidFile
+from synthact.scene import load_batch_config
 
 
 def problems_of(tmp_path, registry, text: str) -> list[str]:

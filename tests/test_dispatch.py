@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 import ray
 
+from conftest import ROOT
+from support import test_double
 from synthact.config.batch import BatchConfig
 from synthact.dispatch import DispatchOptions, FailurePolicy, Resources, run_batch
 from synthact.dispatch.ledger import progress
-from synthact.scene.sampler import SceneSampler
 from synthact.dispatch.storage import BatchStore
-
-from conftest import ROOT
-from support import test_double
+from synthact.scene.sampler import SceneSampler
 
 
 def config(name="dispatch", count=24):
@@ -158,7 +157,8 @@ def test_a_killed_manager_resumes(registry, tmp_path):
                         "render: {resolution: {width: 32, height: 32}, frames: 2, samples: 1, device: cpu}\n")
     double = json.dumps({"seconds": 0.4, "marker_dir": str(tmp_path)})
     cmd = [sys.executable, "-m", "synthact", "render", str(cfg_path), "--out", str(tmp_path), "--workers", "2",
-           "--cpus-per-worker", "1", "--renderer", "support.test_double:TestDoubleRenderer", "--renderer-options", double]
+           "--cpus-per-worker", "1", "--renderer", "support.test_double:TestDoubleRenderer",
+           "--renderer-options", double]
     manager = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     clips = tmp_path / "restart" / "clips"

@@ -2,10 +2,10 @@ import json
 
 from pydantic import BaseModel
 
+from conftest import ROOT
+from synthact.clip.modalities import format_table
 from synthact.config.batch import BatchConfig
 from synthact.spec import scene_spec_json_schema
-
-from conftest import ROOT
 
 FORMAT = (ROOT / "docs" / "FORMAT.md").read_text()
 
@@ -15,6 +15,18 @@ def test_json_schemas_in_docs_are_current():
     for name, body in (("batch_config", BatchConfig.model_json_schema()), ("scene_spec", scene_spec_json_schema())):
         on_disk = json.loads((ROOT / "docs" / f"{name}.schema.json").read_text())
         assert on_disk == json.loads(json.dumps(body)), f"docs/{name}.schema.json is stale: run `make schema`"
+
+
+def test_format_md_shows_the_clip_registry():
+    assert f"<!-- clip-format:start -->\n{format_table()}\n<!-- clip-format:end -->" in FORMAT, \
+        "docs/FORMAT.md's clip-format table is stale: run `make schema`"
+
+
+def test_architecture_md_names_every_package():
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    packages = [p.name for p in (ROOT / "synthact").iterdir() if (p / "__init__.py").is_file()]
+    missing = [name for name in packages if f"**{name}.**" not in text]
+    assert len(packages) == 9 and not missing, f"docs/ARCHITECTURE.md has no paragraph for {missing}"
 
 
 def leaf_paths(model: type[BaseModel], prefix: str = "") -> list[str]:

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import ROOT
 from synthact.config.assets import AssetRegistry
 from synthact.human.motions import procedural
 from synthact.human.motions.importers import BvhError, load_amass, load_bvh, parse_bvh
@@ -15,8 +16,6 @@ from synthact.human.motions.quality import measure, motion_quality
 from synthact.human.motions.retarget import retarget
 from synthact.human.motions.rotations import matrix_to_axis_angle
 from synthact.human.motions.skeleton import PARENTS, Skeleton, forward_kinematics
-
-from conftest import ROOT
 
 CMU = ROOT.parent / "shared" / "mocap" / "cmu_bvh"
 # walking (MotionBuilder and Daz/Poser layouts), running, jumping, basketball, modern dance, 3dsMax layout

@@ -4,12 +4,12 @@ import json
 import numpy as np
 import pytest
 
-from synthact.config.batch import BatchConfig
-from synthact.scene.sampler import SceneSampler
-from synthact.render.camera import project
 from synthact.clip import ClipReader, is_complete, sha256_file
+from synthact.config.batch import BatchConfig
 from synthact.render import SceneError
+from synthact.render.camera import project
 from synthact.render.worker import RenderWorker
+from synthact.scene.sampler import SceneSampler
 
 FILES = ["rgb.mp4", "depth.npz", "flow_forward.npz", "flow_backward.npz", "segmentation.npz", "keypoints.npz",
          "camera.json", "spec.json", "stats.json", "manifest.json"]
@@ -180,7 +180,8 @@ def _warp_error(rgb, fwd, bwd, sign=1.0):
 
 def test_warping_the_next_frame_back_reproduces_this_frame(orbit_clip):
     _, clip = orbit_clip
-    rgb = np.stack([_blur(f) for f in ClipReader.from_dir(clip).rgb().astype(np.float32) / 255])  # blur: compare content, not noise
+    # blur: compare content, not noise
+    rgb = np.stack([_blur(f) for f in ClipReader.from_dir(clip).rgb().astype(np.float32) / 255])
     fwd = load(clip, "flow_forward.npz", "flow")
     bwd = load(clip, "flow_backward.npz", "flow")
     warped, still = _warp_error(rgb, fwd, bwd)

@@ -2,8 +2,16 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation, Slerp
 
-from synthact.human.motions.rotations import (angle_between, axis_angle_to_matrix, euler_to_matrix,
-                                              matrix_to_axis_angle, rot_x, rot_y, rot_z, slerp_matrices)
+from synthact.human.motions.rotations import (
+    angle_between,
+    axis_angle_to_matrix,
+    euler_to_matrix,
+    matrix_to_axis_angle,
+    rot_x,
+    rot_y,
+    rot_z,
+    slerp_matrices,
+)
 
 
 def rodrigues(rotvec: np.ndarray) -> np.ndarray:

@@ -7,13 +7,12 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import ROOT, write
 from synthact.config import BatchConfig
-from synthact.scene import load_batch_config
 from synthact.human.motions.taxonomy import class_names, mirror_name
+from synthact.scene import load_batch_config
 from synthact.scene.sampler import SceneSampler
 from synthact.spec import spec_from_dict, spec_to_dict
-
-from conftest import ROOT, write
 
 
 def sampler_for(registry, **sections) -> SceneSampler:

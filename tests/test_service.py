@@ -4,9 +4,9 @@ import pytest
 import ray
 from fastapi.testclient import TestClient
 
+from support import test_double
 from synthact.dispatch import DispatchOptions, Resources
 from synthact.dispatch.service import create_app
-from support import test_double
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -8,8 +8,6 @@ from typing import Optional
 
 import typer
 
-from synthact.config import BatchConfig
-
 from .common import EXIT_INVALID, AssetsOption, existing_dir, fail, load_batch, writable_dir
 
 
@@ -68,12 +66,15 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
            out: Optional[str] = typer.Option(None, "--out", help="Output folder or URI (default: batch.output)."),
            address: Optional[str] = typer.Option(None, "--address", envvar="RAY_ADDRESS",
                                                  help="Ray cluster address (default: a Ray started in this process)."),
-           workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Render workers (default: by resources)."),
+           workers: Optional[int] = typer.Option(None, "--workers", min=1,
+                                                 help="Render workers (default: by resources)."),
            cpus_per_worker: int = typer.Option(1, "--cpus-per-worker", min=1, help="CPU threads per render worker."),
-           timeout: float = typer.Option(1800.0, "--scene-timeout", min=1, help="Seconds before a scene counts as hung."),
-           attempts: int = typer.Option(3, "--max-attempts", min=1, help="Tries per scene (crash, hang, out of memory)."),
+           timeout: float = typer.Option(1800.0, "--scene-timeout", min=1,
+                                         help="Seconds before a scene counts as hung."),
+           attempts: int = typer.Option(3, "--max-attempts", min=1,
+                                        help="Tries per scene (crash, hang, out of memory)."),
            pack_layout: Optional[str] = typer.Option(None, "--pack", help="Then pack OUT/<batch>/dataset in this "
-                                                                           "layout (gata or synapt) and write its report."),
+                                                     "layout (gata or synapt) and write its report."),
            renderer: Optional[str] = typer.Option(None, "--renderer", hidden=True,
                                                   help="A renderer plugin, package.module:Factory (default: Blender)."),
            renderer_options: str = typer.Option("{}", "--renderer-options", hidden=True,

@@ -38,7 +38,8 @@ def train(config: Optional[Path] = typer.Argument(None, help="Training YAML (key
 
 def eval_checkpoint(checkpoint: Path = typer.Argument(..., help="A checkpoint from `synthact train` (last.pt)."),
                     dataset: Path = typer.Option(..., "--dataset", help="A packed dataset or class folders of videos."),
-                    out: Optional[Path] = typer.Option(None, "--out", help="Metrics JSON (a PNG chart goes beside it)."),
+                    out: Optional[Path] = typer.Option(None, "--out",
+                                                       help="Metrics JSON (a PNG chart goes beside it)."),
                     finetune_epochs: int = typer.Option(
                         0, "--finetune-epochs", min=0,
                         help="Also fine-tune the whole network (and train the random one from scratch) for this "

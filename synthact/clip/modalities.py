@@ -58,7 +58,8 @@ MODALITIES: dict[str, Modality] = {m.name: m for m in (
         ClipFile("rgb", "frames", (Array("", "uint8", "T,H,W,3", "sRGB frames as JPEG q95"),), packed=False)),
         checks=(checks.check_rgb,), qc_metrics=("mean_luma",), preview=preview.RGB),
     Modality("depth", "planar z-depth", (
-        ClipFile("depth.npz", "npz", (Array("depth", "float32", "T,H,W", "metres along the optical axis; +inf: sky"),)),),
+        ClipFile("depth.npz", "npz", (Array("depth", "float32", "T,H,W",
+                                            "metres along the optical axis; +inf: sky"),)),),
         checks=(checks.check_depth,), qc_metrics=("near_fraction",), preview=preview.DEPTH),
     Modality("flow", "optical flow to the next and the previous frame", (
         ClipFile("flow_forward.npz", "npz", (Array("flow", "float32", "T,H,W,2",

@@ -36,8 +36,9 @@ class CameraMotionConfig(StrictModel):
     @model_validator(mode="after")
     def _used_by_a_type(self):
         types = self.type.options()
-        for fields, kind in ((("pan_deg_per_s",), "pan"), (("orbit_deg_per_s",), "orbit"),
-                             (("dolly_m_per_s",), "dolly"), (("shake_amplitude_deg", "shake_frequency_hz"), "handheld")):
+        needs = ((("pan_deg_per_s",), "pan"), (("orbit_deg_per_s",), "orbit"), (("dolly_m_per_s",), "dolly"),
+                 (("shake_amplitude_deg", "shake_frequency_hz"), "handheld"))
+        for fields, kind in needs:
             given = [f for f in fields if f in self.model_fields_set]
             if given and kind not in types:
                 raise ValueError(f"{given[0]} only applies to camera motion {kind!r}, which type never is "

@@ -1,1 +1,2 @@
-"""Post-processing: QC filters, GATA / SynAPT layouts, WebDataset + Parquet shards, QA reports."""
+"""Datasets from written clips: QC, GATA / SynAPT layouts, WebDataset shards + Parquet tables, QA reports,
+downloads."""

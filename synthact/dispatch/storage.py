@@ -15,7 +15,6 @@ from pathlib import Path
 from synthact.clip import MANIFEST
 
 
-
 def is_remote(uri: str) -> bool:
     return "://" in str(uri)
 

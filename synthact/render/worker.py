@@ -24,7 +24,7 @@ from synthact.human.motions.motion import MotionError
 from synthact.human.motions.rotations import rot_z
 from synthact.spec import SceneSpec
 
-from .camera import CameraTrack, camera_track
+from .camera import camera_track
 from .errors import SceneError
 from .layers import ANNOTATIONS, RenderedFrames
 

@@ -16,11 +16,26 @@ from synthact.config.batch import GarmentConfig
 from synthact.config.distributions import DECIMALS
 from synthact.human.motions.library import library_classes
 from synthact.human.motions.taxonomy import mirror_name
-from . import splits
 from synthact.rng import Stream
-from synthact.spec import (SPEC_VERSION, ActorSpec, BodyShapeSpec, CameraMotionSpec, CameraSpec, ClothingSpec,
-                   EnvironmentSpec, GarmentSpec, MotionSpec, PackItemSpec, RenderSpec, SceneSpec,
-                   identify, spec_to_dict, stable_hash)
+from synthact.spec import (
+    SPEC_VERSION,
+    ActorSpec,
+    BodyShapeSpec,
+    CameraMotionSpec,
+    CameraSpec,
+    ClothingSpec,
+    EnvironmentSpec,
+    GarmentSpec,
+    MotionSpec,
+    PackItemSpec,
+    RenderSpec,
+    SceneSpec,
+    identify,
+    spec_to_dict,
+    stable_hash,
+)
+
+from . import splits
 
 _PLACEMENT_ATTEMPTS = 32
 

@@ -1,1 +1,1 @@
-"""Contrastive trainer over packed shards, and evaluation."""
+"""Training on packed shards (MoCo v2 on GATA pairs, or supervised) and evaluation."""

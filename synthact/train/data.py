@@ -140,7 +140,8 @@ class _ShardStream(torch.utils.data.IterableDataset):
     def __init__(self, shards: list[str], frames: int, size: int, seed: int, epoch: int,
                  cache: ClipCache | None = None, stride: int = 1, min_scale: float = 0.5):
         super().__init__()
-        self.shards, self.frames, self.size, self.seed, self.epoch, self.cache = shards, frames, size, seed, epoch, cache
+        self.shards, self.frames, self.size, self.seed, self.epoch = shards, frames, size, seed, epoch
+        self.cache = cache
         self.stride, self.min_scale = stride, min_scale
 
     def groups(self, rng: np.random.Generator):

@@ -16,8 +16,8 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .data import ClipCache, LabelledStream, PairStream
-from .models import backbone
 from .moco import MoCo, Supervised
+from .models import backbone
 
 
 class TrainConfig(BaseModel):

@@ -15,6 +15,7 @@ def _anny(name: str, registry, **options) -> BodyModel:
 
 def _smplx(name: str, registry, **options) -> BodyModel:
     from synthact.config.assets import AssetRegistry
+
     from .smplx_body import SmplxBody
     registry = registry or AssetRegistry.load()
     pack = registry.get("body_model", name)

@@ -13,10 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..motions.skeleton import JOINT_NAMES, Skeleton, forward_kinematics
 from synthact.spec import BodyShapeSpec
-from .base import COCO17_NAMES, BodyGeometry, NativeRig, align_to_canonical, native_local_rotations, \
-    part_labels_from_weights
+
+from ..motions.skeleton import JOINT_NAMES, Skeleton, forward_kinematics
+from .base import (
+    COCO17_NAMES,
+    BodyGeometry,
+    NativeRig,
+    align_to_canonical,
+    native_local_rotations,
+    part_labels_from_weights,
+)
 
 # The anny bone whose head is each canonical joint (the ball of the foot is the middle toe's base).
 CANONICAL_TO_ANNY = {

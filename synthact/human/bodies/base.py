@@ -12,9 +12,10 @@ from typing import Protocol
 
 import numpy as np
 
+from synthact.spec import BodyShapeSpec
+
 from ..motions.retarget import retarget
 from ..motions.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, Skeleton, align_to_canonical  # noqa: F401 (re-exported)
-from synthact.spec import BodyShapeSpec
 
 COCO17_NAMES = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
                 "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",

@@ -14,11 +14,18 @@ from pathlib import Path
 import numpy as np
 
 from synthact.config.assets import ResolvedPack
+from synthact.spec import BodyShapeSpec
+
 from ..motions.rotations import matrix_to_axis_angle
 from ..motions.skeleton import JOINT_NAMES, NUM_JOINTS, SMPL_TO_CANONICAL, Skeleton, forward_kinematics
-from synthact.spec import BodyShapeSpec
-from .base import COCO17_NAMES, BodyGeometry, NativeRig, align_to_canonical, native_local_rotations, \
-    part_labels_from_weights
+from .base import (
+    COCO17_NAMES,
+    BodyGeometry,
+    NativeRig,
+    align_to_canonical,
+    native_local_rotations,
+    part_labels_from_weights,
+)
 
 _FACE_POINTS = {"nose": "nose", "left_eye": "leye", "right_eye": "reye", "left_ear": "lear", "right_ear": "rear"}
 _BODY_POINTS = {"left_shoulder": 16, "right_shoulder": 17, "left_elbow": 18, "right_elbow": 19, "left_wrist": 20,
@@ -119,7 +126,8 @@ class SmplxBody:
         verts, joints = to_world(verts), to_world(joints)
         coco = np.empty((len(local), len(COCO17_NAMES), 3))
         for k, name in enumerate(COCO17_NAMES):
-            coco[:, k] = verts[:, self._coco_vertex[name]] if name in self._coco_vertex else joints[:, _BODY_POINTS[name]]
+            from_vertex = name in self._coco_vertex
+            coco[:, k] = verts[:, self._coco_vertex[name]] if from_vertex else joints[:, _BODY_POINTS[name]]
         return BodyGeometry(
             vertices=verts.astype(np.float32), faces=self.faces, uv=self.uv, part_labels=self.part_labels,
             joints=joints.astype(np.float32), joint_names=self.joint_names, joint_parents=self.parents,

@@ -15,8 +15,17 @@ from .motion import Motion, MotionError
 from .quality import sole_points
 from .retarget import contact_segments
 from .rotations import axis_angle_to_matrix, euler_to_matrix, matrix_to_axis_angle, rot_z
-from .skeleton import (JOINT_NAMES, NUM_JOINTS, PARENTS, SMPL_TO_CANONICAL, J, Skeleton, align_to_canonical,
-                       forward_kinematics, local_from_global)
+from .skeleton import (
+    JOINT_NAMES,
+    NUM_JOINTS,
+    PARENTS,
+    SMPL_TO_CANONICAL,
+    J,
+    Skeleton,
+    align_to_canonical,
+    forward_kinematics,
+    local_from_global,
+)
 
 # --- shared finishing ----------------------------------------------------------------------------
 
@@ -325,7 +334,8 @@ def load_bvh(path: str | Path, class_name: str | None = None, license: str = "se
         source = glob_b[:, b if b >= 0 else mapping[JOINT_NAMES[j].replace("foot", "ankle")]]
         glob[:, j] = to_canonical @ source @ to_canonical.T @ alignment[j].T
     root = pos_b[:, mapping["pelvis"]] @ to_canonical.T * scale
-    skeleton = Skeleton(skeleton.offsets, ankle_height=max(float(native[J["left_ankle"], 2] - native[:, 2].min()), 0.05))
+    ankle_height = max(float(native[J["left_ankle"], 2] - native[:, 2].min()), 0.05)
+    skeleton = Skeleton(skeleton.offsets, ankle_height=ankle_height)
     return finish_motion(glob, root, skeleton, 1.0 / bvh.frame_time, class_name=class_name or path.stem,
                          clip_id=path.stem, source=str(path), license=license)
 

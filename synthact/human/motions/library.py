@@ -11,9 +11,10 @@ import hashlib
 from pathlib import Path
 
 from synthact.config.assets import AssetRegistry, ResolvedPack, display_path
+
+from . import procedural
 from .importers import load_amass, load_bvh
 from .motion import Motion, MotionError
-from . import procedural
 
 _SUFFIX = {"bvh": ".bvh", "amass": ".npz"}
 

@@ -10,8 +10,17 @@ import numpy as np
 
 from .quality import clamp_to_limits, sole_points
 from .rotations import slerp_matrices
-from .skeleton import (J, LEG_REST, PARENTS, Skeleton, bend_direction, bone_rotation, forward_kinematics,
-                       local_from_global, two_bone_ik)
+from .skeleton import (
+    LEG_REST,
+    PARENTS,
+    J,
+    Skeleton,
+    bend_direction,
+    bone_rotation,
+    forward_kinematics,
+    local_from_global,
+    two_bone_ik,
+)
 
 
 def retarget(motion, body: Skeleton) -> tuple[np.ndarray, np.ndarray]:

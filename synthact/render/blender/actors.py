@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import bpy
 import numpy as np
 
-from synthact.render.appearance import BOTTOM, SHOES, TOP, face_majority, garment_linear, skin_linear, \
-    vertex_regions
+from synthact.render.appearance import BOTTOM, SHOES, TOP, face_majority, garment_linear, skin_linear, vertex_regions
 from synthact.spec import ClothingSpec, GarmentSpec
 
 from .engine import AOV_NEXT, AOV_PREV, display_colours, node_tree

@@ -90,7 +90,8 @@ def configure(render: RenderSpec, device: str, threads: int) -> None:
         aov = layer.aovs.add()
         aov.name, aov.type = name, kind
     shading = scene.display.shading  # Workbench: flat studio light on the objects' display colours
-    shading.light, shading.color_type, shading.background_type = "STUDIO", "VERTEX", "WORLD"  # VERTEX: the active colour attribute
+    # VERTEX: the active colour attribute
+    shading.light, shading.color_type, shading.background_type = "STUDIO", "VERTEX", "WORLD"
 
 
 def set_mode(mode: str, render: RenderSpec, main_world, dark_world, overlay_objects: list) -> None:

@@ -10,10 +10,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..rotations import rot_x, rot_y, rot_z
 from ..quality import clamp_to_limits
-from ..skeleton import (ANKLE_HEIGHT, J, LEG_REST, NUM_JOINTS, PARENTS, Skeleton, bend_direction, bone_rotation,
-                        local_from_global, two_bone_ik)
+from ..rotations import rot_x, rot_y, rot_z
+from ..skeleton import (
+    ANKLE_HEIGHT,
+    LEG_REST,
+    NUM_JOINTS,
+    PARENTS,
+    J,
+    Skeleton,
+    bend_direction,
+    bone_rotation,
+    local_from_global,
+    two_bone_ik,
+)
 
 SIDES = ("left", "right")
 SIGN = {"left": 1.0, "right": -1.0}  # the body's left is +X at rest

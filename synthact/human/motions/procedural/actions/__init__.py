@@ -4,7 +4,7 @@ Every action starts standing at the origin facing -Y; the instance rng varies te
 timing and style so that one class yields many distinct clips. Importing a section registers its
 families in ACTIONS.
 """
-from . import locomotion, jumps, arms, legs, whole_body, sports, dance  # noqa: F401  (registration order)
+from . import arms, dance, jumps, legs, locomotion, sports, whole_body  # noqa: F401  (registration order)
 from .common import ACTIONS, Ctx
 
 __all__ = ["ACTIONS", "Ctx"]

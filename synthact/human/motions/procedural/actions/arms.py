@@ -89,7 +89,8 @@ def reach(ctx: Ctx) -> Track:
     sides = SIDES if ctx.variant["side"] == "both" else (ctx.variant["side"],)
     goal = {"up": (0.1, -0.1, 1.0), "forward": (-0.05, -1.0, 0.15), "side": (1.0, -0.1, 0.1)}[d]
     for side in sides:
-        gesture(tr, side, side_vec(side, *goal), w, (SIGN[side], 0.3, 0.0) if d == "up" else (SIGN[side] * 0.3, 0.4, -1))
+        pole = (SIGN[side], 0.3, 0.0) if d == "up" else (SIGN[side] * 0.3, 0.4, -1)
+        gesture(tr, side, side_vec(side, *goal), w, pole)
     if d == "forward":
         tr.spine[:, 0] += 0.25 * w
     if d == "side" and len(sides) == 1:
@@ -157,7 +158,8 @@ def push_pull(ctx: Ctx) -> Track:
     stroke = ramp(ctx.t, a + 0.3, (a + b) / 2 + 0.2) if pushing else 1 - ramp(ctx.t, a + 0.3, (a + b) / 2 + 0.2)
     sides = SIDES if ctx.variant["side"] == "both" else (ctx.variant["side"],)
     for side in sides:
-        target = np.outer(1 - stroke, side_vec(side, 0.05, -0.35, 0.0)) + np.outer(stroke, side_vec(side, -0.1, -0.95, 0.0))
+        target = (np.outer(1 - stroke, side_vec(side, 0.05, -0.35, 0.0))
+                  + np.outer(stroke, side_vec(side, -0.1, -0.95, 0.0)))
         gesture(tr, side, target, w, (SIGN[side] * 0.6, 0.4, -1))
     lean = 0.15 * w * (stroke if pushing else (1 - stroke))
     tr.spine[:, 0] += lean if pushing else -0.15 * w * (1 - stroke)

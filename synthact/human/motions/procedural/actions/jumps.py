@@ -76,7 +76,8 @@ def jumping_jacks(ctx: Ctx) -> Track:
             apply_steps(tr, steps)
         arms += bump(ctx.t, t0 + k * period, t0 + (k + 1) * period)
     follow_feet(tr, tr.pelvis[:, 2] - 0.015 * arms, smooth=0.1)
-    tr.pelvis[:, 2] += 0.05 * np.abs(np.sin(2 * np.pi * freq * (ctx.t - t0))) * window(ctx.t, t0, t0 + count * period, 0.1)
+    bounce = np.abs(np.sin(2 * np.pi * freq * (ctx.t - t0)))
+    tr.pelvis[:, 2] += 0.05 * bounce * window(ctx.t, t0, t0 + count * period, 0.1)
     for side in SIDES:
         gesture(tr, side, side_vec(side, 0.35, 0.0, 0.93), arms, (0, 0.2, -1))
     return tr

@@ -65,7 +65,8 @@ def lunge(ctx: Ctx) -> Track:
     a, b = once(ctx, (0.1, 0.2), (0.75, 0.9))
     length = ctx.u(0.5, 0.75)
     f0 = tr.feet[side].pos[0].copy()
-    offset = np.array([0.0, -length, 0.0]) if ctx.variant["direction"] == "forward" else np.array([SIGN[side] * length, 0, 0])
+    forward = ctx.variant["direction"] == "forward"
+    offset = np.array([0.0, -length, 0.0]) if forward else np.array([SIGN[side] * length, 0, 0])
     apply_steps(tr, [Step(side, a, a + 0.45, f0 + offset, 0.0, 0.06), Step(side, b - 0.45, b, f0, 0.0, 0.06)])
     down = window(ctx.t, a + 0.35, b - 0.35, 0.4)
     follow_feet(tr, ctx.sk.standing_pelvis_height - 0.015 - ctx.u(0.25, 0.35) * down, smooth=0.12)

@@ -7,7 +7,6 @@ from ..blocks import Step, apply_steps, follow_feet, gait, hand, left_of, mix_ha
 from ..track import SIDES, SIGN, Track
 from .common import Ctx, action
 
-
 _DIRECTIONS = {"forward": (0.0, 0.0), "backward": (np.pi, -np.pi), "left": (np.pi / 2, -np.pi / 2),
                "right": (-np.pi / 2, np.pi / 2)}
 
