@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synthact.config.assets import AssetRegistry
 from synthact.config import BatchConfig
+from synthact.config.assets import AssetRegistry
 from synthact.scene import load_batch_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,10 +33,10 @@ def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
 
 @pytest.fixture(scope="session")
 def raw(registry, tmp_path_factory):
-    """Six tiny clips: motions rendered twice each (GATA pairs), plus one clip with NaN depth."""
-    from synthact.scene.sampler import SceneSampler
+    """Six tiny fabricated clips (tests/support/fabricate.py, no Blender): motions shown twice each (GATA
+    pairs), plus one clip with NaN depth."""
+    from support.fabricate import fabricate_batch
     from synthact.clip import sha256_file
-    from synthact.render.worker import RenderWorker
     cfg = BatchConfig.model_validate({
         "batch": {"name": "packme", "seed": 8},
         "camera": {"distance_m": 3.5, "height_m": 1.4, "yaw_deg": {"min": -40, "max": 40}, "focal_length_mm": 35},
@@ -44,11 +44,7 @@ def raw(registry, tmp_path_factory):
         "motion": {"selection": {"policy": "balanced", "classes": ["wave_right_high", "squat_slow", "bow_deep"]},
                    "renders_per_motion": 2, "mirror_probability": 0},
         "render": {"resolution": {"width": 48, "height": 48}, "frames": 3, "samples": 1, "device": "cpu"}})
-    root = tmp_path_factory.mktemp("raw") / "packme"
-    worker = RenderWorker(device="cpu", registry=registry)
-    for spec in SceneSampler.create(cfg, registry).iter_specs(0, 6):
-        worker.render(spec, root / "clips")
-    (root / "config.json").write_text(json.dumps(cfg.model_dump(mode="json")))
+    root = fabricate_batch(cfg, registry, tmp_path_factory.mktemp("raw"), 6)
     bad = sorted((root / "clips").iterdir())[0]
     depth = np.load(bad / "depth.npz")["depth"]
     depth[1, :4, :4] = np.nan

@@ -7,10 +7,10 @@ import time
 import pytest
 import uvicorn
 
-from synthact.dispatch.service import create_app
 from synthact.dataset.download import download
 from synthact.dataset.pack import PackOptions, pack
 from synthact.dataset.report import write_report
+from synthact.dispatch.service import create_app
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Packing real rendered clips, read back with webdataset, pyarrow and pandas (not our own reader)."""
+"""Packing tiny clips (conftest's `raw`: fabricated without Blender), read back with webdataset, pyarrow and pandas
+(not our own reader)."""
 import glob
 import hashlib
 import io

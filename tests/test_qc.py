@@ -1,15 +1,16 @@
-"""QC over real (tiny) rendered clips, and over copies corrupted on purpose."""
+"""QC over a tiny fabricated clip (tests/support/fabricate.py: a valid clip directory without Blender), and
+over copies corrupted on purpose. The real renderer's output is tested in test_render.py."""
 import json
 import shutil
 
 import numpy as np
 import pytest
 
-from synthact.config.batch import BatchConfig
-from synthact.scene.sampler import SceneSampler
-from synthact.dataset.qc import QCThresholds, check_clip
+from support.fabricate import fabricate_clip
 from synthact.clip import sha256_file
-from synthact.render.worker import RenderWorker
+from synthact.config.batch import BatchConfig
+from synthact.dataset.qc import QCThresholds, check_clip
+from synthact.scene.sampler import SceneSampler
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def clip(registry, tmp_path_factory):
         "motion": {"selection": {"policy": "explicit", "clips": ["wave_right_high"]}},
         "render": {"resolution": {"width": 64, "height": 64}, "frames": 4, "samples": 2, "device": "cpu"}})
     spec = SceneSampler.create(cfg, registry).sample(0)
-    return RenderWorker(device="cpu", registry=registry).render(spec, tmp_path_factory.mktemp("qc"))
+    return fabricate_clip(spec, tmp_path_factory.mktemp("qc"))
 
 
 def copy(clip, tmp_path):

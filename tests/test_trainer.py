@@ -8,8 +8,8 @@ import webdataset as wds
 
 from synthact.dataset.pack import PackOptions, pack
 from synthact.train.data import clip_views, grouped_by_motion, pair_from_group
-from synthact.train.models import backbone
 from synthact.train.moco import MoCo, Queue, info_nce
+from synthact.train.models import backbone
 from synthact.train.train import TrainConfig, train
 
 

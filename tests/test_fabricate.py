@@ -1,0 +1,147 @@
+"""The numpy clip fabricator (tests/support/fabricate.py) that stands in for Blender in dataset and train tests:
+its clips must be valid by the clip registry, pass QC, be geometrically consistent and deterministic."""
+import cv2
+import numpy as np
+import pytest
+
+from support.fabricate import fabricate_clip, fabricate_layers
+from synthact.clip import MODALITIES, ClipReader
+from synthact.clip.modalities import RECORDS
+from synthact.config.batch import BatchConfig
+from synthact.dataset.qc import check_clip
+from synthact.human.bodies import PART_NAMES
+from synthact.human.motions.skeleton import NUM_JOINTS, J
+from synthact.scene.sampler import SceneSampler
+
+
+def sampler(registry, **sections):
+    base = {"batch": {"name": "fab", "seed": 11},
+            "camera": {"distance_m": 3.5, "height_m": 1.4, "yaw_deg": {"min": -60, "max": 60},
+                       "focal_length_mm": 35},
+            "environment": {"weather": {"type": "clear"}, "props_density": 0},
+            "motion": {"selection": {"policy": "balanced", "classes": ["wave_right_high", "squat_slow"]},
+                       "renders_per_motion": 2, "mirror_probability": 0},
+            "render": {"resolution": {"width": 56, "height": 48}, "frames": 4, "device": "cpu"}}
+    base.update(sections)
+    return SceneSampler.create(BatchConfig.model_validate(base), registry)
+
+
+@pytest.fixture(scope="module")
+def two_actors(registry, tmp_path_factory):
+    """Two actors, an orbiting camera, RGB as mp4 and JPEG frames: every file kind of the registry."""
+    spec = sampler(registry, actors={"count": 2, "placement": {"spread_m": 1.0}},
+                   camera={"distance_m": 4.0, "height_m": 1.5, "yaw_deg": 10, "focal_length_mm": 30,
+                           "motion": {"type": "orbit", "orbit_deg_per_s": 40}},
+                   render={"resolution": {"width": 56, "height": 48}, "frames": 4, "device": "cpu",
+                           "rgb_format": "both"}).sample(0)
+    return fabricate_clip(spec, tmp_path_factory.mktemp("fab"))
+
+
+def test_fabricated_clips_pass_qc(registry, two_actors, tmp_path):
+    for clip in [two_actors] + [fabricate_clip(spec, tmp_path) for spec in sampler(registry).iter_specs(0, 4)]:
+        result = check_clip(clip)
+        assert result.accepted, (clip.name, result.reasons)
+        m = result.metrics
+        assert 0.1 < m["mean_luma"] < 0.9 and 0 < m["visible_fraction"] < 0.5 and m["near_fraction"] == 0
+        assert m["visible_keypoints_fraction"] >= 0.35 and m["lowest_joint_m"] >= 0
+
+
+def test_every_registry_array_has_its_dtype_and_shape(two_actors):
+    reader = ClipReader.from_dir(two_actors)
+    spec = reader.spec
+    dims = {"T": spec.render.frames, "H": spec.render.height, "W": spec.render.width, "A": len(spec.actors),
+            "J": NUM_JOINTS, "P": len(PART_NAMES)}
+    expected = set(RECORDS) | {"manifest.json"}
+    for modality in MODALITIES.values():
+        assert modality.name in spec.render.modalities
+        for f in modality.files:
+            expected.add(f.name)
+            assert reader.exists(f.name), f.name
+            for a in f.arrays:
+                if f.kind == "npz":
+                    arr = reader.array(f.name, a.key)
+                elif f.kind == "video":
+                    arr = reader.rgb()
+                else:  # a folder of JPEGs
+                    arr = np.stack([cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
+                                    for p in sorted((two_actors / f.name).glob("*.jpg"))])
+                if a.dtype == "str":
+                    assert arr.dtype.kind == "U", (f.name, a.key, arr.dtype)
+                else:
+                    assert arr.dtype == np.dtype(a.dtype), (f.name, a.key, arr.dtype)
+                shape = tuple(dims[d] if d in dims else int(d) for d in a.shape.split(","))
+                assert arr.shape == shape, (f.name, a.key, arr.shape, shape)
+    assert {p.name for p in two_actors.iterdir()} == expected  # nothing more, nothing less
+
+
+def test_keypoints_project_with_the_camera(two_actors):
+    reader = ClipReader.from_dir(two_actors)
+    cam = reader.camera
+    kp = reader.arrays("keypoints.npz")
+    world = kp["coco3d_world"].astype(np.float64)
+    r, t = cam.world_to_camera[:, :3, :3], cam.world_to_camera[:, None, None, :3, 3]
+    in_camera = np.einsum("tij,takj->taki", r, world) + t  # OpenCV: x right, y down, z forward
+    assert np.allclose(in_camera, kp["coco3d_camera"], atol=1e-4)
+    assert (in_camera[..., 2] > 0).all()
+    uvw = in_camera @ cam.K.T
+    assert np.allclose(uvw[..., :2] / uvw[..., 2:], kp["coco2d"][..., :2], atol=1e-3)
+    visibility = kp["coco2d"][..., 2]
+    assert set(np.unique(visibility)) <= {0, 1, 2} and (visibility == 2).mean() > 0.35
+    # a keypoint seen (2) lies on its own actor's pixels; the visible box lies inside the amodal box
+    instance = reader.array("segmentation.npz", "instance")
+    for ti, a, k in zip(*np.nonzero(visibility == 2)):
+        x, y = np.round(kp["coco2d"][ti, a, k, :2]).astype(int)
+        assert instance[ti, y, x] == a + 1
+    box, amodal = kp["bbox2d"], kp["bbox2d_amodal"]
+    seen = np.isfinite(box).all(-1)
+    assert seen.all()
+    assert (box[..., :2] >= amodal[..., :2] - 1e-3).all() and (box[..., 2:] <= amodal[..., 2:] + 1e-3).all()
+    assert (kp["joints3d_world"][..., 2] >= 0).all()
+
+
+def test_depth_flow_and_segmentation_agree(two_actors):
+    reader = ClipReader.from_dir(two_actors)
+    depth = reader.depth()
+    instance = reader.array("segmentation.npz", "instance")
+    part = reader.array("segmentation.npz", "body_part")
+    assert not np.isnan(depth).any() and (depth > 0).all()
+    assert np.isinf(depth).any() and np.isfinite(depth).any()  # sky above the horizon, and the ground
+    assert ((instance > 0) == (part > 0)).all() and np.isfinite(depth[instance > 0]).all()
+    assert set(np.unique(instance)) == {0, 1, 2}
+    forward, backward = reader.flow("forward"), reader.flow("backward")
+    assert np.isnan(forward[-1]).all() and np.isnan(backward[0]).all()
+    sky = np.isinf(depth)
+    assert np.isnan(forward[:-1][sky[:-1]]).all() and np.isfinite(forward[:-1][~sky[:-1]]).all()
+    assert np.isnan(backward[1:][sky[1:]]).all() and np.isfinite(backward[1:][~sky[1:]]).all()
+    assert np.abs(forward[:-1][~sky[:-1]]).max() > 0.1  # the orbiting camera moves the ground
+
+
+def test_renders_of_one_motion_move_alike_and_look_different(registry):
+    specs = list(sampler(registry).iter_specs(0, 3))
+    assert specs[0].actors[0].motion.motion_key == specs[1].actors[0].motion.motion_key \
+        != specs[2].actors[0].motion.motion_key
+    scenes = [fabricate_layers(s)[2] for s in specs]
+
+    def bends(scene):  # elbow and knee angles: independent of placement, body size and camera
+        j = scene.joints[:, 0].astype(np.float64)
+        out = []
+        for a, b, c in (("left_shoulder", "left_elbow", "left_wrist"), ("right_shoulder", "right_elbow", "right_wrist"),
+                        ("left_hip", "left_knee", "left_ankle"), ("right_hip", "right_knee", "right_ankle")):
+            u, v = j[:, J[a]] - j[:, J[b]], j[:, J[c]] - j[:, J[b]]
+            out.append(np.sum(u * v, -1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1))
+        return np.stack(out)
+
+    assert np.allclose(bends(scenes[0]), bends(scenes[1]), atol=1e-5)
+    assert not np.allclose(bends(scenes[0]), bends(scenes[2]), atol=1e-2)
+    assert np.abs(scenes[0].rgb.astype(int) - scenes[1].rgb.astype(int)).mean() > 2
+    assert np.abs(np.diff(scenes[0].joints, axis=0)).max() > 0.01  # the body moves
+
+
+def test_the_same_spec_gives_the_same_bytes(registry, tmp_path):
+    spec = sampler(registry).sample(1)
+    a, b = fabricate_clip(spec, tmp_path / "a"), fabricate_clip(spec, tmp_path / "b")
+    npz = sorted(p.name for p in a.glob("*.npz"))
+    assert len(npz) == 5
+    for name in npz:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert (a / "manifest.json").read_bytes() == (b / "manifest.json").read_bytes()  # every file's sha256
