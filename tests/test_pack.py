@@ -99,3 +99,25 @@ def test_synapt_class_balance_class_folders_and_modalities(raw, tmp_path):
     assert {k for k in sample if not k.startswith("__")} == {"rgb.mp4", "keypoints.npz", "json"}
     with pytest.raises(ValueError, match="cannot add gata clips"):
         pack(root, out, PackOptions(layout="gata"))
+
+
+def test_jpeg_only_clips_are_packed_with_video(registry, tmp_path):
+    from support.fabricate import fabricate_batch
+    from synthact.clip import ClipReader
+    from synthact.config import BatchConfig
+    cfg = BatchConfig.model_validate({
+        "batch": {"name": "jpegs", "seed": 2},
+        "camera": {"distance_m": 3.5, "height_m": 1.4, "yaw_deg": 10, "focal_length_mm": 35},
+        "environment": {"props_density": 0, "weather": {"type": "clear"}},
+        "render": {"resolution": {"width": 48, "height": 48}, "frames": 3, "rgb_format": "jpg"}})
+    batch = fabricate_batch(cfg, registry, tmp_path / "raw", 2)
+    clips = sorted((batch / "clips").iterdir())
+    assert all((c / "rgb").is_dir() and not (c / "rgb.mp4").exists() for c in clips)
+    result = pack(batch, tmp_path / "ds", PackOptions(layout="synapt"))
+    assert result.packed == 2
+    samples = list(wds.WebDataset(sorted(glob.glob(str(tmp_path / "ds" / "shards" / "*.tar"))), shardshuffle=False))
+    for sample in samples:
+        rgb = ClipReader.from_sample(sample).rgb()
+        jpegs = ClipReader.from_dir(batch / "clips" / sample["__key__"]).rgb()
+        assert rgb.shape == jpegs.shape == (3, 48, 48, 3) and np.abs(rgb.astype(int) - jpegs).mean() < 6
+    assert len(list((tmp_path / "ds" / "videos").rglob("*.mp4"))) == 2

@@ -89,3 +89,40 @@ def test_thresholds_come_from_the_config(clip):
     assert not result.accepted and {"actor_not_visible", "bbox_too_small"} <= codes(result)
     reason = next(r for r in result.reasons if r["code"] == "actor_not_visible")
     assert reason["threshold"] == 0.9 and reason["value"] < 0.9
+
+
+def test_missing_modalities_wrong_arrays_and_damaged_files_are_rejected_not_raised(clip, tmp_path):
+    from synthact.clip.files import write_npz
+    absent = copy(clip, tmp_path / "a")
+    for name in ("depth.npz", "flow_forward.npz"):
+        (absent / name).unlink()
+    manifest = json.loads((absent / "manifest.json").read_text())
+    for name in ("depth.npz", "flow_forward.npz"):
+        del manifest["files"][name]
+    (absent / "manifest.json").write_text(json.dumps(manifest))
+    result = check_clip(absent)
+    assert codes(result) == {"missing_modality"} and result.reasons[0]["value"] == ["depth.npz", "flow_forward.npz"]
+    small = copy(clip, tmp_path / "b")
+    write_npz(small / "depth.npz", {"depth": np.ones((4, 10, 10), np.float32)})
+    reseal(small)
+    result = check_clip(small)
+    assert codes(result) == {"wrong_array"} and "axis 1 (H) should be 64" in result.reasons[0]["detail"]
+    typed = copy(clip, tmp_path / "c")
+    write_npz(typed / "depth.npz", {"depth": np.ones((4, 64, 64), np.float64)})
+    reseal(typed)
+    assert codes(check_clip(typed)) == {"wrong_array"}
+    garbage = copy(clip, tmp_path / "d")
+    (garbage / "camera.json").write_text("{not json")
+    reseal(garbage)
+    assert codes(check_clip(garbage)) == {"unreadable_file"}
+
+
+def test_minus_infinite_depth_is_counted(clip, tmp_path):
+    from synthact.clip.files import write_npz
+    bad = copy(clip, tmp_path / "a")
+    depth = np.load(bad / "depth.npz")["depth"].copy()
+    depth[0, :2, :3] = -np.inf
+    write_npz(bad / "depth.npz", {"depth": depth})
+    reseal(bad)
+    result = check_clip(bad)
+    assert {"code": "nan_in_arrays", "value": 6, "threshold": 0, "detail": "depth"} in result.reasons

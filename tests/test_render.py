@@ -64,6 +64,10 @@ def test_clip_directory_is_complete_with_checksums(orbit_clip):
     stats = json.loads((clip / "stats.json").read_text())
     assert stats["blender_version"].startswith("5.0") and stats["device"] == "cpu"
     assert set(stats["timings_s"]) >= {"render_rgb", "render_annotations", "scene_build"}
+    from synthact.dataset.qc import check_clip
+    qc = check_clip(clip)  # the QC defaults hold for real renders, not only for fabricated clips
+    assert qc.accepted, qc.reasons
+    assert qc.metrics["visible_keypoints_fraction"] > 0.5 and qc.metrics["mean_luma"] > 0.1
 
 
 def test_arrays_have_the_documented_shapes(orbit_clip):

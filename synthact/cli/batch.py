@@ -123,6 +123,7 @@ def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
                  preview: bool = typer.Option(True, help="Also write <scene_id>.preview.png beside the clip."),
                  assets_dir: Optional[Path] = AssetsOption) -> None:
     """Render one scene of a batch into a clip directory (RGB, depth, flow, segmentation, keypoints)."""
+    from synthact.clip import ClipReader
     from synthact.render import SceneError
     from synthact.render.worker import RenderWorker
     from synthact.scene import SceneSampler
@@ -134,7 +135,7 @@ def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
         clip = RenderWorker(device=spec.render.device, registry=registry).render(spec, out)
     except SceneError as exc:
         fail(str(exc))
-    stats = json.loads((clip / "stats.json").read_text())
+    stats = ClipReader.from_dir(clip).stats
     typer.echo(f"{clip}: {spec.render.frames} frames, {stats['seconds_per_frame']:.3f} s/frame on {stats['device']}")
     if preview:
         from synthact.clip.preview import contact_sheet

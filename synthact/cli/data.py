@@ -24,6 +24,7 @@ def pack(raw: Path = typer.Argument(..., help="A rendered batch folder (OUT/<bat
          qc: Optional[Path] = typer.Option(None, "--qc", help="YAML with QC thresholds (docs/FORMAT.md)."),
          workers: int = typer.Option(2, "--workers", min=1)) -> None:
     """QC clips and pack the accepted ones into WebDataset shards + Parquet tables."""
+    from synthact.clip import ClipReader
     from synthact.dataset.pack import PackOptions, find_clips
     from synthact.dataset.pack import pack as run_pack
     from synthact.dataset.qc import QCThresholds
@@ -31,8 +32,7 @@ def pack(raw: Path = typer.Argument(..., help="A rendered batch folder (OUT/<bat
     existing_dir(raw, "a rendered batch folder")
     if is_dataset_folder(raw):
         fail(f"{raw}: this is a packed dataset; pack takes the rendered batch folder (OUT/<batch>, with clips/)")
-    if not is_batch_folder(raw) and not any((p / "manifest.json").is_file() or (p / "spec.json").is_file()
-                                            for p in find_clips(raw)):
+    if not is_batch_folder(raw) and not any(ClipReader.from_dir(p).exists("spec.json") for p in find_clips(raw)):
         batches = sorted(p.name for p in raw.iterdir() if is_batch_folder(p)) if raw.is_dir() else []
         hint = f"; it holds the batch folder(s) {', '.join(batches)}: pack {raw}/{batches[0]}" if batches else ""
         fail(f"{raw}: no clips/ folder and no clip directories (expected OUT/<batch>){hint}")

@@ -60,8 +60,9 @@ def check_rgb(clip: "ClipReader", t: QCThresholds, metrics: dict) -> list[Findin
 def check_depth(clip: "ClipReader", t: QCThresholds, metrics: dict) -> list[Finding]:
     depth = clip.depth()
     found = []
-    if np.isnan(depth).any() or np.isneginf(depth).any():
-        found.append(Finding("nan_in_arrays", int(np.isnan(depth).sum()), 0, "depth"))
+    bad = int(np.isnan(depth).sum() + np.isneginf(depth).sum())  # +inf is the sky
+    if bad:
+        found.append(Finding("nan_in_arrays", bad, 0, "depth"))
     near = float(np.mean(depth < t.near_depth_m))
     metrics["near_fraction"] = near
     if near > t.max_near_fraction:

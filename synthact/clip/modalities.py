@@ -28,6 +28,7 @@ class ClipFile:
     kind: str  # video (H.264 mp4) | frames (a folder of JPEGs, clip directories only) | npz
     arrays: tuple[Array, ...] = ()
     packed: bool = True  # goes into shards
+    rgb_format: str | None = None  # written only when render.rgb_format is this (or "both")
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,10 @@ _KEYPOINT_ARRAYS = (
 
 MODALITIES: dict[str, Modality] = {m.name: m for m in (
     Modality("rgb", "the rendered video", (
-        ClipFile("rgb.mp4", "video", (Array("", "uint8", "T,H,W,3", "sRGB frames, H.264 CRF 18, BT.709"),)),
-        ClipFile("rgb", "frames", (Array("", "uint8", "T,H,W,3", "sRGB frames as JPEG q95"),), packed=False)),
+        ClipFile("rgb.mp4", "video", (Array("", "uint8", "T,H,W,3", "sRGB frames, H.264 CRF 18, BT.709"),),
+                 rgb_format="mp4"),
+        ClipFile("rgb", "frames", (Array("", "uint8", "T,H,W,3", "sRGB frames as JPEG q95"),), packed=False,
+                 rgb_format="jpg")),
         checks=(checks.check_rgb,), qc_metrics=("mean_luma",), preview=preview.RGB),
     Modality("depth", "planar z-depth", (
         ClipFile("depth.npz", "npz", (Array("depth", "float32", "T,H,W",
@@ -90,6 +93,12 @@ def modality(name: str) -> Modality:
     if name not in MODALITIES:
         raise ValueError(f"unknown modality {name!r}; choose from {', '.join(MODALITIES)}")
     return MODALITIES[name]
+
+
+def expected_files(modalities, rgb_format: str) -> list[ClipFile]:
+    """The files a clip rendered with these modalities and rgb_format holds."""
+    return [f for name in modalities for f in modality(name).files
+            if f.rgb_format is None or rgb_format in (f.rgb_format, "both")]
 
 
 def packed_files(names: tuple[str, ...] | list[str]) -> list[ClipFile]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,18 @@ from .files import MANIFEST, read_npz
 from .modalities import MODALITIES, modality
 from .records import CameraRecord
 from .video import decode_video
+
+
+@dataclass(frozen=True)
+class Keypoints:
+    """The keypoints modality of a clip (see the registry for shapes and meanings)."""
+
+    coco2d: np.ndarray
+    coco3d_world: np.ndarray
+    coco3d_camera: np.ndarray
+    joints3d_world: np.ndarray
+    bbox2d: np.ndarray
+    bbox2d_amodal: np.ndarray
 
 
 class ClipError(ValueError):
@@ -100,6 +113,11 @@ class ClipReader:
         return self._typed("spec.json", spec_from_dict)
 
     @functools.cached_property
+    def stats(self) -> dict:
+        """What the renderer measured (timings, device, engine), clip directories only."""
+        return self._json("stats.json")
+
+    @functools.cached_property
     def camera_json(self) -> dict:
         return self._json("camera.json")
 
@@ -163,8 +181,15 @@ class ClipReader:
                 raise ClipError(f"{self.name}/rgb.mp4: {exc}") from None
         if self._folder is not None and (self._folder / "rgb").is_dir():
             import cv2
-            paths = sorted((self._folder / "rgb").glob("*.jpg"))
-            return np.stack([cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in paths])
+            frames = []
+            for path in sorted((self._folder / "rgb").glob("*.jpg")):
+                image = cv2.imread(str(path))
+                if image is None:
+                    raise ClipError(f"{self.name}/rgb/{path.name}: not a readable JPEG")
+                frames.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+            if not frames:
+                raise ClipError(f"{self.name}/rgb/: no frames")
+            return np.stack(frames)
         raise ClipError(f"{self.name}: no rgb.mp4 or rgb/ frames")
 
     def depth(self) -> np.ndarray:
@@ -174,6 +199,13 @@ class ClipReader:
     def flow(self, direction: str = "forward") -> np.ndarray:
         """(T, H, W, 2) float32 pixels to frame t+1 (forward) or t-1 (backward)."""
         return self.array(f"flow_{direction}.npz", "flow")
+
+    def keypoints(self) -> Keypoints:
+        return Keypoints(**{f.name: self.array("keypoints.npz", f.name) for f in fields(Keypoints)})
+
+    def video_bytes(self) -> bytes | None:
+        """The encoded RGB video, when the clip has one (for copying without decoding)."""
+        return self.read_bytes("rgb.mp4") if self.exists("rgb.mp4") else None
 
     def boxes(self, actor: int, amodal: bool = True) -> np.ndarray:
         """(T, 4) box of one actor: x0, y0, x1, y1."""

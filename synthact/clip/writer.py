@@ -17,7 +17,7 @@ import numpy as np
 from synthact.spec import SceneSpec, spec_to_dict
 
 from .files import MANIFEST, sha256_file, write_npz
-from .modalities import modality
+from .modalities import expected_files
 from .records import CameraRecord
 from .video import encode_mp4
 
@@ -79,8 +79,11 @@ def write_clip(out_root: Path, spec: SceneSpec, layers: Layers, camera: CameraRe
     hold, camera.json, spec.json, stats.json, the renderer's log, and the manifest last."""
     writer = ClipWriter(Path(out_root), spec.scene_id)
     try:
-        jobs = [(f.name, f.kind, layers[f.name]) for name in spec.render.modalities
-                for f in modality(name).files if f.name in layers]
+        r = spec.render
+        missing = [f.name for f in expected_files(r.modalities, r.rgb_format) if f.name not in layers]
+        if missing:
+            raise ValueError(f"scene {spec.scene_id}: the layers lack {', '.join(missing)}")
+        jobs = [(f.name, f.kind, layers[f.name]) for f in expected_files(r.modalities, r.rgb_format)]
         # files are compressed and encoded in parallel (zlib and the H.264 encoder release the GIL)
         with ThreadPoolExecutor(max_workers=2) as pool:
             for future in [pool.submit(writer.file, name, kind, content, spec.render.fps)

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from synthact import __version__
 from synthact.clip import MODALITIES, ClipReader, sha256_file
 from synthact.clip.modalities import packed_files, qc_metric_names
+from synthact.clip.video import encode_mp4
 from synthact.spec import MODALITY_NAMES, SceneSpec, spec_to_dict
 
 from .qc import QCThresholds, check_clip
@@ -209,6 +210,8 @@ def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult
     for path, qc in new:
         reader, spec = readers[path.name], specs[path.name]
         members = [(f.name, reader.read_bytes(f.name)) for f in files if reader.exists(f.name)]
+        if "rgb" in options.modalities and reader.has("rgb") and reader.video_bytes() is None:
+            members.append(("rgb.mp4", encode_mp4(reader.rgb(), spec.render.fps)))  # shards always carry video
         meta = {"spec": reader.spec_json, "camera": reader.camera_json, "qc": qc["metrics"],
                 "class_id": classes[spec.actors[0].motion.class_name]}
         members.append(("json", json.dumps(meta, sort_keys=True).encode()))
@@ -272,14 +275,14 @@ def _index_row(scene_id, shard, offset, spec: SceneSpec, qc, classes, view) -> d
 def _frame_rows(clip: ClipReader) -> list[dict]:
     if not clip.has("keypoints"):
         return []
-    kp = clip.arrays("keypoints.npz")
+    kp = clip.keypoints()
     rows = []
-    for t in range(kp["coco2d"].shape[0]):
-        for a in range(kp["coco2d"].shape[1]):
+    for t in range(kp.coco2d.shape[0]):
+        for a in range(kp.coco2d.shape[1]):
             rows.append({"scene_id": clip.name, "frame": t, "actor": a,
-                         "coco2d": kp["coco2d"][t, a].ravel().tolist(),
-                         "coco3d_world": kp["coco3d_world"][t, a].ravel().tolist(),
-                         "bbox2d": kp["bbox2d"][t, a].tolist(), "bbox2d_amodal": kp["bbox2d_amodal"][t, a].tolist()})
+                         "coco2d": kp.coco2d[t, a].ravel().tolist(),
+                         "coco3d_world": kp.coco3d_world[t, a].ravel().tolist(),
+                         "bbox2d": kp.bbox2d[t, a].tolist(), "bbox2d_amodal": kp.bbox2d_amodal[t, a].tolist()})
     return rows
 
 
@@ -291,11 +294,14 @@ def _positive_rows(scene_id: str, spec: SceneSpec) -> list[dict]:
 
 
 def _export_video(out: Path, clip: ClipReader, spec: SceneSpec) -> None:
-    if not clip.exists("rgb.mp4"):
+    video = clip.video_bytes()
+    if video is None and clip.has("rgb"):
+        video = encode_mp4(clip.rgb(), spec.render.fps)
+    if video is None:
         return
     target = out / "videos" / spec.split / spec.actors[0].motion.class_name / f"{clip.name}.mp4"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(clip.read_bytes("rgb.mp4"))
+    target.write_bytes(video)
 
 
 REJECTION_SCHEMA = pa.schema([("scene_id", pa.string()), ("path", pa.string()), ("reasons", pa.string()),

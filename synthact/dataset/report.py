@@ -96,7 +96,7 @@ def write_report(dataset: Path, out: Path | None = None, sheets: int = 6) -> Pat
         parts.append("<h2>Sample clips</h2>")
         for row in picks:
             sample = read_sample(dataset / "shards" / row.shard, row.scene_id, int(row.offset))
-            if "rgb.mp4" not in sample:
+            if not ClipReader.from_sample(sample).has("rgb"):
                 continue
             parts.append(f"<p>{html.escape(row.class_name)} &middot; {row.scene_id} &middot; {row.split}</p>"
                          f"<img src='data:image/png;base64,{clip_sheet(sample)}'/>")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psutil
 
+from synthact.clip import ClipReader
 from synthact.clip.preview import contact_sheet
 from synthact.render.errors import SceneError
 from synthact.spec import spec_from_json
@@ -51,7 +52,7 @@ class RenderHost:
                 "pid": os.getpid()}
 
     def _preview(self, clip: Path, store: BatchStore) -> None:
-        if not self.previews or not (clip / "rgb.mp4").is_file():
+        if not self.previews or not ClipReader.from_dir(clip).has("rgb"):
             return
         with tempfile.TemporaryDirectory() as tmp:
             sheet = contact_sheet(clip, Path(tmp) / f"{clip.name}.png")

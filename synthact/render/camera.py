@@ -44,7 +44,10 @@ def intrinsics(focal_length_mm: float, sensor_width_mm: float, width: int, heigh
 
 
 def project(points: np.ndarray, K: np.ndarray, world_to_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """points (..., 3) with matching (..., 4, 4) or one (4, 4) -> pixels (..., 2) and camera depth (...)."""
+    """points (..., 3) with matching (..., 4, 4) or one (4, 4) -> pixels (..., 2) and camera depth (...).
+
+    By hand rather than cv2.projectPoints: flow projects whole pixel grids with a camera per point, and the
+    depth of each point (to tell what is behind the camera) comes out of the same product."""
     if world_to_camera.ndim == 2:  # one camera for all points: plain matrix products are much faster
         cam = points @ world_to_camera[:3, :3].T + world_to_camera[:3, 3]
     else:

@@ -10,6 +10,7 @@ from typing import Callable
 
 import numpy as np
 
+from synthact.clip.modalities import expected_files
 from synthact.human.bodies import COCO17_NAMES, PART_NAMES
 from synthact.human.motions.skeleton import JOINT_NAMES, PARENTS
 from synthact.spec import SceneSpec
@@ -48,9 +49,8 @@ class RenderedFrames:
 
 
 def rgb_layers(f: RenderedFrames) -> dict:
-    fmt = f.spec.render.rgb_format
-    return {**({"rgb.mp4": f.rgb} if fmt in ("mp4", "both") else {}),
-            **({"rgb": f.rgb} if fmt in ("jpg", "both") else {})}
+    """The frames, as a video and/or JPEG files by render.rgb_format."""
+    return {file.name: f.rgb for file in expected_files(("rgb",), f.spec.render.rgb_format)}
 
 
 def depth_layers(f: RenderedFrames) -> dict:

@@ -35,10 +35,12 @@ class View:
 def views_of(clip: ClipReader, url: str = "") -> list[View]:
     """One view per actor of a clip (the class id goes with the first actor, whose class the clip is)."""
     rgb = clip.rgb()
-    boxes = clip.array("keypoints.npz", "bbox2d_amodal")
-    return [View(clip.spec.scene_id, a.actor_index, a.motion.motion_key, a.motion.class_name, rgb[: len(boxes)],
-                 boxes[:, a.actor_index], clip.class_id if a.actor_index == 0 else -1, url)
-            for a in clip.spec.actors]
+    views = []
+    for a in clip.spec.actors:
+        boxes = clip.boxes(a.actor_index)
+        views.append(View(clip.spec.scene_id, a.actor_index, a.motion.motion_key, a.motion.class_name,
+                          rgb[: len(boxes)], boxes, clip.class_id if a.actor_index == 0 else -1, url))
+    return views
 
 
 def clip_views(samples):
