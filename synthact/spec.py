@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
-SPEC_VERSION = 3  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure
+SPEC_VERSION = 3  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and
+# exposure, camera framing/DOF/exposure, skin variation, fitted garments and hair
 # The modalities a clip can hold; clip/modalities.py says what each one's files and arrays are.
 MODALITY_NAMES = ("rgb", "depth", "flow", "segmentation", "keypoints")
 ENGINES = ("cycles", "workbench")  # Cycles: the look; Workbench: flat studio shading, for fast previews
@@ -89,11 +90,20 @@ class GarmentSpec:
 
 @dataclass(frozen=True, slots=True)
 class ClothingSpec:
-    top: GarmentSpec
-    top_sleeves: str
+    style: str  # garments (fitted assets) | painted (colours on the skin)
+    top: GarmentSpec  # fabric of the upper garment (outfit above the waist, or painted)
+    top_sleeves: str  # painted only ("" for garments)
     bottom: GarmentSpec
-    bottom_length: str
+    bottom_length: str  # painted only ("" for garments)
     shoes: GarmentSpec
+    outfit: str | None  # garment asset names (None: not worn, or painted style)
+    footwear: str | None
+    hat: str | None
+    hair: str | None
+    hair_melanin: float
+    hair_redness: float
+    eyebrows: str | None
+    eyelashes: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -219,3 +219,15 @@ def test_cli_validate_exit_codes(tmp_path):
     assert res.returncode == 2 and str(broken) in res.stderr
     missing = run_cli("validate", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 2 and "file not found" in missing.stderr
+
+
+def test_unknown_garments_are_named_with_the_valid_names(tmp_path, registry):
+    found = problems_of(tmp_path, registry, """\
+        batch: {name: demo}
+        actors:
+          clothing:
+            outfit: [male_worksuit01, tuxedo]
+            hair: bob03
+        """)
+    assert found[0].startswith("CFG:4 actors.clothing.outfit: unknown outfit 'tuxedo'; known: female_casualsuit01,")
+    assert found[1].startswith("CFG:5 actors.clothing.hair: unknown hair 'bob03' (did you mean 'bob02'?); known: ")

@@ -6,6 +6,7 @@ import pytest
 
 from synthact.clip import ClipReader, is_complete, sha256_file
 from synthact.config.batch import BatchConfig
+from synthact.human.bodies import PART_NAMES
 from synthact.render import SceneError
 from synthact.render.camera import project
 from synthact.render.worker import RenderWorker
@@ -38,7 +39,8 @@ def worker(registry):
 @pytest.fixture(scope="module")
 def orbit_clip(worker, registry, tmp_path_factory):
     spec = make_spec(registry, camera={"motion": {"type": "orbit", "orbit_deg_per_s": 90}},
-                     environment={"props_density": 0.6}, render={"samples": 32})
+                     environment={"props_density": 0.6}, render={"samples": 32},
+                     actors={"clothing": {"outfit": "male_casualsuit01", "hair": "short02", "hair_probability": 1.0}})
     return spec, worker.render(spec, tmp_path_factory.mktemp("orbit"))
 
 
@@ -79,7 +81,8 @@ def test_arrays_have_the_documented_shapes(orbit_clip):
     assert np.isnan(flow[-1]).all() and np.isnan(load(clip, "flow_backward.npz", "flow")[0]).all()
     seg = np.load(clip / "segmentation.npz")
     assert seg["instance"].shape == (t, h, w) and set(np.unique(seg["instance"])) == {0, 1}
-    assert seg["body_part"].max() <= 14 and (seg["body_part"][seg["instance"] == 0] == 0).all()
+    assert list(seg["body_part_names"]) == list(PART_NAMES)
+    assert seg["body_part"].max() < len(PART_NAMES) and (seg["body_part"][seg["instance"] == 0] == 0).all()
     kp = np.load(clip / "keypoints.npz")
     assert kp["coco2d"].shape == (t, 1, 17, 3) and kp["coco3d_world"].shape == (t, 1, 17, 3)
     assert kp["joints3d_world"].shape == (t, 1, 22, 3) and len(kp["joint_names"]) == 22
@@ -128,13 +131,19 @@ def test_camera_only_motion_flow_on_the_static_ground(orbit_clip):
     assert np.median(np.concatenate(epe)) < 0.05
 
 
-def test_flow_at_body_vertices_matches_their_projection(worker, orbit_clip):
+@pytest.mark.parametrize("surface", ["body", "outfit", "hair"])
+def test_flow_at_surface_vertices_matches_their_projection(worker, orbit_clip, surface):
+    """Flow is exact for the dressed actor: at the body's, the outfit's and the hair's visible vertices."""
+    from synthact.render.dressing import dress
     spec, clip = orbit_clip
     K, w2c, _ = camera(clip)
     flow = load(clip, "flow_forward.npz", "flow")
     depth = load(clip, "depth.npz", "depth")
     seg = load(clip, "segmentation.npz", "instance")
-    vertices = worker.geometries(spec)[0].vertices  # the same geometry the renderer used
+    geometry = worker.geometries(spec)[0]  # the same geometry the renderer used
+    surfaces = {s.name: s for s in dress(geometry, spec.actors[0])}
+    assert spec.actors[0].clothing.style == "garments" and surface in surfaces, sorted(surfaces)
+    vertices = surfaces[surface].vertices
     errors = []
     for t in range(len(flow) - 1):
         uv, z = project(vertices[t], K, w2c[t])
@@ -148,7 +157,7 @@ def test_flow_at_body_vertices_matches_their_projection(worker, orbit_clip):
         # the flow at the pixel centre, moved to the vertex's sub-pixel spot, is its displacement
         errors.append(np.linalg.norm(sampled - (uv1[visible] - uv[visible]), axis=-1))
     errors = np.concatenate(errors)
-    assert len(errors) > 200
+    assert len(errors) > (200 if surface != "hair" else 20)
     assert np.median(errors) <= 0.5
 
 
@@ -220,6 +229,21 @@ def test_a_frontal_face_has_visible_nose_eyes_and_ears(worker, registry):
                      render={"resolution": {"width": 96, "height": 96}, "frames": 3, "samples": 1})
     coco2d = worker.render_layers(spec).layers["keypoints.npz"]["coco2d"]
     assert (coco2d[:, 0, :5, 2] == 2).all(), coco2d[:, 0, :5]  # nose, eyes, ears face the camera
+
+
+def test_a_corrupt_garment_file_fails_the_scene_as_a_missing_asset(registry, tmp_path):
+    import shutil
+
+    from synthact.human.garments import GarmentLibrary
+    from synthact.human.garments.library import DATA_DIR
+    shutil.copytree(DATA_DIR, tmp_path / "garments")
+    (tmp_path / "garments" / "outfit" / "male_worksuit01.npz").write_bytes(b"not an npz")
+    worker = RenderWorker(device="cpu", registry=registry, garments=GarmentLibrary(tmp_path / "garments"))
+    spec = make_spec(registry, index=7, actors={"clothing": {"outfit": "male_worksuit01"}},
+                     render={"resolution": {"width": 32, "height": 32}, "frames": 2, "samples": 1})
+    with pytest.raises(SceneError, match="male_worksuit01.npz: corrupt") as failed:
+        worker.render(spec, tmp_path / "out")
+    assert failed.value.reason == "missing_asset" and not list((tmp_path / "out").glob("*"))
 
 
 def test_same_spec_same_clip(worker, registry, tmp_path):

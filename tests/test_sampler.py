@@ -50,7 +50,7 @@ def test_specs_are_pinned_across_versions_and_machines(registry):
 
 
 PINNED_YAW = -168.887617
-PINNED_IDS = ['5e93156ed418a2e7', '66b8f86db7981f8d', '855160df6b84b561']  # SPEC_VERSION 3
+PINNED_IDS = ['6787d149e99aa5a8', '25679acd000f9df4', '0b6f029cbb9bf820']  # SPEC_VERSION 3
 
 
 def test_another_process_samples_the_same_specs(smoke_config, registry):

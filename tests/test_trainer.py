@@ -189,11 +189,20 @@ def test_joint_training_with_real_videos_mines_cross_domain_positives(raw, shard
     assert first["mined_per_query"] == 0  # nothing is that similar
 
 
-def test_two_process_data_parallel_training(raw, tmp_path):
+def test_two_process_data_parallel_training(registry, tmp_path):
     import subprocess
     import sys
+
+    from support.fabricate import fabricate_batch
+    from synthact.config import BatchConfig
+    cfg = BatchConfig.model_validate({
+        "batch": {"name": "ddp", "seed": 3}, "camera": {"distance_m": 3.5, "height_m": 1.4, "focal_length_mm": 35},
+        "motion": {"selection": {"policy": "balanced", "classes": ["wave_right_high", "squat_slow"]},
+                   "renders_per_motion": 2},
+        "render": {"resolution": {"width": 48, "height": 48}, "frames": 3}})
+    raw = fabricate_batch(cfg, registry, tmp_path / "raw", 4)  # two motions, two renders each
     packed = tmp_path / "gata"
-    pack(raw[0], packed, PackOptions(layout="gata", shard_max_clips=1))  # one motion per shard: ranks split them
+    pack(raw, packed, PackOptions(layout="gata", shard_max_clips=1))  # one motion per shard: each rank gets one
     script = tmp_path / "run.py"
     script.write_text(
         "import sys\nfrom synthact.train.train import TrainConfig, train\n"

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from synthact.spec import ENGINES, MODALITY_NAMES
 
-from .distributions import StrictModel, category_dist, int_dist, number_dist
+from .distributions import NameDist, StrictModel, category_dist, int_dist, number_dist
 
 Unit = number_dist(ge=0, le=1)
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]
@@ -21,7 +21,7 @@ PositiveInt = Annotated[int, Field(strict=True, ge=1)]
 GROUND_FAMILIES = ("grass", "asphalt", "concrete", "dirt", "sand", "tiles", "wood", "gravel", "snow")
 WEATHER_TYPES = ("clear", "overcast", "fog", "rain", "snow")
 SKY_TYPES = ("physical", "overcast", "hdri", "background")
-PATTERNS = ("solid", "stripes", "checker", "dots", "noise")
+PATTERNS = ("solid", "stripes", "checker", "dots", "noise", "weave", "denim", "knit")
 CAMERA_MOTIONS = ("static", "pan", "orbit", "dolly", "handheld")
 
 
@@ -135,17 +135,44 @@ class GarmentConfig(StrictModel):
     saturation: Unit = {"min": 0.1, "max": 0.9}
     value: Unit = {"min": 0.15, "max": 0.9}
     pattern: category_dist(*PATTERNS) = {"dist": "choice", "values": list(PATTERNS),
-                                         "weights": [0.5, 0.15, 0.15, 0.1, 0.1]}
+                                         "weights": [0.35, 0.1, 0.08, 0.07, 0.1, 0.1, 0.1, 0.1]}
 
 
 class ClothingConfig(StrictModel):
+    """What actors wear. style garments: fitted MakeHuman clothes, shoes, hats, hair, eyebrows and eyelashes
+    (names from `synthact garments list`; "all" is every one of a kind); style painted: colours painted on the
+    body's skin, the cheap look. top, bottom and shoes give the fabric colours and patterns either way."""
+
+    style: category_dist("garments", "painted") = "garments"
     top: GarmentConfig = GarmentConfig()
-    top_sleeves: category_dist("none", "short", "long") = ["short", "long"]
+    top_sleeves: category_dist("none", "short", "long") = ["short", "long"]  # painted
     bottom: GarmentConfig = GarmentConfig(saturation={"min": 0.05, "max": 0.6}, value={"min": 0.1, "max": 0.6})
     bottom_length: category_dist("shorts", "knee", "long") = {"dist": "choice", "values": ["shorts", "knee", "long"],
-                                                              "weights": [0.2, 0.2, 0.6]}
+                                                              "weights": [0.2, 0.2, 0.6]}  # painted
     shoes: GarmentConfig = GarmentConfig(saturation={"min": 0.0, "max": 0.4}, value={"min": 0.05, "max": 0.7},
                                          pattern="solid")
+    outfit: NameDist = "all"  # an outfit whose name says the body's gender (male_/female_) when "all"
+    footwear: NameDist = "all"
+    hat: NameDist = "all"
+    hat_probability: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.1
+    hair: NameDist = "all"
+    hair_probability: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.9  # the rest are bald
+    hair_melanin: Unit = {"min": 0.05, "max": 0.95}  # 0 blond/grey .. 1 black
+    hair_redness: Unit = {"min": 0.0, "max": 0.5}
+    eyebrows: NameDist = "all"
+    eyelashes: NameDist = "all"
+
+    @model_validator(mode="after")
+    def _style_fields_used(self):
+        styles = self.style.options()
+        painted = ("top_sleeves", "bottom_length")
+        fitted = ("outfit", "footwear", "hat", "hat_probability", "hair", "hair_probability", "hair_melanin",
+                  "hair_redness", "eyebrows", "eyelashes")
+        for fields, style in ((painted, "painted"), (fitted, "garments")):
+            given = [f for f in fields if f in self.model_fields_set]
+            if given and style not in styles:
+                raise ValueError(f"{given[0]} only applies to style {style!r}, which style never is")
+        return self
 
 
 class PlacementConfig(StrictModel):

@@ -263,3 +263,27 @@ def category_dist(*options: str):
     choice = create_model("ChoiceCategory" + name, __base__=ChoiceCategory,
                           values=(list[option], Field(min_length=1)))
     return Annotated[Union[fixed, choice], Field(discriminator="dist"), BeforeValidator(_category_shorthand)]
+
+
+# --- names of assets ------------------------------------------------------------------------
+
+class FixedName(_Fixed):
+    value: str = Field(min_length=1)
+
+
+class ChoiceName(_Choice):
+    values: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self):
+        if len(set(self.values)) != len(self.values):
+            raise ValueError("values must not repeat (use weights instead)")
+        return self
+
+    def options(self) -> list[str]:
+        return list(self.values)
+
+
+NameDist = Annotated[Union[FixedName, ChoiceName], Field(discriminator="dist"), BeforeValidator(_category_shorthand)]
+"""A randomized choice among asset names (checked against the asset library when the batch is loaded);
+"all" stands for every asset of the kind."""

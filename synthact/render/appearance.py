@@ -9,8 +9,7 @@ from synthact.human.bodies.base import PART_NAMES
 from synthact.human.motions.skeleton import J
 from synthact.spec import ClothingSpec, GarmentSpec
 
-SKIN, TOP, BOTTOM, SHOES = 0, 1, 2, 3
-REGION_NAMES = ("skin", "top", "bottom", "shoes")
+SKIN, TOP, BOTTOM, SHOES, HAT, HAIR = 0, 1, 2, 3, 4, 5  # material regions of an actor's surfaces
 
 P = {name: i for i, name in enumerate(PART_NAMES)}
 
@@ -31,6 +30,13 @@ def skin_linear(monk: int) -> tuple[float, float, float]:
     """Linear diffuse albedo of a Monk tone (1 lightest .. 10 darkest)."""
     t = (monk - 1) / 9
     return tuple(float(v) for v in np.exp((1 - t) * np.log(SKIN_LIGHT) + t * np.log(SKIN_DARK)))
+
+
+def hair_linear(melanin: float, redness: float) -> tuple[float, float, float]:
+    """A flat colour for hair of this melanin and redness (for Workbench, which has no hair shader)."""
+    dark = np.array([0.012, 0.008, 0.006]) * (1 - redness) + np.array([0.05, 0.012, 0.004]) * redness
+    blond = np.array([0.55, 0.42, 0.25])
+    return tuple(float(v) for v in np.exp((1 - melanin) * np.log(blond) + melanin * np.log(dark)))
 
 
 def garment_linear(g: GarmentSpec) -> tuple[float, float, float]:

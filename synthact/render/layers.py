@@ -29,19 +29,20 @@ class RenderedFrames:
     rgb: np.ndarray  # (T, H, W, 3) uint8
     passes: list[dict]  # per frame: depth, position, object_index, pos_next, pos_prev, part
     geometries: list  # per actor: BodyGeometry in world coordinates
+    outlines: list  # per actor: (T, N, 3) every vertex of its body and what it wears (the amodal extent)
     track: CameraTrack
     depth: np.ndarray  # (T, H, W) float32, +inf where nothing is hit
     instance: np.ndarray  # (T, H, W) uint8, 0 background, k + 1 actor k
     body_part: np.ndarray  # (T, H, W) uint8
 
     @classmethod
-    def from_passes(cls, spec: SceneSpec, rgb: np.ndarray, passes: list[dict], geometries: list,
+    def from_passes(cls, spec: SceneSpec, rgb: np.ndarray, passes: list[dict], geometries: list, outlines: list,
                     track: CameraTrack) -> "RenderedFrames":
         depth = np.stack([p["depth"] for p in passes]).astype(np.float32)
         depth[~(depth < BACKGROUND_DEPTH)] = np.inf  # no surface (NaN included)
         instance = np.stack([p["object_index"] for p in passes]).round().astype(np.uint8)
         body_part = np.where(instance > 0, np.stack([p["part"] for p in passes]).round(), 0).astype(np.uint8)
-        return cls(spec, rgb, passes, geometries, track, depth, instance, body_part)
+        return cls(spec, rgb, passes, geometries, outlines, track, depth, instance, body_part)
 
     @property
     def hit(self) -> np.ndarray:
@@ -89,10 +90,10 @@ def keypoint_layers(f: RenderedFrames) -> dict:
     bbox = np.full((t, count, 4), np.nan, np.float32)
     amodal = np.full((t, count, 4), np.nan, np.float32)
     for i in range(t):
-        for k, g in enumerate(f.geometries):
+        for k in range(count):
             coco2d[i, k] = annotate.keypoints_2d(coco_world[i, k], K, w2c[i], f.depth[i], f.instance[i], k + 1)
             bbox[i, k] = annotate.mask_box(f.instance[i] == k + 1)
-            amodal[i, k] = annotate.projected_box(g.vertices[i], K, w2c[i], w, h)
+            amodal[i, k] = annotate.projected_box(f.outlines[k][i], K, w2c[i], w, h)
     cam = np.einsum("tij,takj->taki", w2c[:, :3, :3], coco_world) + w2c[:, None, None, :3, 3]
     return {"keypoints.npz": {
         "coco2d": coco2d, "coco3d_world": coco_world.astype(np.float32), "coco3d_camera": cam.astype(np.float32),

@@ -19,12 +19,14 @@ import psutil
 from synthact.clip import CameraRecord, Layers, write_clip
 from synthact.config import AssetRegistry
 from synthact.human.bodies import body_geometry, load_body_model
+from synthact.human.garments import GarmentAssetError, GarmentLibrary
 from synthact.human.motions.library import MotionLibrary
 from synthact.human.motions.motion import MotionError
 from synthact.human.motions.rotations import rot_z
 from synthact.spec import SceneSpec
 
 from .camera import camera_track
+from .dressing import dress
 from .effects import add_sensor_noise
 from .errors import SceneError
 from .layers import ANNOTATIONS, RenderedFrames
@@ -81,10 +83,11 @@ class RenderWorker:
     """Renders scenes one after another in this process; call `render(spec, out_root)`."""
 
     def __init__(self, device: str = "auto", threads: int = 0, registry: AssetRegistry | None = None,
-                 log_dir: Path | None = None):
+                 log_dir: Path | None = None, garments: GarmentLibrary | None = None):
         from .blender import engine  # fail early if Blender is missing
         self._engine = engine
         self.registry = registry or AssetRegistry.load()
+        self.garments = garments  # None: the built-in library
         self.threads = threads
         self.device = self._resolve_device(device, engine.gpu_backend_available)
         self.blender_version = engine.version()
@@ -181,9 +184,11 @@ class RenderWorker:
         if track.positions[:, 2].min() < 0.05:
             raise SceneError(spec.scene_id, f"camera inside geometry: it goes down to z = "
                                             f"{track.positions[:, 2].min():.2f} m, at or below the ground")
-        meshes = [ActorMesh(vertices=g.vertices, faces=g.faces, uv=g.uv, part_labels=g.part_labels,
-                            canonical_joints=g.canonical_joints, look=a)
-                  for g, a in zip(geometries, spec.actors)]
+        try:
+            meshes = [ActorMesh(a.actor_index, dress(g, a, self.garments), g.canonical_joints, a)
+                      for g, a in zip(geometries, spec.actors)]
+        except (GarmentAssetError, KeyError) as exc:
+            raise SceneError(spec.scene_id, str(exc), "missing_asset") from exc
         try:
             with blender_output_to(log):
                 rgb, passes = render_scene(spec, meshes, track, hdri, background, device, self.threads, timings)
@@ -191,7 +196,8 @@ class RenderWorker:
             raise RuntimeError(f"scene {spec.scene_id}: rendering failed: {exc}\n--- Blender log ---\n{tail(log)}") \
                 from exc
         t1 = time.perf_counter()
-        frames = RenderedFrames.from_passes(spec, rgb, passes, geometries, track)
+        outlines = [np.concatenate([s.vertices for s in m.surfaces], axis=1) for m in meshes]
+        frames = RenderedFrames.from_passes(spec, rgb, passes, geometries, outlines, track)
         after = weather_of(spec.environment).after_render
         if after is not None:
             frames.rgb = after(frames.rgb, frames.depth, spec.environment)

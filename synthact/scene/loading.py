@@ -7,6 +7,7 @@ from pathlib import Path
 
 from synthact.config import AssetRegistry, BatchConfig, InvalidFile, Problem, YamlDocument, parse_model, read_document
 from synthact.config.problems import format_path
+from synthact.human.garments import GarmentLibrary
 from synthact.human.motions.library import library_classes
 
 
@@ -26,6 +27,19 @@ def reference_problems(config: BatchConfig, registry: AssetRegistry) -> list[tup
         found.append((("environment", "sky"), "sky can be 'hdri' but environment.hdri names no pack"))
     if "background" in skies and env.backgrounds is None:
         found.append((("environment", "sky"), "sky can be 'background' but environment.backgrounds names no pack"))
+
+    clothing = config.actors.clothing
+    if "garments" in clothing.style.options():
+        library = GarmentLibrary.builtin()
+        for field, kind in (("outfit", "outfit"), ("footwear", "shoes"), ("hat", "hat"), ("hair", "hair"),
+                            ("eyebrows", "eyebrows"), ("eyelashes", "eyelashes")):
+            known = library.names(kind)
+            for name in getattr(clothing, field).options():
+                if name != "all" and name not in known:
+                    hint = difflib.get_close_matches(name, known, n=1)
+                    hint = f" (did you mean {hint[0]!r}?)" if hint else ""
+                    found.append((("actors", "clothing", field), f"unknown {kind} {name!r}{hint}; known: "
+                                                                  f"{', '.join(known)}"))
 
     motion = config.motion
     if registry.get("motion_library", motion.library) is None:

@@ -14,6 +14,7 @@ from functools import cached_property
 from synthact.config import AssetRegistry, BatchConfig
 from synthact.config.batch import GarmentConfig
 from synthact.config.distributions import DECIMALS
+from synthact.human.garments import GarmentLibrary
 from synthact.human.motions.library import library_classes
 from synthact.human.motions.taxonomy import mirror_name
 from synthact.rng import Stream
@@ -89,15 +90,16 @@ class SceneSampler:
         count = cfg.actors.count.sample(scene, "actors/count")
         shared = cfg.actors.motion_sharing == "same"
         positions = _place_actors(scene.child("placement"), cfg, count)
+        shapes = [_held_shape(scene.child(f"actor{k}/shape"), cfg, held, split) for k in range(count)]
         actors = tuple(
             ActorSpec(
                 actor_index=k,
                 body_model=cfg.actors.body_model.sample(scene, f"actor{k}/body_model"),
-                shape=_held_shape(scene.child(f"actor{k}/shape"), cfg, held, split),
+                shape=shapes[k],
                 skin_tone_monk=cfg.actors.skin_tone_monk.sample(scene, f"actor{k}/skin_tone"),
                 skin_roughness=cfg.actors.skin_roughness.sample(scene, f"actor{k}/skin_roughness"),
                 skin_subsurface=cfg.actors.skin_subsurface.sample(scene, f"actor{k}/skin_subsurface"),
-                clothing=_clothing(scene.child(f"actor{k}/clothing"), cfg),
+                clothing=_clothing(scene.child(f"actor{k}/clothing"), cfg, shapes[k]),
                 position_xy=positions[k],
                 facing_deg=cfg.actors.placement.facing_deg.sample(scene, f"actor{k}/facing"),
                 motion=self._motion(group, 0 if shared else k),
@@ -293,14 +295,38 @@ def _garment(s: Stream, g: GarmentConfig) -> GarmentSpec:
     )
 
 
-def _clothing(s: Stream, cfg: BatchConfig) -> ClothingSpec:
+def _asset(s: Stream, name: str, dist, kind: str, prefer: str = "") -> str:
+    """An asset name from a name distribution; "all" draws among every asset of the kind (those whose name
+    starts with `prefer` when there are any)."""
+    chosen = dist.sample(s, name)
+    if chosen != "all":
+        return chosen
+    names = GarmentLibrary.builtin().names(kind)
+    preferred = [n for n in names if prefer and n.startswith(prefer)]
+    pool = preferred or names
+    return pool[s.below(name + "/all", len(pool))]
+
+
+def _clothing(s: Stream, cfg: BatchConfig, shape: BodyShapeSpec) -> ClothingSpec:
     c = cfg.actors.clothing
+    style = c.style.sample(s, "style")
+    painted, fitted = style == "painted", style == "garments"
+    gender = "female_" if shape.gender > 0.6 else "male_" if shape.gender < 0.4 else ""
     return ClothingSpec(
+        style=style,
         top=_garment(s.child("top"), c.top),
-        top_sleeves=c.top_sleeves.sample(s, "top_sleeves"),
+        top_sleeves=c.top_sleeves.sample(s, "top_sleeves") if painted else "",
         bottom=_garment(s.child("bottom"), c.bottom),
-        bottom_length=c.bottom_length.sample(s, "bottom_length"),
+        bottom_length=c.bottom_length.sample(s, "bottom_length") if painted else "",
         shoes=_garment(s.child("shoes"), c.shoes),
+        outfit=_asset(s, "outfit", c.outfit, "outfit", gender) if fitted else None,
+        footwear=_asset(s, "footwear", c.footwear, "shoes") if fitted else None,
+        hat=_asset(s, "hat", c.hat, "hat") if fitted and s.uniform01("hat/use") < c.hat_probability else None,
+        hair=_asset(s, "hair", c.hair, "hair") if fitted and s.uniform01("hair/use") < c.hair_probability else None,
+        hair_melanin=c.hair_melanin.sample(s, "hair_melanin") if fitted else 0.0,
+        hair_redness=c.hair_redness.sample(s, "hair_redness") if fitted else 0.0,
+        eyebrows=_asset(s, "eyebrows", c.eyebrows, "eyebrows") if fitted else None,
+        eyelashes=_asset(s, "eyelashes", c.eyelashes, "eyelashes") if fitted else None,
     )
 
 

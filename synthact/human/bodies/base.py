@@ -25,9 +25,13 @@ COCO17_SKELETON = ((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6
                    (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6))
 
 # Body-part labels (0 is kept for background in segmentation maps).
-PART_NAMES = ("background", "head", "torso", "left_upper_arm", "right_upper_arm", "left_lower_arm",
-              "right_lower_arm", "left_hand", "right_hand", "left_upper_leg", "right_upper_leg", "left_lower_leg",
-              "right_lower_leg", "left_foot", "right_foot")
+# Segmentation labels: 0 background, the body parts a body model's vertices carry, then what actors wear
+# (garment surfaces get these, whatever body part they cover).
+BODY_PARTS = ("head", "torso", "left_upper_arm", "right_upper_arm", "left_lower_arm", "right_lower_arm", "left_hand",
+              "right_hand", "left_upper_leg", "right_upper_leg", "left_lower_leg", "right_lower_leg", "left_foot",
+              "right_foot")
+WORN_PARTS = ("upper_clothing", "lower_clothing", "footwear", "headwear", "hair")
+PART_NAMES = ("background", *BODY_PARTS, *WORN_PARTS)
 _PART_OF_JOINT = {
     "pelvis": "torso", "spine1": "torso", "spine2": "torso", "spine3": "torso", "left_collar": "torso",
     "right_collar": "torso", "neck": "head", "head": "head",

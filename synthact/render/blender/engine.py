@@ -90,6 +90,7 @@ def configure(render: RenderSpec, device: str, threads: int) -> None:
     scene.cycles.use_adaptive_sampling = False
     scene.cycles.caustics_reflective = scene.cycles.caustics_refractive = False
     scene.view_settings.view_transform = "AgX"
+    scene.view_settings.look = "AgX - Medium High Contrast"  # AgX's base look is flat next to real daylight
     scene.render.film_transparent = False
     layer = scene.view_layers[0]
     layer.use_pass_z = layer.use_pass_position = layer.use_pass_object_index = True

@@ -40,7 +40,7 @@ def render_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track,
     centre = np.concatenate([m.canonical_joints[:, 0] for m in meshes]).mean(axis=0)
     build = weather_of(env).build
     overlay = [o for o in [build(env, rng, centre, r.frames, r.fps) if build else None] if o is not None]
-    objects = [blender_actors.actor(i, m, workbench) for i, m in enumerate(meshes)]
+    objects = [blender_actors.actor(m, workbench) for m in meshes]
     camera(track, spec.camera.fstop)
     if workbench:
         environment.workbench_colours(ground, props, overlay, world, env)
@@ -64,8 +64,8 @@ def render_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track,
         passes = []
         for frame in range(r.frames):
             scene.frame_set(frame)
-            for obj, mesh in zip(objects, meshes):
-                blender_actors.set_annotation_attributes(obj, mesh, frame)
+            for actor_objects, mesh in zip(objects, meshes):
+                blender_actors.set_annotation_attributes(actor_objects, mesh, frame)
             scene.render.filepath = str(work / f"ann_{frame:06d}.exr")
             bpy.ops.render.render(write_still=True)
             passes.append(read_exr_passes(Path(scene.render.filepath)))
