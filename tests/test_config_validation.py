@@ -219,3 +219,13 @@ def test_cli_validate_exit_codes(tmp_path):
     assert res.returncode == 2 and str(broken) in res.stderr
     missing = run_cli("validate", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 2 and "file not found" in missing.stderr
+
+
+def test_problems_are_capped_and_values_shortened_while_shown(tmp_path, registry):
+    keys = "".join(f"  unknown_{i}: 1\n" for i in range(300))
+    found = problems_of(tmp_path, registry, "batch: {name: many}\ncamera:\n" + keys)
+    assert len(found) == 101 and found[-1] == "CFG:102 ... and 200 more problems"
+    shown = problems_of(tmp_path, registry, "batch: {name: big}\nrender:\n  frames: [" +
+                        ", ".join(["123456789"] * 5000) + "]\n")
+    assert shown == ["CFG:3 render.frames: input should be a valid integer, got [123456789, 123456789, 123456789, "
+                     "123456789, ...]"]
