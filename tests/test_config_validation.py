@@ -227,5 +227,5 @@ def test_problems_are_capped_and_values_shortened_while_shown(tmp_path, registry
     assert len(found) == 101 and found[-1] == "CFG:102 ... and 200 more problems"
     shown = problems_of(tmp_path, registry, "batch: {name: big}\nrender:\n  frames: [" +
                         ", ".join(["123456789"] * 5000) + "]\n")
-    assert shown == ["CFG:3 render.frames: input should be a valid integer, got [123456789, 123456789, 123456789, "
+    assert shown == ["CFG:3 render.frames: must be an integer, got [123456789, 123456789, 123456789, "
                      "123456789, ...]"]
