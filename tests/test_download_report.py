@@ -1,13 +1,10 @@
 """Downloading packed datasets (local, fsspec, HTTP from the service) and the QA report."""
 import hashlib
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
+from support.http import serve
 from synthact.dataset.download import download
 from synthact.dataset.pack import PackOptions, pack
 from synthact.dataset.report import write_report
@@ -50,17 +47,9 @@ def test_local_and_fsspec_downloads_resume_and_verify(dataset, tmp_path):
 
 
 def test_http_download_from_the_service(dataset, registry, tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(dataset.parent.parent, "tok", registry)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    base, stop = serve(create_app(dataset.parent.parent, "tok", registry))
     try:
-        url = f"http://127.0.0.1:{port}/batches/packme/files/dataset"
+        url = f"{base}/batches/packme/files/dataset"
         shard = sorted((dataset / "shards").glob("*.tar"))[0]
         dest = tmp_path / "h" / "shards"
         dest.mkdir(parents=True)
@@ -70,8 +59,7 @@ def test_http_download_from_the_service(dataset, registry, tmp_path):
         with pytest.raises(Exception, match="401"):
             download(url, tmp_path / "x", token="wrong")
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        stop()
 
 
 def test_report_is_a_self_contained_page(dataset, tmp_path):
@@ -129,29 +117,6 @@ def test_every_table_is_checksummed(dataset, tmp_path):
     with pytest.raises(IOError, match="index/part-00000.parquet: (checksum mismatch|interrupted)"):
         download(str(source), tmp_path / "dest")
     assert not (tmp_path / "dest" / "index" / "part-00000.parquet").exists()
-
-
-def serve(app_or_handler):
-    """Serve a FastAPI app (uvicorn) or an http.server handler class on 127.0.0.1; returns (url, stop)."""
-    import http.server
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    if isinstance(app_or_handler, type):
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), app_or_handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        return f"http://127.0.0.1:{port}", lambda: (server.shutdown(), thread.join(timeout=10))
-    server = uvicorn.Server(uvicorn.Config(app_or_handler, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-
-    def stop():
-        server.should_exit = True
-        thread.join(timeout=10)
-    return f"http://127.0.0.1:{port}", stop
 
 
 def test_a_dropped_connection_keeps_the_part_file_and_a_rerun_resumes(dataset, registry, tmp_path):

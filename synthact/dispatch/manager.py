@@ -97,7 +97,7 @@ class Dispatcher:
         self.result = BatchResult(self.store.uri, n)
         self.ledger = Ledger(self.store)
         self.lock = BatchLock(self.store)
-        self.stop = stop or StopRequest()
+        self.stop = stop if stop is not None else StopRequest()
         self._error = ""  # set when the batch cannot go on (a full disk, no worker can be placed)
         self._rebalanced = 0.0
         self._unplaced_since: float | None = None
