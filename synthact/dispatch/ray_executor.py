@@ -20,7 +20,7 @@ def connect(address: str | None) -> bool:
     if ray.is_initialized():
         return False
     address = address or os.environ.get("RAY_ADDRESS")
-    kwargs = dict(log_to_driver=False, logging_level="WARNING", configure_logging=True)
+    kwargs = dict(log_to_driver=False, logging_level="ERROR", configure_logging=True)
     if address:
         ray.init(address=address, **kwargs)
         return False
