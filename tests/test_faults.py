@@ -374,3 +374,22 @@ def test_nodes_lost_and_added_mid_batch(registry, tmp_path, monkeypatch):
         cluster.shutdown()
         import shutil
         shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+def test_a_ledger_that_cannot_be_written_keeps_its_events(tmp_path, monkeypatch):
+    from synthact.dispatch.ledger import Event, Ledger
+    store = BatchStore(str(tmp_path / "batch"))
+    ledger = Ledger(store)
+    ledger.record(Event(0, "a", "done", 1))
+    real = store.write_text
+
+    def full(rel, text):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), rel)
+
+    monkeypatch.setattr(store, "write_text", full)
+    ledger.flush()  # no exception: the clip is complete whatever the ledger says
+    assert "1 events kept" in ledger.write_error
+    monkeypatch.setattr(store, "write_text", real)
+    ledger.record(Event(1, "b", "done", 1))
+    ledger.flush()
+    assert ledger.write_error == "" and set(latest_events(store)[0]) == {"a", "b"}

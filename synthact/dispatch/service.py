@@ -146,7 +146,6 @@ def create_app(root: Path, token: str, registry: AssetRegistry | None = None,
     options = replace(options or DispatchOptions(), show_progress=False)
     scheduler = _Scheduler(root, registry, options, limits)
     app = FastAPI(title="SynthAct manager", version="1")
-    app.state.scheduler = scheduler
 
     def authorised(request: Request) -> None:
         given = request.headers.get("authorization", "")
