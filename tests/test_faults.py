@@ -4,6 +4,7 @@ double (tests/support/test_double.py), which also simulates full disks and other
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -116,7 +117,6 @@ def test_output_on_another_filesystem_than_the_temp_folder(local_ray, registry, 
         assert_complete_once_and_ledger_is_disk(out / "elsewhere", ids)
     finally:
         if filesystem == "tmpfs":
-            import shutil
             shutil.rmtree(out, ignore_errors=True)
 
 
@@ -372,7 +372,6 @@ def test_nodes_lost_and_added_mid_batch(registry, tmp_path, monkeypatch):
     finally:
         ray.shutdown()
         cluster.shutdown()
-        import shutil
         shutil.rmtree(ray_tmp, ignore_errors=True)
 
 
@@ -393,3 +392,21 @@ def test_a_ledger_that_cannot_be_written_keeps_its_events(tmp_path, monkeypatch)
     ledger.record(Event(1, "b", "done", 1))
     ledger.flush()
     assert ledger.write_error == "" and set(latest_events(store)[0]) == {"a", "b"}
+
+
+def test_without_an_address_a_private_ray_is_started_whatever_the_address_file_says(monkeypatch):
+    """A stale address file (left by `ray start` or a test cluster) must not be attached to."""
+    from synthact.dispatch.ray_executor import connect
+    if ray.is_initialized():
+        ray.shutdown()
+    ray_tmp = tempfile.mkdtemp(prefix="sa-ray-", dir="/tmp")
+    Path(ray_tmp, "ray").mkdir()
+    Path(ray_tmp, "ray", "ray_current_cluster").write_text("127.0.0.1:1")  # nobody listens there
+    monkeypatch.setenv("RAY_TMPDIR", ray_tmp)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    try:
+        assert connect(None) is True  # started here, to be shut down by its owner
+        assert ray.is_initialized() and ray.cluster_resources().get("CPU", 0) >= 1
+    finally:
+        ray.shutdown()
+        shutil.rmtree(ray_tmp, ignore_errors=True)

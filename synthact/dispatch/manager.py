@@ -131,7 +131,7 @@ class Dispatcher:
         self.executor.kill(slot.worker)
         slot.worker, slot.scenes = self._spawn(), 0
 
-    def _rebalance(self, slots: list[_Slot], retry: deque) -> None:
+    def _rebalance(self, slots: list[_Slot]) -> None:
         """Match the pool to the capacity the cluster has now: when nodes are lost, workers that cannot be
         placed are dropped (they hold no scene: work goes only to started workers); when nodes come, workers
         are added up to --workers (or as many as fit)."""
@@ -285,7 +285,7 @@ class Dispatcher:
                            rate=rate, failed=failed)
 
             while not self.stop and not self._error:
-                self._rebalance(slots, retry)
+                self._rebalance(slots)
                 for slot in slots:
                     while slot.task is None and (retry or not exhausted) and self.executor.ready(slot.worker):
                         task = retry.popleft() if retry else next(tasks, "end")
@@ -315,8 +315,7 @@ class Dispatcher:
             self._failed(slot, lost.reason, lost.message, retry, replace=lost.replace)
             return
         slot.task = None
-        if not out["ok"] and out["reason"] == "disk_full":  # nothing after this scene can be written either
-            retry.appendleft(task)
+        if not out["ok"] and out["reason"] == "disk_full":  # nothing more can be written: stop, uncharged
             self._error = f"the output location is full ({out['message']}); free space and rerun to resume"
             return
         if not out["ok"]:  # the scene itself is at fault: no retry

@@ -70,14 +70,17 @@ class BatchStore:
             clips = self.local_clips
             names = [d.name for d in clips.iterdir() if d.is_dir()] if clips.is_dir() else []
             return {n for n in names if not n.startswith(".") and not clip_problem(clips / n, verify)}
-        manifests = self.fs.glob(self.path("clips", "*", MANIFEST))
-        problems = self._remote_problems([p.rstrip("/").split("/")[-2] for p in manifests], verify)
-        return {scene_id for scene_id, problem in problems.items() if not problem}
+        return {scene_id for scene_id, problem in self._remote_problems(None, verify).items() if not problem}
 
-    def _remote_problems(self, scene_ids: list[str], verify: bool) -> dict[str, str]:
+    def _remote_problems(self, scene_ids: list[str] | None, verify: bool) -> dict[str, str]:
+        """Problems of the given clips (None: of every clip with a manifest) from one listing and one batched
+        read of their manifests."""
         clips = self.path("clips")
-        listing = self.fs.find(clips, detail=True) if self.fs.exists(clips) else {}
+        base = self.path("clips", scene_ids[0]) if scene_ids and len(scene_ids) == 1 else clips
+        listing = self.fs.find(base, detail=True) if self.fs.exists(base) else {}
         sizes = {p.rstrip("/")[len(clips) + 1:]: int(info.get("size") or 0) for p, info in listing.items()}
+        if scene_ids is None:
+            scene_ids = [rel.split("/")[0] for rel in sizes if rel.count("/") == 1 and rel.endswith(f"/{MANIFEST}")]
         wanted = [self.path("clips", s, MANIFEST) for s in scene_ids if f"{s}/{MANIFEST}" in sizes]
         read = self.fs.cat(wanted, on_error="omit") if wanted else {}  # one batched read
         manifests = {path.rstrip("/").split("/")[-2]: text for path, text in read.items()}
