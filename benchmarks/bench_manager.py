@@ -50,7 +50,7 @@ def overhead(n: int) -> None:
     with tempfile.TemporaryDirectory() as out:
         from support import test_double
         opts = DispatchOptions(resources=Resources(workers=2, cpus_per_worker=1), show_progress=False,
-                               renderer=test_double.factory(write_clip=False),
+                               renderer=test_double.factory(write_clip=False), previews=False,
                                recycling=RecyclePolicy(after_scenes=10**9))
         watcher.start()
         t0 = time.perf_counter()

@@ -81,11 +81,22 @@ def test_pack_refuses_a_dataset_and_report_refuses_a_batch(batch_out, tmp_path):
     (["render", str(ROOT / "scene_configs/smoke.yaml"), "--out", "{tmp}/file/out"], ["cannot write"]),
     (["render", str(ROOT / "scene_configs/smoke.yaml"), "--pack", "coco"], ["--pack must be gata or synapt"]),
     (["download", "{tmp}", "{tmp}/file/dest"], ["cannot write the download there"]),
+    (["render", str(ROOT / "scene_configs/smoke.yaml"), "--out", "/sys/synthact-test"], ["cannot write"]),  # read-only
+    (["validate", "{tmp}"], ["is a folder, not a YAML file"]),
+    (["render", "{tmp}/deep.yaml"], ["deep.yaml:2 nested deeper than 64 levels"]),
+    (["pack", "{tmp}/empty", "--out", "{tmp}/ds"], ["no clips/ folder and no clip directories"]),
+    (["render", str(ROOT / "scene_configs/smoke.yaml"), "--scene-timeout", "-5"],
+     ["render: Invalid value for '--scene-timeout'", "greater than or equal to 1"]),
+    (["render", str(ROOT / "scene_configs/smoke.yaml"), "--out", "{tmp}/out", "--cpus-per-worker", "64"],
+     ["no room for a render worker of 64 CPUs", "lower --cpus-per-worker"]),
     (["schema", "--out", "{tmp}/file/docs"], ["cannot write schemas there"]),
 ])
 def test_bad_paths_get_one_line(tmp_path, args, expected):
     (tmp_path / "file").write_text("a file, not a folder")
+    (tmp_path / "deep.yaml").write_text("batch: {name: deep}\ncamera: " + "[" * 500 + "]" * 500 + "\n")
+    (tmp_path / "empty").mkdir()
     one_line_error([a.format(tmp=tmp_path) for a in args], *expected)
+    assert not (tmp_path / "out" / "smoke").exists()  # nothing was started
 
 
 def test_bad_yaml_of_other_commands_names_file_and_line(tmp_path):
@@ -98,3 +109,21 @@ def test_bad_yaml_of_other_commands_names_file_and_line(tmp_path):
     train.write_text("steps: 10\nbackbone: resnet\n")
     result = runner.invoke(app, ["train", str(train), "--shards", str(tmp_path)])
     assert result.exit_code == 2 and f"{train}:2 backbone: must be one of" in result.stderr
+
+
+def test_the_token_comes_from_the_environment_or_a_file_never_a_flag(tmp_path, monkeypatch, capsys):
+    from synthact.cli.common import read_token
+    from synthact.dispatch.options import worker_environment
+    assert runner.invoke(app, ["serve", "--token", "visible-in-ps"]).exit_code == 2  # no such option
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("SYNTHACT_TOKEN", raising=False)
+    token = read_token(None, create=True)
+    written = tmp_path / ".config" / "synthact" / "service-token"
+    assert written.read_text().strip() == token and len(token) >= 32
+    assert written.stat().st_mode & 0o777 == 0o600
+    assert token not in capsys.readouterr().err  # the path is shown, never the token
+    assert read_token(None, create=True) == token  # the same one next time
+    monkeypatch.setenv("SYNTHACT_TOKEN", "from-env")
+    assert read_token(None) == "from-env" and "SYNTHACT_TOKEN" not in worker_environment()
+    one_line_error(["download", str(tmp_path), str(tmp_path / "d"), "--token-file", str(written)],
+                   "both SYNTHACT_TOKEN and a token file")

@@ -231,3 +231,13 @@ def test_unknown_garments_are_named_with_the_valid_names(tmp_path, registry):
         """)
     assert found[0].startswith("CFG:4 actors.clothing.outfit: unknown outfit 'tuxedo'; known: female_casualsuit01,")
     assert found[1].startswith("CFG:5 actors.clothing.hair: unknown hair 'bob03' (did you mean 'bob02'?); known: ")
+
+
+def test_problems_are_capped_and_values_shortened_while_shown(tmp_path, registry):
+    keys = "".join(f"  unknown_{i}: 1\n" for i in range(300))
+    found = problems_of(tmp_path, registry, "batch: {name: many}\ncamera:\n" + keys)
+    assert len(found) == 101 and found[-1] == "CFG:102 ... and 200 more problems"
+    shown = problems_of(tmp_path, registry, "batch: {name: big}\nrender:\n  frames: [" +
+                        ", ".join(["123456789"] * 5000) + "]\n")
+    assert shown == ["CFG:3 render.frames: must be an integer, got [123456789, 123456789, 123456789, "
+                     "123456789, ...]"]

@@ -1,19 +1,15 @@
 """The manager on a real Ray runtime. Orchestration runs with TestDoubleRenderer (no Blender) so that
-crashes, hangs, lost nodes and restarts can be staged; one test renders for real."""
+crashes and hangs can be staged; one test renders for real. Killed processes, lost nodes, signals and
+full disks are in test_faults.py."""
 import json
-import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import ray
 
-from conftest import ROOT
 from support import test_double
 from synthact.config.batch import BatchConfig
 from synthact.dispatch import DispatchOptions, FailurePolicy, Resources, run_batch
@@ -78,27 +74,6 @@ def test_a_worker_dying_mid_scene_is_replaced_and_the_scene_retried(local_ray, r
     assert max(counts.values()) == 2 and sum(counts.values()) == 13  # only the crashed scene ran twice
 
 
-def test_a_killed_worker_process_loses_nothing(local_ray, registry, tmp_path):
-    import psutil
-    cfg = config()
-    clips = tmp_path / "dispatch" / "clips"
-
-    def kill_a_worker():
-        while len(list(clips.glob("*/manifest.json"))) < 4 if clips.exists() else True:
-            time.sleep(0.05)
-        for proc in psutil.process_iter(["cmdline"]):
-            if any("RenderHost" in part for part in (proc.info["cmdline"] or [])):
-                os.kill(proc.pid, signal.SIGKILL)
-                return
-
-    killer = threading.Thread(target=kill_a_worker, daemon=True)
-    killer.start()
-    result = run_batch(cfg, registry, 16, tmp_path, options(tmp_path, seconds=0.3))
-    killer.join(timeout=5)
-    assert result.retries.get("crash", 0) >= 1 and not result.failed
-    assert complete(tmp_path, "dispatch") == scene_ids(cfg, registry, 16)
-
-
 def test_hung_scene_times_out_and_a_bad_scene_is_not_retried(local_ray, registry, tmp_path):
     cfg = config()
     opts = options(tmp_path, timeout_s=3, hang_index=2, invalid_index=4)
@@ -119,65 +94,6 @@ def test_object_store_uri(local_ray, registry, tmp_path):
     store = BatchStore(f"{uri}/dispatch")
     assert store.remote and store.complete_ids() == scene_ids(cfg, registry, 6)
     assert run_batch(cfg, registry, 6, uri, options(tmp_path)).rendered == 0
-
-
-def test_a_node_removed_mid_batch(registry, tmp_path):
-    from ray.cluster_utils import Cluster
-    if ray.is_initialized():
-        ray.shutdown()
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
-    nodes = [cluster.add_node(num_cpus=2), cluster.add_node(num_cpus=2)]
-    cluster.wait_for_nodes()
-    cfg = config()
-    clips = tmp_path / "dispatch" / "clips"
-
-    def remove_a_node():
-        while not clips.exists() or len(list(clips.glob("*/manifest.json"))) < 5:
-            time.sleep(0.05)
-        cluster.remove_node(nodes[0])
-
-    remover = threading.Thread(target=remove_a_node, daemon=True)
-    remover.start()
-    try:
-        opts = options(tmp_path, address=cluster.address, seconds=0.3)
-        result = run_batch(cfg, registry, 20, tmp_path, opts)
-        remover.join(timeout=10)
-        assert result.retries.get("crash", 0) >= 1 and not result.failed
-        assert complete(tmp_path, "dispatch") == scene_ids(cfg, registry, 20)
-    finally:
-        ray.shutdown()
-        cluster.shutdown()
-
-
-def test_a_killed_manager_resumes(registry, tmp_path):
-    if ray.is_initialized():
-        ray.shutdown()
-    cfg_path = tmp_path / "batch.yaml"
-    cfg_path.write_text("batch: {name: restart, seed: 2, count: 20}\n"
-                        "render: {resolution: {width: 32, height: 32}, frames: 2, samples: 1, device: cpu}\n")
-    double = json.dumps({"seconds": 0.4, "marker_dir": str(tmp_path)})
-    cmd = [sys.executable, "-m", "synthact", "render", str(cfg_path), "--out", str(tmp_path), "--workers", "2",
-           "--cpus-per-worker", "1", "--renderer", "support.test_double:TestDoubleRenderer",
-           "--renderer-options", double]
-    manager = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
-    clips = tmp_path / "restart" / "clips"
-    deadline = time.time() + 120
-    while (not clips.exists() or len(list(clips.glob("*/manifest.json"))) < 6) and time.time() < deadline:
-        time.sleep(0.1)
-    os.killpg(manager.pid, signal.SIGKILL)  # the manager and the Ray it started
-    manager.wait()
-    before = {p.parent.name for p in clips.glob("*/manifest.json")}
-    assert 6 <= len(before) < 20
-    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-2000:]
-    cfg = BatchConfig.model_validate({"batch": {"name": "restart", "seed": 2, "count": 20},
-                                      "render": {"resolution": {"width": 32, "height": 32}, "frames": 2,
-                                                 "samples": 1, "device": "cpu"}})
-    assert complete(tmp_path, "restart") == scene_ids(cfg, registry, 20)
-    counts = renders(tmp_path)
-    assert all(counts[s] == 1 for s in before)  # finished clips were not rendered again
-    assert not list(clips.glob(".tmp-*"))
 
 
 def test_real_blender_workers(registry, tmp_path):

@@ -1,12 +1,10 @@
 """Downloading packed datasets (local, fsspec, HTTP from the service) and the QA report."""
 import hashlib
-import socket
-import threading
-import time
+from pathlib import Path
 
 import pytest
-import uvicorn
 
+from support.http import serve
 from synthact.dataset.download import download
 from synthact.dataset.pack import PackOptions, pack
 from synthact.dataset.report import write_report
@@ -49,17 +47,9 @@ def test_local_and_fsspec_downloads_resume_and_verify(dataset, tmp_path):
 
 
 def test_http_download_from_the_service(dataset, registry, tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(dataset.parent.parent, "tok", registry)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    base, stop = serve(create_app(dataset.parent.parent, "tok", registry))
     try:
-        url = f"http://127.0.0.1:{port}/batches/packme/files/dataset"
+        url = f"{base}/batches/packme/files/dataset"
         shard = sorted((dataset / "shards").glob("*.tar"))[0]
         dest = tmp_path / "h" / "shards"
         dest.mkdir(parents=True)
@@ -69,8 +59,7 @@ def test_http_download_from_the_service(dataset, registry, tmp_path):
         with pytest.raises(Exception, match="401"):
             download(url, tmp_path / "x", token="wrong")
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        stop()
 
 
 def test_report_is_a_self_contained_page(dataset, tmp_path):
@@ -78,3 +67,88 @@ def test_report_is_a_self_contained_page(dataset, tmp_path):
     assert page.startswith("<!doctype html>") and "<svg" in page and "data:image/png;base64," in page
     assert "Clips per class" in page and "QC rejections" in page and "nan_in_arrays" in page
     assert "http://" not in page and "https://" not in page  # opens without a server or network
+
+
+def hostile_copy(dataset, folder, **changes):
+    """A copy of the packed dataset whose dataset.json was edited by whoever serves it."""
+    import json
+    import shutil
+    shutil.copytree(dataset, folder)
+    manifest = json.loads((folder / "dataset.json").read_text())
+    for key, edit in changes.items():
+        manifest[key] = edit(manifest[key])
+    (folder / "dataset.json").write_text(json.dumps(manifest))
+    return folder
+
+
+@pytest.mark.parametrize("field, bad", [
+    ("shards", "../../ESCAPED.txt"), ("shards", "/tmp/ESCAPED.txt"), ("tables", "../ESCAPED.parquet"),
+    ("tables", "/etc/ESCAPED"), ("tables", "index/..\\ESCAPED"), ("shards", 7)])
+def test_names_from_the_manifest_cannot_leave_dest(dataset, tmp_path, field, bad):
+    def rename_first(entries):
+        return [{**entries[0], "name": bad}] + entries[1:]
+    source = hostile_copy(dataset, tmp_path / "evil", **{field: rename_first})
+    dest = tmp_path / "deep" / "dest"
+    with pytest.raises(ValueError, match="not a plain relative path|outside"):
+        download(str(source), dest)
+    assert not dest.exists()  # refused before anything was written
+    assert not list(tmp_path.rglob("ESCAPED*")) and not Path("/tmp/ESCAPED.txt").exists()
+
+
+def test_a_symlink_in_dest_does_not_lead_outside(dataset, tmp_path):
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (dest / "shards").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ValueError, match="outside"):
+        download(str(dataset), dest)
+    assert not list((tmp_path / "elsewhere").iterdir())
+
+
+def test_every_table_is_checksummed(dataset, tmp_path):
+    import json
+    listed = {t["name"] for t in json.loads((dataset / "dataset.json").read_text())["tables"]}
+    on_disk = {p.relative_to(dataset).as_posix() for p in dataset.rglob("*.parquet")}
+    assert listed == on_disk and "rejections.parquet" in listed
+    source = tmp_path / "src"
+    import shutil
+    shutil.copytree(dataset, source)
+    (source / "index" / "part-00000.parquet").write_bytes(b"PAR1 not a table, 31 bytes PAR1")
+    with pytest.raises(IOError, match="index/part-00000.parquet: (checksum mismatch|interrupted)"):
+        download(str(source), tmp_path / "dest")
+    assert not (tmp_path / "dest" / "index" / "part-00000.parquet").exists()
+
+
+def test_a_dropped_connection_keeps_the_part_file_and_a_rerun_resumes(dataset, registry, tmp_path):
+    import http.server
+    shard = sorted((dataset / "shards").glob("*.tar"))[0]
+
+    class Dropping(http.server.BaseHTTPRequestHandler):
+        """Serves the dataset, but hangs up half-way through the first shard."""
+
+        def do_GET(self):
+            rel = self.path.split("/dataset/", 1)[1]
+            body = (dataset / rel).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2] if rel == f"shards/{shard.name}" else body)
+
+        def log_message(self, *args):
+            pass
+
+    url, stop = serve(Dropping)
+    try:
+        with pytest.raises(IOError, match=rf"shards/{shard.name}: interrupted after \d+ of \d+ bytes.*rerun to resume"):
+            download(f"{url}/batches/packme/files/dataset", tmp_path / "d")
+    finally:
+        stop()
+    part = tmp_path / "d" / "shards" / f"{shard.name}.part"
+    assert part.stat().st_size == shard.stat().st_size // 2  # kept for the rerun
+    url, stop = serve(create_app(dataset.parent.parent, "tok", registry))
+    try:
+        result = download(f"{url}/batches/packme/files/dataset", tmp_path / "d", token="tok")
+    finally:
+        stop()
+    same_shards(dataset, tmp_path / "d")
+    assert f"shards/{shard.name}" in result.fetched and not part.exists()

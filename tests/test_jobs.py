@@ -52,6 +52,7 @@ def synthact(env, *args):
 
 def test_submit_status_and_logs(ray_head, tmp_path):
     address, env = ray_head
+    env = {**env, "SYNTHACT_TOKEN": "the-service-token", "SYNTHACT_PROBE": "forwarded"}
     cfg = tmp_path / "batch.yaml"
     cfg.write_text("batch: {name: cluster, seed: 4, count: 6}\n"
                    "render: {resolution: {width: 32, height: 32}, frames: 2, samples: 1, device: cpu}\n")
@@ -73,3 +74,16 @@ def test_submit_status_and_logs(ray_head, tmp_path):
     assert len(clips) == 6
     log = synthact(env, "logs", job_id, "--address", address)
     assert "6 rendered" in log.stdout
+    listed = subprocess.run([str(BIN / "ray"), "job", "list", "--address", address], env=env, capture_output=True,
+                            text=True, timeout=120)  # what anyone with the cluster's token sees
+    assert listed.returncode == 0 and "SYNTHACT_PROBE" in listed.stdout, listed.stderr[-2000:]
+    assert "SYNTHACT_TOKEN" not in listed.stdout and "the-service-token" not in listed.stdout
+
+
+def test_an_unknown_job_is_one_line(ray_head):
+    address, env = ray_head
+    for command in ("status", "logs"):
+        res = synthact(env, command, "raysubmit_nosuchjob", "--address", address)
+        lines = [line for line in res.stderr.splitlines() if line.strip()]
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        assert lines[-1].startswith(f"{address}: ") and "raysubmit_nosuchjob" in lines[-1], lines

@@ -46,3 +46,41 @@ def test_import_bvh_reports_and_fails_on_bad_files(tmp_path):
     assert res.returncode == 2
     assert "ok   " in res.stdout and "120 fps" in res.stdout and "foot skate" in res.stdout
     assert f"FAIL {junk}: does not start with HIERARCHY" in res.stderr
+
+
+TINY_BVH = """HIERARCHY
+ROOT Hips
+{
+  OFFSET 0 0 0
+  CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation
+  JOINT Spine
+  {
+    OFFSET 0 10 0
+    CHANNELS 3 Zrotation Xrotation Yrotation
+    End Site
+    {
+      OFFSET 0 10 0
+    }
+  }
+}
+MOTION
+Frames: 2
+Frame Time: 0.033333
+0 90 0 0 0 0 0 0 0
+0 90 0 0 0 0 0 0 0
+"""
+
+
+def test_a_bvh_cut_anywhere_is_a_clear_error_and_the_import_goes_on(tmp_path):
+    from synthact.human.motions.importers import BvhError, parse_bvh
+    assert len(parse_bvh(TINY_BVH).frames) == 2
+    for cut in range(len(TINY_BVH.split()) - 1):  # every truncation point, inside HIERARCHY and after
+        with pytest.raises(BvhError):
+            parse_bvh(" ".join(TINY_BVH.split()[:cut]), "cut.bvh")
+    truncated, junk = tmp_path / "truncated.bvh", tmp_path / "junk.bvh"
+    truncated.write_text(TINY_BVH[:TINY_BVH.index("CHANNELS")])  # ends right after the root's OFFSET
+    junk.write_text("not a bvh")
+    res = synthact("import-bvh", str(truncated), str(junk))
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert f"FAIL {truncated}: unexpected end of file" in res.stderr
+    assert f"FAIL {junk}: does not start with HIERARCHY" in res.stderr and "2 of 2 files failed" in res.stderr

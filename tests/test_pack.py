@@ -126,3 +126,29 @@ def test_jpeg_only_clips_are_packed_with_video(registry, tmp_path):
         jpegs = ClipReader.from_dir(batch / "clips" / sample["__key__"]).rgb()
         assert rgb.shape == jpegs.shape == (3, 48, 48, 3) and np.abs(rgb.astype(int) - jpegs).mean() < 6
     assert len(list((tmp_path / "ds" / "videos").rglob("*.mp4"))) == 2
+
+
+def test_damaged_clips_are_rejected_by_name_and_the_rest_packed(raw, tmp_path):
+    from synthact.clip import sha256_file
+    root, nan_clip = raw
+    copy = tmp_path / "raw"
+    shutil.copytree(root, copy)
+    clips = sorted(p for p in (copy / "clips").iterdir() if p.name != nan_clip)
+    (clips[0] / "manifest.json").write_text("")  # an empty manifest
+    with open(clips[1] / "keypoints.npz", "r+b") as f:  # truncated after the manifest was written
+        f.truncate(100)
+    depth = clips[2] / "depth.npz"  # damaged, with a manifest that agrees
+    depth.write_bytes(b"PK\x03\x04 not a zip archive")
+    manifest = json.loads((clips[2] / "manifest.json").read_text())
+    manifest["files"]["depth.npz"] = {"bytes": depth.stat().st_size, "sha256": sha256_file(depth)}
+    (clips[2] / "manifest.json").write_text(json.dumps(manifest))
+    result = pack(copy, tmp_path / "ds", PackOptions(layout="gata"))
+    assert result.packed == 2 and result.rejected == 4
+    rejected = pd.read_parquet(tmp_path / "ds" / "rejections.parquet").set_index("scene_id")
+    assert rejected.loc[clips[0].name, "reasons"] == "unreadable_manifest"
+    assert rejected.loc[clips[1].name, "reasons"] == "checksum_mismatch"
+    assert "keypoints.npz" in rejected.loc[clips[1].name, "details"]
+    assert rejected.loc[clips[2].name, "reasons"] == "unreadable_file"
+    assert "depth.npz" in rejected.loc[clips[2].name, "details"]
+    assert set(json.loads((tmp_path / "ds" / "dataset.json").read_text())["scene_ids"]) == \
+        {p.name for p in clips[3:]}

@@ -76,3 +76,172 @@ def test_paths_cannot_leave_the_batch(client):
         assert "no" != res.text
     assert client.get("/batches/..%2F..%2Fetc/files", headers=AUTH).status_code in (400, 404)
     assert client.get("/batches/nope", headers=AUTH).status_code == 404
+
+
+# --- hostile input ------------------------------------------------------------------------------------------
+
+BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(  # 9**9 values once expanded
+    f"{n}: &{n} [{','.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+
+
+def problems_of(res) -> list[str]:
+    assert res.status_code == 422, res.text
+    return [p["text"] for p in res.json()["problems"]]
+
+
+def test_an_alias_bomb_and_deep_nesting_get_422_at_once(client):
+    assert len(BOMB) < 360
+    bomb = problems_of(client.post("/batches", content="batch: {name: bomb}\nx:\n" + "".join(
+        "  " + line + "\n" for line in BOMB.splitlines()), headers=AUTH))
+    assert bomb == ["request:8 more than 100000 values once aliases are expanded"]
+    deep = problems_of(client.post("/batches", content="batch: {name: deep}\ncamera: " + "[" * 1000 + "]" * 1000,
+                                   headers=AUTH))
+    assert deep == ["request:2 nested deeper than 64 levels"]
+    assert client.get("/batches/bomb", headers=AUTH).status_code == 404  # nothing was created
+
+
+def test_work_beyond_the_limits_is_refused_with_the_field(client):
+    huge = ("batch: {name: huge, count: 1000000000}\n"
+            "render: {resolution: {width: 8192, height: 8192}, frames: 10000, samples: 4096, device: cpu}\n")
+    found = problems_of(client.post("/batches", content=huge, headers=AUTH))
+    assert found[0] == "request:1 batch.count: 1000000000 clips is more than this service takes (100000 per batch)"
+    assert found[1].startswith("request:2 render: 8192x8192 pixels x 10000 frames x 4096 samples = 2.75e+15 per clip")
+    assert client.get("/batches/huge", headers=AUTH).status_code == 404
+
+
+def test_a_bad_content_length_is_a_400(client):
+    assert client.post("/batches", content=GOOD, headers={**AUTH, "content-length": "x"}).status_code == 400
+
+
+def test_the_event_loop_serves_others_while_a_config_is_parsed(registry, tmp_path, monkeypatch):
+    """A slow validation runs in a worker thread: other requests are answered meanwhile, and the time budget
+    ends the wait for it with a 422."""
+    import threading
+    import urllib.request
+
+    from support.http import serve
+    from synthact.dispatch import service
+    started, release = threading.Event(), threading.Event()
+    real = service.parse_batch_config
+
+    def slow(doc, registry):
+        started.set()
+        release.wait(30)
+        return real(doc, registry)
+
+    monkeypatch.setattr(service, "parse_batch_config", slow)
+    app = create_app(tmp_path, TOKEN, registry, limits=service.ServiceLimits(parse_seconds=1))
+    base, stop = serve(app)
+    answers = {}
+
+    def post():
+        request = urllib.request.Request(f"{base}/batches", data=GOOD.encode(), headers=AUTH, method="POST")
+        try:
+            urllib.request.urlopen(request, timeout=60)
+        except urllib.error.HTTPError as exc:
+            answers["post"] = (exc.code, exc.read().decode())
+
+    poster = threading.Thread(target=post)
+    try:
+        poster.start()
+        assert started.wait(10)
+        with urllib.request.urlopen(urllib.request.Request(f"{base}/batches", headers=AUTH), timeout=10) as res:
+            answers["get"] = res.status
+        assert answers == {"get": 200}  # answered while the POST is still being validated
+        poster.join(timeout=30)
+        assert answers["post"][0] == 422 and "took longer than 1 s to validate" in answers["post"][1]
+    finally:
+        release.set()
+        poster.join(timeout=30)
+        stop()
+
+
+# --- one manager per batch, queue, cancel -------------------------------------------------------------------
+
+
+@pytest.fixture()
+def queued(registry, tmp_path):
+    """A service on its own root that renders one batch at a time, slowly (0.5 s a scene)."""
+    from synthact.dispatch.service import ServiceLimits
+    options = DispatchOptions(resources=Resources(workers=1, cpus_per_worker=1),
+                              renderer=test_double.factory(seconds=0.5))
+    app = create_app(tmp_path, TOKEN, registry, options, limits=ServiceLimits(max_running=1, max_queued=1))
+    with TestClient(app) as c:
+        c.root = tmp_path
+        yield c
+
+
+def batch_yaml(name: str, count: int, seed: int = 1) -> str:
+    return (f"batch: {{name: {name}, seed: {seed}, count: {count}}}\n"
+            "render: {resolution: {width: 32, height: 32}, frames: 2, samples: 1, device: cpu}\n")
+
+
+def wait_for(c, name: str, condition, deadline_s: float = 60) -> dict:
+    deadline = time.time() + deadline_s
+    while time.time() < deadline:
+        state = c.get(f"/batches/{name}", headers=AUTH).json()
+        if condition(state):
+            return state
+        time.sleep(0.2)
+    raise AssertionError(state)
+
+
+def test_batches_queue_and_are_cancelled(queued):
+    assert queued.post("/batches", content=batch_yaml("first", 40), headers=AUTH).json()["state"] == "running"
+    assert queued.post("/batches", content=batch_yaml("second", 2), headers=AUTH).json()["state"] == "queued"
+    full = queued.post("/batches", content=batch_yaml("third", 2), headers=AUTH)
+    assert full.status_code == 429
+    again = queued.post("/batches", content=batch_yaml("first", 40), headers=AUTH)
+    assert again.status_code == 409 and "already running" in again.json()["detail"]
+    assert queued.get("/batches/second", headers=AUTH).json()["state"] == "queued"
+    assert queued.post("/batches/second/cancel", headers=AUTH).json()["state"] == "cancelled"
+    wait_for(queued, "first", lambda s: s["done"] >= 2)
+    assert queued.post("/batches/first/cancel", headers=AUTH).json()["state"] == "cancelling"
+    state = wait_for(queued, "first", lambda s: s["state"] == "cancelled")
+    assert state["reason"] == "cancelled" and state["finished"] is False and state["done"] < 40, state
+    assert state["retries"] == 0 and state["failed"] == 0
+    assert state["done"] == len(list((queued.root / "first" / "clips").glob("*/manifest.json")))  # ledger = disk
+    assert queued.post("/batches/first/cancel", headers=AUTH).status_code == 409  # nothing left to cancel
+    assert not list((queued.root / "second").glob("clips/*"))  # never started
+
+
+def test_a_name_with_another_config_or_a_cli_manager_gets_409(queued):
+    import json
+    import os
+
+    from synthact.dispatch.owner import Owner
+    assert queued.post("/batches", content=batch_yaml("mine", 1), headers=AUTH).status_code == 202
+    wait_for(queued, "mine", lambda s: s["state"] == "finished" and s["done"] == 1)
+    other = queued.post("/batches", content=batch_yaml("mine", 1, seed=2), headers=AUTH)
+    assert other.status_code == 409 and "differs at batch.seed" in other.json()["detail"]
+    config = (queued.root / "mine" / "config.json").read_text()
+    assert json.loads(config)["batch"]["seed"] == 1  # not overwritten
+    cli = queued.root / "busy"
+    cli.mkdir()
+    (cli / "manager.lock").write_text(json.dumps({**Owner.this_process().as_dict(), "since": 1.0}))
+    taken = queued.post("/batches", content=batch_yaml("busy", 1), headers=AUTH)
+    assert taken.status_code == 409 and f"process {os.getpid()}" in taken.json()["detail"]
+    assert queued.get("/batches/busy", headers=AUTH).json()["state"] == "running"  # the CLI run is seen
+
+
+# --- files --------------------------------------------------------------------------------------------------
+
+
+def test_symlinks_nul_bytes_and_temporaries_are_not_served(client, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("no")
+    (client.root / "linked").symlink_to(outside)
+    assert client.get("/batches/linked/files/secret.txt", headers=AUTH).status_code == 400
+    assert client.get("/batches/linked/files", headers=AUTH).status_code == 400
+    assert "linked" not in client.get("/batches", headers=AUTH).json()["batches"]
+    team = client.root / "team"
+    (team / "leak.txt").symlink_to(outside / "secret.txt")
+    assert client.get("/batches/team/files/leak.txt", headers=AUTH).status_code == 400
+    assert client.get("/batches/team/files/leak%00.txt", headers=AUTH).status_code == 400
+    temporary = team / "clips" / ".tmp-abc-1@host"
+    temporary.mkdir(parents=True)
+    (temporary / "spec.json").write_text("{}")
+    assert client.get("/batches/team/files/clips/.tmp-abc-1@host/spec.json", headers=AUTH).status_code == 404
+    listed = [f["path"] for f in client.get("/batches/team/files", headers=AUTH).json()["files"]]
+    assert listed and not any(".tmp-" in p or "leak" in p for p in listed)

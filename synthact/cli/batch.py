@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -75,13 +77,16 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
                                         help="Tries per scene (crash, hang, out of memory)."),
            pack_layout: Optional[str] = typer.Option(None, "--pack", help="Then pack OUT/<batch>/dataset in this "
                                                      "layout (gata or synapt) and write its report."),
+           verify: bool = typer.Option(False, "--verify", help="Count a clip already on disk as complete only if "
+                                       "its files' checksums match its manifest (reads every file)."),
            renderer: Optional[str] = typer.Option(None, "--renderer", hidden=True,
                                                   help="A renderer plugin, package.module:Factory (default: Blender)."),
            renderer_options: str = typer.Option("{}", "--renderer-options", hidden=True,
                                                 help="JSON keyword options of the renderer plugin."),
            assets_dir: Optional[Path] = AssetsOption) -> None:
-    """Render a batch: OUT/<batch>/clips/<scene_id>/ and previews/; reruns resume."""
-    from synthact.dispatch import DispatchOptions, FailurePolicy, RendererPlugin, Resources, run_batch
+    """Render a batch: OUT/<batch>/clips/<scene_id>/ and previews/; reruns resume. SIGTERM or Ctrl-C stops it
+    cleanly (exit 128 + signal number); rerun the same command to resume."""
+    from synthact.dispatch import BatchError, DispatchOptions, FailurePolicy, RendererPlugin, Resources, run_batch
 
     if pack_layout not in (None, "gata", "synapt"):
         fail(f"--pack must be gata or synapt, got {pack_layout!r}")
@@ -91,18 +96,28 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
     if "://" not in target:
         writable_dir(Path(target), "the batch's output")
     options = DispatchOptions(resources=Resources(address, workers, cpus_per_worker),
-                              failures=FailurePolicy(timeout, attempts))
+                              failures=FailurePolicy(timeout, attempts), verify=verify)
     if renderer:
         try:
-            options = DispatchOptions(resources=options.resources, failures=options.failures,
-                                      renderer=RendererPlugin(renderer, json.loads(renderer_options)))
+            options = replace(options, renderer=RendererPlugin(renderer, json.loads(renderer_options)))
         except ValueError as exc:
             fail(str(exc))
-    result = run_batch(cfg, registry, n, target, options)
+    try:
+        result = run_batch(cfg, registry, n, target, options)
+    except BatchError as exc:
+        fail(str(exc))
     failed = sum(result.failed.values())
-    typer.echo(f"{result.uri}: {result.rendered} rendered, {result.already_complete} already complete, "
-               f"{failed} failed {dict(result.failed) or ''}; retries {dict(result.retries) or 'none'}; "
-               f"{result.seconds:.0f} s")
+    counts = (f"{result.rendered} rendered, {result.already_complete} already complete, {failed} failed"
+              f"{f' {dict(result.failed)}' if failed else ''}; retries {dict(result.retries) or 'none'}; "
+              f"{result.seconds:.0f} s")
+    if result.state == "interrupted":
+        typer.echo(f"{result.uri}: interrupted by {result.reason} ({counts}); rerun the same command to resume",
+                   err=True)
+        raise typer.Exit(128 + getattr(signal.Signals, result.reason, signal.SIGTERM).value)
+    if result.state == "error":
+        typer.echo(f"{result.uri}: stopped: {result.reason} ({counts})", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{result.uri}: {counts}")
     if pack_layout:
         from synthact.dataset.pack import PackOptions
         from synthact.dataset.pack import pack as run_pack

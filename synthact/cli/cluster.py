@@ -2,13 +2,23 @@
 from __future__ import annotations
 
 import json
-import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .common import AssetsOption, load_batch, load_registry
+from .common import AssetsOption, fail, load_batch, load_registry, read_token
+
+
+@contextmanager
+def cluster_errors(address: str):
+    """What the cluster answers (no such job, unreachable, refused) as one line and exit 2."""
+    try:
+        yield
+    except (RuntimeError, ConnectionError, ValueError) as exc:
+        first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        fail(f"{address}: {first[:300]}")
 
 
 def submit(config: Path = typer.Argument(..., help="Batch config YAML."),
@@ -22,12 +32,13 @@ def submit(config: Path = typer.Argument(..., help="Batch config YAML."),
            assets_dir: Optional[Path] = AssetsOption) -> None:
     """Submit a batch to a Ray cluster (Jobs API); follow it with `synthact status` and `synthact logs`."""
     from synthact.dispatch import jobs
+    from synthact.dispatch.options import worker_environment
 
     cfg, _ = load_batch(config, assets_dir)
     extra = ["--renderer", renderer, "--renderer-options", renderer_options] if renderer else []
-    env = {k: v for k, v in os.environ.items() if k.startswith("SYNTHACT_")}
-    job_id = jobs.submit(address, config, cfg.batch.name, n or cfg.batch.count, out or cfg.batch.output, workers,
-                         extra, env)
+    with cluster_errors(address):
+        job_id = jobs.submit(address, config, cfg.batch.name, n or cfg.batch.count, out or cfg.batch.output, workers,
+                             extra, worker_environment(("SYNTHACT_",)))  # never the service token
     typer.echo(job_id)
 
 
@@ -35,7 +46,8 @@ def status(job_id: str = typer.Argument(..., help="A job id printed by `synthact
            address: str = typer.Option(..., "--address", envvar="RAY_JOB_ADDRESS")) -> None:
     """A submitted batch's job state and, when its output is reachable, its progress."""
     from synthact.dispatch import jobs
-    typer.echo(json.dumps(jobs.status(address, job_id), indent=2))
+    with cluster_errors(address):
+        typer.echo(json.dumps(jobs.status(address, job_id), indent=2))
 
 
 def logs(job_id: str = typer.Argument(..., help="A job id printed by `synthact submit`."),
@@ -43,31 +55,38 @@ def logs(job_id: str = typer.Argument(..., help="A job id printed by `synthact s
          follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until the job ends.")) -> None:
     """A submitted batch's log (the manager's output)."""
     from synthact.dispatch import jobs
-    for chunk in jobs.logs(address, job_id, follow):
-        typer.echo(chunk, nl=False)
+    with cluster_errors(address):
+        for chunk in jobs.logs(address, job_id, follow):
+            typer.echo(chunk, nl=False)
 
 
 def serve(root: Path = typer.Option(Path("output/service"), "--root", help="Where submitted batches are written."),
-          token: Optional[str] = typer.Option(None, "--token", envvar="SYNTHACT_TOKEN",
-                                              help="Bearer token clients must send (default: a new random one)."),
+          token_file: Optional[Path] = typer.Option(
+              None, "--token-file", envvar="SYNTHACT_TOKEN_FILE",
+              help="File holding the bearer token clients must send (or set SYNTHACT_TOKEN); without either, a new "
+                   "token is written to ~/.config/synthact/service-token."),
           host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
           address: Optional[str] = typer.Option(None, "--address", envvar="RAY_ADDRESS"),
+          max_clips: int = typer.Option(100_000, "--max-clips", min=1, help="Most scenes one batch may ask for."),
+          max_clip_work: float = typer.Option(4e10, "--max-clip-work", min=1,
+                                              help="Most width x height x frames x samples of one clip."),
+          max_running: int = typer.Option(1, "--max-running", min=1, help="Batches rendering at once."),
+          max_queued: int = typer.Option(16, "--max-queued", min=0, help="Batches waiting to render."),
           assets_dir: Optional[Path] = AssetsOption) -> None:
-    """Serve batch submission over HTTP: POST /batches (YAML), GET /batches/NAME, GET /batches/NAME/files/PATH."""
-    import secrets
-
+    """Serve batch submission over HTTP: POST /batches (YAML), GET /batches/NAME, POST /batches/NAME/cancel,
+    GET /batches/NAME/files/PATH."""
     import uvicorn
 
     from synthact.dispatch import DispatchOptions, Resources
     from synthact.dispatch.ray_executor import connect
-    from synthact.dispatch.service import create_app
+    from synthact.dispatch.service import ServiceLimits, create_app
 
-    if not token:
-        token = secrets.token_urlsafe(24)
-        typer.echo(f"token: {token}", err=True)
+    token = read_token(token_file, create=True)
     registry = load_registry(assets_dir)
     connect(address)
-    app = create_app(root, token, registry, DispatchOptions(resources=Resources(address=address)))
+    limits = ServiceLimits(max_clips=max_clips, max_clip_work=max_clip_work, max_running=max_running,
+                           max_queued=max_queued)
+    app = create_app(root, token, registry, DispatchOptions(resources=Resources(address=address)), limits=limits)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -1,6 +1,8 @@
 """What every command group shares: one-line errors with exit 2, config loading, path checks."""
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import NoReturn, Optional
 
@@ -68,3 +70,34 @@ def is_batch_folder(path: Path) -> bool:
 
 def is_dataset_folder(path: Path) -> bool:
     return (path / "dataset.json").is_file()
+
+
+DEFAULT_TOKEN_FILE = Path("~/.config/synthact/service-token")
+
+
+def read_token(token_file: Optional[Path], create: bool = False) -> Optional[str]:
+    """The service token from SYNTHACT_TOKEN or a file (never a command-line argument: `ps` shows those).
+    With `create` and neither given, the token in DEFAULT_TOKEN_FILE, written (mode 600) if it is new."""
+    if os.environ.get("SYNTHACT_TOKEN"):
+        if token_file is not None:
+            fail("both SYNTHACT_TOKEN and a token file (--token-file or SYNTHACT_TOKEN_FILE) are set; give the token "
+                 "one way")
+        return os.environ["SYNTHACT_TOKEN"]
+    if token_file is None and create:
+        token_file = DEFAULT_TOKEN_FILE.expanduser()
+        if not token_file.exists():
+            token_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(32) + "\n")
+            typer.echo(f"no token given: wrote a new one to {token_file} (clients: export SYNTHACT_TOKEN=$(cat "
+                       f"{token_file}))", err=True)
+    if token_file is None:
+        return None
+    try:
+        token = token_file.read_text().strip()
+    except OSError as exc:
+        fail(f"{token_file}: cannot read the token ({exc.strerror or exc})")
+    if not token:
+        fail(f"{token_file}: the token file is empty")
+    return token

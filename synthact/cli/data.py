@@ -9,7 +9,7 @@ import typer
 from synthact.config import InvalidFile, load_model
 from synthact.spec import MODALITY_NAMES
 
-from .common import existing_dir, fail, is_batch_folder, is_dataset_folder, report_problems, writable_dir
+from .common import existing_dir, fail, is_batch_folder, is_dataset_folder, read_token, report_problems, writable_dir
 
 
 def pack(raw: Path = typer.Argument(..., help="A rendered batch folder (OUT/<batch>, with clips/) or a folder of "
@@ -71,10 +71,13 @@ def download(source: str = typer.Argument(..., help="Dataset folder, http(s):// 
              dest: Path = typer.Argument(..., help="Where to put it."),
              layout: Optional[str] = typer.Option(None, "--layout", help="Fail unless the dataset has this layout."),
              split: Optional[str] = typer.Option(None, "--split", help="Only shards with clips of this split."),
-             token: Optional[str] = typer.Option(None, "--token", envvar="SYNTHACT_TOKEN")) -> None:
-    """Fetch a packed dataset; resumes partial files and verifies every shard's sha256."""
+             token_file: Optional[Path] = typer.Option(
+                 None, "--token-file", envvar="SYNTHACT_TOKEN_FILE",
+                 help="File holding the service's bearer token (or set SYNTHACT_TOKEN).")) -> None:
+    """Fetch a packed dataset; resumes partial files and verifies every table's and shard's sha256."""
     from synthact.dataset.download import download as run_download
 
+    token = read_token(token_file)
     writable_dir(dest, "the download")
     try:
         result = run_download(source, dest, layout, split, token)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +22,47 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def is_complete(clip_dir: Path) -> bool:
-    return (Path(clip_dir) / MANIFEST).is_file()
+def manifest_problem(manifest: bytes | str | None, size_of: Callable[[str], int | None],
+                     sha256: Callable[[str], str] | None = None) -> str:
+    """Why a clip is not complete ('' when it is): the manifest must parse and list files, and every listed
+    file must be present (`size_of`: relative path -> bytes, None when absent) with its size and, when
+    `sha256` (relative path -> digest) is given, its checksum."""
+    if manifest is None:
+        return "no manifest.json"
+    try:
+        entries = {str(name): (int(e["bytes"]), str(e["sha256"]))
+                   for name, e in json.loads(manifest)["files"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "manifest.json is not a readable manifest (empty or truncated)"
+    for name, (size, digest) in sorted(entries.items()):
+        found = size_of(name)
+        if found is None:
+            return f"{name} is missing"
+        if found != size:
+            return f"{name} has {found} bytes, the manifest says {size}"
+        if sha256 is not None and sha256(name) != digest:
+            return f"{name} does not match its sha256 in the manifest"
+    return ""
+
+
+def clip_problem(clip_dir: Path, verify: bool = False) -> str:
+    """Why a clip directory is not complete ('' when it is); `verify` also compares checksums."""
+    clip_dir = Path(clip_dir)
+    try:
+        manifest = (clip_dir / MANIFEST).read_bytes()
+    except OSError:
+        return "no manifest.json"
+
+    def size_of(name: str) -> int | None:
+        path = clip_dir / name
+        return path.stat().st_size if path.is_file() else None
+
+    return manifest_problem(manifest, size_of, (lambda name: sha256_file(clip_dir / name)) if verify else None)
+
+
+def is_complete(clip_dir: Path, verify: bool = False) -> bool:
+    """A finished clip: its manifest parses and every file it lists has the listed size (and checksum)."""
+    return not clip_problem(clip_dir, verify)
 
 
 def write_npz(target: Path | io.BytesIO, arrays: dict[str, np.ndarray]) -> None:

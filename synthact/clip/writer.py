@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,10 +27,27 @@ from .video import encode_mp4
 Layers = dict[str, "np.ndarray | dict[str, np.ndarray]"]
 
 
+TEMPORARY_PREFIX = ".tmp-"
+
+
+def temporary_name(scene_id: str) -> str:
+    """The folder a clip is written in before it is renamed into place, naming its writer (pid@host)."""
+    return f"{TEMPORARY_PREFIX}{scene_id}-{os.getpid()}@{socket.gethostname()}"
+
+
+def temporary_owner(name: str) -> tuple[str, int] | None:
+    """(host, pid) of the process that writes a temporary clip folder; None for names in another form."""
+    if not name.startswith(TEMPORARY_PREFIX) or "@" not in name:
+        return None
+    rest, _, host = name.rpartition("@")
+    pid = rest.rpartition("-")[2]
+    return (host, int(pid)) if pid.isdigit() and host else None
+
+
 class ClipWriter:
     def __init__(self, root: Path, scene_id: str):
         self.final = Path(root) / scene_id
-        self.tmp = Path(root) / f".tmp-{scene_id}-{os.getpid()}"
+        self.tmp = Path(root) / temporary_name(scene_id)
         if self.tmp.exists():
             shutil.rmtree(self.tmp)
         self.tmp.mkdir(parents=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import reprlib
 import types
 import typing
 from dataclasses import dataclass
@@ -10,6 +11,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .yaml_source import YamlDocument
+
+MAX_PROBLEMS = 100  # per file; a document with thousands of bad keys gets these and a count of the rest
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother = 2, 4, 4, 40, 40
 
 
 @dataclass(frozen=True)
@@ -40,12 +45,10 @@ def format_path(path: tuple[Any, ...]) -> str:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, (dict, list)):
-        text = repr(value)
-        return text if len(text) <= 60 else text[:57] + "..."
-    return str(value)
+    """A value for a message, shortened while it is built (never the repr of a huge value, then cut)."""
+    if isinstance(value, (int, float, bool)) or value is None:
+        return str(value)
+    return _SHORT.repr(value)
 
 
 def describe(error: dict, allowed_keys: list[str] | None) -> str:
@@ -127,8 +130,13 @@ def _step(tp: Any, comp: Any) -> Any:
 
 def problems_from(error: ValidationError, doc: YamlDocument, model: type[BaseModel]) -> list[Problem]:
     problems = []
-    for e in error.errors():
+    errors = error.errors()
+    for e in errors[:MAX_PROBLEMS]:
         line, path = doc.locate(tuple(e["loc"]), missing=e["type"] == "missing")
         allowed = allowed_keys_at(model, tuple(e["loc"])) if e["type"] == "extra_forbidden" else None
         problems.append(Problem(doc.path, line, format_path(path), describe(e, allowed)))
-    return sorted(set(problems), key=lambda p: (p.line, p.path, p.message))
+    problems = sorted(set(problems), key=lambda p: (p.line, p.path, p.message))
+    if len(errors) > MAX_PROBLEMS:
+        more = len(errors) - MAX_PROBLEMS
+        problems.append(Problem(doc.path, problems[-1].line, "", f"... and {more} more problems"))
+    return problems

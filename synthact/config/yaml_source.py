@@ -11,6 +11,11 @@ from typing import Any
 
 import yaml
 
+# Limits that keep a hostile document (an alias "billion laughs", thousands of nested brackets) from
+# exhausting time, memory or the stack of whoever validates it; real configs are far below both.
+MAX_DEPTH = 64  # nesting of mappings and sequences, counting the levels that aliases add
+MAX_NODES = 100_000  # values in the document with every alias expanded
+
 
 class YamlError(Exception):
     """A file that is not well-formed YAML (or repeats a key)."""
@@ -59,7 +64,21 @@ def _child(node: yaml.Node | None, comp: Any) -> tuple[yaml.Node, yaml.Node] | N
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader (no object construction) that rejects duplicate keys."""
+    """SafeLoader (no object construction) that rejects duplicate keys and nesting beyond MAX_DEPTH."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node, deep=False):
         seen: dict[Any, int] = {}
@@ -75,11 +94,49 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def check_expansion(root: yaml.Node, path: str) -> None:
+    """Refuse a node graph whose alias-expanded tree exceeds MAX_NODES values or MAX_DEPTH levels, or
+    that contains itself. Each node is measured once, so a bomb is caught in time linear in its text."""
+    measured: dict[int, tuple[int, int]] = {}  # id(node) -> (values in its expanded tree, height)
+    open_nodes: set[int] = set()
+
+    def visit(node: yaml.Node, level: int) -> tuple[int, int]:
+        def refuse(message: str):
+            raise YamlError(path, node.start_mark.line + 1, message)
+
+        known = measured.get(id(node))
+        if known is None:
+            if id(node) in open_nodes:
+                refuse("an alias refers to a value that contains it")
+            if level > MAX_DEPTH:
+                refuse(f"nested deeper than {MAX_DEPTH} levels (counting aliases)")
+            open_nodes.add(id(node))
+            below = [visit(child, level + 1) for child in _children(node)]
+            open_nodes.discard(id(node))
+            known = (1 + sum(n for n, _ in below), 1 + max((h for _, h in below), default=0))
+            measured[id(node)] = known
+        if known[0] > MAX_NODES:
+            refuse(f"more than {MAX_NODES} values once aliases are expanded")
+        if level + known[1] - 1 > MAX_DEPTH:
+            refuse(f"nested deeper than {MAX_DEPTH} levels (counting aliases)")
+        return known
+
+    visit(root, 1)
+
+
 def parse_yaml(text: str, path: str = "<string>") -> YamlDocument:
     try:
         loader = _Loader(text)
         try:
             root = loader.get_single_node()
+            if root is not None:
+                check_expansion(root, path)
             data = loader.construct_document(root) if root is not None else None
         finally:
             loader.dispose()
@@ -98,6 +155,10 @@ def load_yaml(path: str | Path) -> YamlDocument:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise YamlError(str(path), 1, "file not found") from None
+    except IsADirectoryError:
+        raise YamlError(str(path), 1, "is a folder, not a YAML file") from None
+    except OSError as exc:
+        raise YamlError(str(path), 1, f"cannot be read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
         raise YamlError(str(path), 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return parse_yaml(text, str(path))

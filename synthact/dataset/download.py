@@ -1,18 +1,21 @@
 """Fetching a packed dataset from a local path, an HTTP(S) server (the manager service) or an object store.
 
-Every file lands as NAME.part first and is renamed when its size and sha256 match the dataset manifest;
-an interrupted download resumes from the end of the .part file (HTTP Range requests, or seeking on
-object stores), and files already present with the right checksum are skipped.
+Every file (tables and shards) lands as NAME.part first and is renamed when its size and sha256 match the
+dataset manifest; an interrupted download keeps the .part and resumes from its end (HTTP Range requests,
+or seeking on object stores), and files already present with the right checksum are skipped. Names come
+from the source's dataset.json and are checked before anything is written: a relative path of plain
+components that stays inside DEST.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from synthact.clip import sha256_file
 
@@ -75,57 +78,91 @@ class Source:
             shutil.copyfileobj(src, out, CHUNK)
 
 
-def _fetch(source: Source, rel: str, dest: Path, sha256: str | None, size: int | None, result: DownloadResult) -> None:
-    target = dest / rel
+# What breaks a connection mid-file: the .part is kept and the next run resumes it.
+INTERRUPTIONS = (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError)
+
+
+def safe_target(dest: Path, rel: object, folder: str = "") -> Path:
+    """dest/folder/rel for a name taken from a manifest, refused (ValueError) unless it is a relative path of
+    plain components (no '..', no absolute path, no backslash or NUL) that stays inside dest."""
+    text = rel if isinstance(rel, str) else ""
+    path = PurePosixPath(text)
+    if not text or path.is_absolute() or ".." in path.parts or "\\" in text or "\0" in text:
+        raise ValueError(f"dataset.json names a file {rel!r}, which is not a plain relative path; nothing was "
+                         f"downloaded from this source")
+    target = dest / folder / text
+    if not target.resolve().is_relative_to(dest.resolve()):
+        raise ValueError(f"dataset.json names a file {rel!r} that would land outside {dest}")
+    return target
+
+
+def _fetch(source: Source, rel: str, target: Path, sha256: str, size: int, result: DownloadResult) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() and (sha256 is None or sha256_file(target) == sha256):
+    if target.exists() and target.stat().st_size == size and sha256_file(target) == sha256:
         result.skipped.append(rel)
         return
     part = target.with_name(target.name + ".part")
-    if part.exists() and size is not None and part.stat().st_size > size:
+    if part.exists() and part.stat().st_size > size:
         part.unlink()  # longer than the real file: start again
-    source.copy_to(rel, part)
-    if sha256 is not None and sha256_file(part) != sha256:
+    try:
+        if not part.exists() or part.stat().st_size < size:
+            source.copy_to(rel, part)
+    except INTERRUPTIONS as exc:
+        if isinstance(exc, urllib.error.HTTPError):
+            raise
+        raise IOError(f"{rel}: interrupted after {part.stat().st_size if part.exists() else 0} of {size} bytes "
+                      f"({exc}); rerun to resume") from None
+    got = part.stat().st_size
+    if got < size:
+        raise IOError(f"{rel}: interrupted after {got} of {size} bytes; rerun to resume")
+    if got > size or sha256_file(part) != sha256:
         part.unlink()
         raise IOError(f"{rel}: checksum mismatch after download (expected {sha256}); the .part file was removed, "
                       f"run the download again")
-    result.bytes += part.stat().st_size
+    result.bytes += got
     os.replace(part, target)
     result.fetched.append(rel)
+
+
+def _checked(entries: object, what: str) -> list[dict]:
+    """Manifest entries with a name, a sha256 and a size, or ValueError naming what is wrong."""
+    ok = isinstance(entries, list) and all(
+        isinstance(e, dict) and isinstance(e.get("sha256"), str) and isinstance(e.get("bytes"), int)
+        and e["bytes"] >= 0 for e in entries)
+    if not ok:
+        raise ValueError(f"dataset.json: {what} must be a list of {{name, sha256, bytes}}"
+                         + (" (a dataset packed before tables were checksummed: pack it again)"
+                            if entries is None else ""))
+    return entries
 
 
 def download(source_uri: str, dest: Path, layout: str | None = None, split: str | None = None,
               token: str | None = None) -> DownloadResult:
     source = Source(source_uri, token)
     dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    manifest = json.loads(source.read_text("dataset.json"))
+    try:
+        manifest = json.loads(source.read_text("dataset.json"))
+    except INTERRUPTIONS as exc:
+        if isinstance(exc, urllib.error.HTTPError):
+            raise
+        raise IOError(f"dataset.json: the connection failed ({exc}); rerun the download") from None
+    if not isinstance(manifest, dict) or "layout" not in manifest:
+        raise ValueError("dataset.json is not a dataset manifest")
     if layout and manifest["layout"] != layout:
         raise ValueError(f"{source_uri} holds a {manifest['layout']} dataset, not {layout}")
+    tables = [(t, safe_target(dest, t["name"])) for t in _checked(manifest.get("tables"), "tables")]
+    shards = [(s, safe_target(dest, s.get("name"), "shards")) for s in _checked(manifest.get("shards"), "shards")]
     result = DownloadResult(dest)
-    tables = [f"{table}/{part}.parquet" for part in manifest["parts"] for table in ("index", "frames", "positives")
-              if table != "positives" or manifest["layout"] == "gata"]
-    for rel in tables:  # small: no checksums in the manifest, fetched whole each time
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_name(target.name + ".part")
-        part.unlink(missing_ok=True)
-        try:
-            source.copy_to(rel, part)
-        except (FileNotFoundError, urllib.error.HTTPError) as exc:
-            if isinstance(exc, urllib.error.HTTPError) and exc.code != 404:
-                raise
-            part.unlink(missing_ok=True)  # e.g. no frames table when keypoints were not packed
-            continue
-        os.replace(part, target)
-        result.fetched.append(rel)
+    dest.mkdir(parents=True, exist_ok=True)
+    for table, target in tables:
+        _fetch(source, table["name"], target, table["sha256"], table["bytes"], result)
     wanted = {s["name"] for s in manifest["shards"]}
     if split:
         import pandas as pd
         index = pd.read_parquet(dest / "index")
         wanted = set(index.loc[index.split == split, "shard"])
-    for shard in manifest["shards"]:
+    for shard, target in shards:
         if shard["name"] in wanted:
-            _fetch(source, f"shards/{shard['name']}", dest, shard["sha256"], shard["bytes"], result)
+            _fetch(source, f"shards/{shard['name']}", target, shard["sha256"], shard["bytes"], result)
     (dest / "dataset.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return result

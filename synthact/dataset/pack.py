@@ -157,7 +157,7 @@ class _TableParts:
     def _flush(self) -> None:
         if not self.rows["index"]:
             return
-        for table, rows in self.rows.items():
+        for table, rows in self.rows.items():  # one of TABLES
             if rows:
                 _write_table(self.out / table / f"part-{self.part:05d}.parquet", rows)
         self.rows = {"index": [], "frames": [], "positives": []}
@@ -314,6 +314,19 @@ def _write_table(path: Path, rows: list[dict], schema: pa.Schema | None = None) 
     pq.write_table(table, path, compression="zstd", write_statistics=True)
 
 
+TABLES = ("index", "frames", "positives")
+
+
+def _table_checksums(out: Path, parts: int, previous: list[dict]) -> list[dict]:
+    """name, sha256 and bytes of every table file: those recorded before are kept as recorded (parts are never
+    rewritten), new parts and rejections.parquet (rewritten by every pack) are measured."""
+    recorded = {t["name"]: t for t in previous if t["name"] != "rejections.parquet"}
+    names = [f"{table}/part-{i:05d}.parquet" for i in range(parts) for table in TABLES] + ["rejections.parquet"]
+    return [recorded.get(name) or {"name": name, "sha256": sha256_file(out / name),
+                                   "bytes": (out / name).stat().st_size}
+            for name in names if name in recorded or (out / name).is_file()]
+
+
 def _write_manifest(out, options, manifest, shards, classes, scene_ids, raw, parts, result) -> None:
     import webdataset
 
@@ -327,6 +340,7 @@ def _write_manifest(out, options, manifest, shards, classes, scene_ids, raw, par
     body = {
         "format_version": FORMAT_VERSION, "layout": options.layout, "modalities": list(options.modalities),
         "classes": classes, "parts": [f"part-{i:05d}" for i in range(parts)],
+        "tables": _table_checksums(out, parts, previous.get("tables", [])),
         "shards": previous["shards"] + shards,
         "counts": {"clips": len(scene_ids), "rejected_last_pack": result.rejected},
         "scene_ids": sorted(scene_ids), "batch_configs": configs,

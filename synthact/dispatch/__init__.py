@@ -1,7 +1,8 @@
 """Dispatch: running a batch's scenes on worker processes (policy, ledger, storage), submitting batches
 to clusters (jobs) and serving them over HTTP (service). Ray appears only in ray_executor, jobs and service."""
-from .manager import BatchResult, run_batch
+from .executor import BatchError
+from .manager import BatchResult, StopRequest, run_batch
 from .options import DispatchOptions, FailurePolicy, RecyclePolicy, RendererPlugin, Resources
 
-__all__ = ["BatchResult", "DispatchOptions", "FailurePolicy", "RecyclePolicy", "RendererPlugin", "Resources",
-           "run_batch"]
+__all__ = ["BatchError", "BatchResult", "DispatchOptions", "FailurePolicy", "RecyclePolicy", "RendererPlugin",
+           "Resources", "StopRequest", "run_batch"]

@@ -16,6 +16,10 @@ class Capacity:
     cpus: int
 
 
+class BatchError(Exception):
+    """A batch that cannot start or go on, for a reason its user can act on (the message is one line)."""
+
+
 class WorkerLost(Exception):
     """A scene ended without a result because its worker process is gone or broken.
 
@@ -31,8 +35,14 @@ class Executor(Protocol):
     def open(self) -> Capacity:
         """Connect (or start a local runtime) and report what it can hold."""
 
+    def capacity(self) -> Capacity:
+        """What the runtime can hold now (nodes come and go)."""
+
     def spawn(self, host_args: tuple, gpu: bool, cpus: int) -> Any:
-        """Start one worker process hosting dispatch.host.RenderHost(*host_args); returns a handle."""
+        """Start one worker process hosting dispatch.host.RenderHost(*host_args); returns a handle at once."""
+
+    def ready(self, worker: Any) -> bool:
+        """Whether the worker has been placed and started (or has failed to start: its scene then fails fast)."""
 
     def submit(self, worker: Any, spec_json: str, store_uri: str) -> Any:
         """Start rendering one scene on a worker; returns a pending result."""
@@ -43,7 +53,8 @@ class Executor(Protocol):
     def result(self, pending: Any) -> dict:
         """The finished scene's report (RenderHost.render's dict), or raises WorkerLost."""
 
-    def kill(self, worker: Any) -> None: ...
+    def kill(self, worker: Any, wait_s: float = 0.0) -> None:
+        """Stop a worker process; with wait_s, return once it has ended (as far as can be told from here)."""
 
     def close(self) -> None:
         """Release the runtime (shuts down a runtime this executor started)."""

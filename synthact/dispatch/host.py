@@ -1,6 +1,7 @@
 """RenderHost: what lives in one worker process: one renderer (one Blender), many scenes."""
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import time
@@ -14,7 +15,10 @@ from synthact.render.errors import SceneError
 from synthact.spec import spec_from_json
 
 from .options import RendererFactory
+from .owner import Owner
 from .storage import BatchStore
+
+FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def resident_memory_mb() -> float:
@@ -31,8 +35,13 @@ class RenderHost:
         self.previews = previews
         self.start_rss: float | None = None
 
+    def identity(self) -> Owner:
+        """The worker process (its host and pid), so that a manager can tell when it has ended."""
+        return Owner.this_process()
+
     def render(self, spec_json: str, store_uri: str) -> dict:
-        """Render one scene into the store; a SceneError comes back as a failure, not an exception."""
+        """Render one scene into the store. A SceneError, or a full disk, comes back as a failure, not an
+        exception. The preview is made after the clip is complete and can only add a warning."""
         spec = spec_from_json(spec_json)
         store = BatchStore(store_uri)
         t0 = time.perf_counter()
@@ -40,20 +49,32 @@ class RenderHost:
             if store.remote:
                 with tempfile.TemporaryDirectory(prefix="synthact-clip-") as scratch:
                     clip = self.renderer.render(spec, Path(scratch))
-                    self._preview(clip, store)
+                    preview = self._preview(clip, store)
                     store.upload_clip(clip)
             else:
-                self._preview(self.renderer.render(spec, store.local_clips), store)
+                preview = self._preview(self.renderer.render(spec, store.local_clips), store)
         except SceneError as exc:
             return {"ok": False, "reason": exc.reason, "message": str(exc), "seconds": time.perf_counter() - t0}
+        except OSError as exc:
+            if exc.errno not in FULL:
+                raise
+            return {"ok": False, "reason": "disk_full", "message": f"{exc.strerror}: {exc.filename or store_uri}",
+                    "seconds": time.perf_counter() - t0}
         rss = resident_memory_mb()
         self.start_rss = self.start_rss or rss
         return {"ok": True, "seconds": time.perf_counter() - t0, "rss_mb": rss, "start_rss_mb": self.start_rss,
-                "pid": os.getpid()}
+                "pid": os.getpid(), "warning": preview}
 
-    def _preview(self, clip: Path, store: BatchStore) -> None:
-        if not self.previews or not ClipReader.from_dir(clip).has("rgb"):
-            return
-        with tempfile.TemporaryDirectory() as tmp:
-            sheet = contact_sheet(clip, Path(tmp) / f"{clip.name}.png")
-            store.put_file(sheet, f"previews/{sheet.name}")
+    def _preview(self, clip: Path, store: BatchStore) -> str:
+        """Write the clip's contact sheet; '' when done (or not wanted), else why there is none."""
+        if not self.previews:
+            return ""
+        try:
+            if not ClipReader.from_dir(clip).has("rgb"):
+                return ""
+            with tempfile.TemporaryDirectory() as tmp:
+                sheet = contact_sheet(clip, Path(tmp) / f"{clip.name}.png")
+                store.put_file(sheet, f"previews/{sheet.name}")
+        except Exception as exc:  # noqa: BLE001 - the clip is complete; a missing preview must not undo that
+            return f"no preview: {type(exc).__name__}: {str(exc)[:200]}"
+        return ""

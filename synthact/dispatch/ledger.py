@@ -2,8 +2,10 @@
 
 Events are buffered and written as small immutable segment files (ledger/<run>-<seq>.jsonl), which
 works the same on a local disk and on object stores. The ledger records attempts and failure reasons;
-whether a clip is finished is decided by its manifest, never by the ledger, so a ledger that lost its
-last seconds in a crash can only under-report.
+whether a clip is finished is decided by the clip on disk, never by the ledger. A manager that starts
+records what it finds (`done` for complete clips the ledger lacks, `incomplete` for clips the ledger
+called done that are not complete any more), so after any run the ledger agrees with the disk. Writing
+it is best-effort: a segment that cannot be written (a full disk) is kept and written with the next one.
 """
 from __future__ import annotations
 
@@ -16,13 +18,14 @@ from dataclasses import dataclass
 from .storage import BatchStore
 
 FAILURE_REASONS = ("crash", "timeout", "out_of_memory", "invalid_spec", "missing_asset")
+OUTCOMES = ("done", "retry", "failed", "incomplete")
 
 
 @dataclass(frozen=True)
 class Event:
     index: int
     scene_id: str
-    outcome: str  # done | failed | retry
+    outcome: str  # one of OUTCOMES
     attempt: int
     reason: str = ""  # for failed / retry: one of FAILURE_REASONS
     seconds: float = 0.0
@@ -37,6 +40,7 @@ class Ledger:
         self._seq = 0
         self._last_flush = time.monotonic()
         self.flush_every_s, self.flush_every_events = flush_every_s, flush_every_events
+        self.write_error = ""  # why the last flush failed ('' when it did not)
 
     def record(self, event: Event) -> None:
         self._buffer.append(json.dumps({**event.__dict__, "time": round(time.time(), 3)}, separators=(",", ":")))
@@ -44,11 +48,17 @@ class Ledger:
             self.flush()
 
     def flush(self) -> None:
-        if self._buffer:
-            self.store.write_text(f"ledger/{self.run}-{self._seq:06d}.jsonl", "\n".join(self._buffer) + "\n")
-            self._seq += 1
-            self._buffer = []
         self._last_flush = time.monotonic()
+        if not self._buffer:
+            return
+        try:
+            self.store.write_text(f"ledger/{self.run}-{self._seq:06d}.jsonl", "\n".join(self._buffer) + "\n")
+        except OSError as exc:
+            self.write_error = f"{exc.strerror or exc} ({len(self._buffer)} events kept for the next write)"
+            return
+        self.write_error = ""
+        self._seq += 1
+        self._buffer = []
 
 
 def read_events(store: BatchStore):
@@ -63,17 +73,25 @@ def read_events(store: BatchStore):
                 continue
 
 
-def progress(store: BatchStore) -> dict:
-    """Counts from the ledger, for `synthact status` and the service: done, failed (final), retries."""
+def latest_events(store: BatchStore) -> tuple[dict[str, dict], int]:
+    """The last event that settled each scene (done, failed, incomplete), and the number of retries."""
     latest: dict[str, dict] = {}
     retries = 0
     for e in read_events(store):
-        if e["outcome"] == "retry":
+        if e.get("outcome") == "retry":
             retries += 1
-        else:
+        elif "scene_id" in e:
             latest[e["scene_id"]] = e
+    return latest, retries
+
+
+def progress(store: BatchStore) -> dict:
+    """Counts from the ledger, for `synthact status` and the service: done, failed (final), retries, and the
+    last run's state from summary.json (running, finished, interrupted, error) with its reason."""
+    latest, retries = latest_events(store)
     done = sum(1 for e in latest.values() if e["outcome"] == "done")
-    failed = Counter(e["reason"] for e in latest.values() if e["outcome"] == "failed")
-    summary = json.loads(store.read_text("summary.json") or "{}")
+    failed = Counter(e.get("reason", "") for e in latest.values() if e["outcome"] == "failed")
+    summary = store.read_json("summary.json") or {}
     return {"done": done, "failed": sum(failed.values()), "failure_reasons": dict(failed), "retries": retries,
-            "requested": summary.get("requested"), "finished": summary.get("finished", False)}
+            "requested": summary.get("requested"), "state": summary.get("state"), "reason": summary.get("reason", ""),
+            "finished": summary.get("finished", False)}

@@ -3,6 +3,7 @@ and which renderer the workers host."""
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -53,6 +54,17 @@ class DispatchOptions:
     previews: bool = True  # a contact sheet per clip in OUT/<batch>/previews/
     show_progress: bool = True
     env: dict[str, str] = field(default_factory=dict)  # extra environment for the worker processes
+    verify: bool = False  # a clip found on disk counts as complete only if its checksums match too
+
+
+# Secrets of this process that workers and jobs never get (they would show in Ray's dashboard and job list).
+SECRET_VARIABLES = ("SYNTHACT_TOKEN", "SYNTHACT_TOKEN_FILE")
+
+
+def worker_environment(prefixes: tuple[str, ...] = ("SYNTHACT_", "ANNY_")) -> dict[str, str]:
+    """The settings of this process that worker processes and cluster jobs inherit: SYNTHACT_* and ANNY_*
+    variables, without the service's token."""
+    return {k: v for k, v in os.environ.items() if k.startswith(prefixes) and k not in SECRET_VARIABLES}
 
 
 class RendererPlugin:

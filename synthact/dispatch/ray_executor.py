@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import ray
 from ray.exceptions import OutOfMemoryError, RayActorError, RayTaskError
@@ -19,12 +20,19 @@ def connect(address: str | None) -> bool:
     if ray.is_initialized():
         return False
     address = address or os.environ.get("RAY_ADDRESS")
-    kwargs = dict(log_to_driver=False, logging_level="WARNING", configure_logging=True)
+    kwargs = dict(log_to_driver=False, logging_level="ERROR", configure_logging=True)
     if address:
         ray.init(address=address, **kwargs)
         return False
     ray.init(address="local", include_dashboard=True, **kwargs)
     return True
+
+
+class _Worker:
+    """An actor and the reference that resolves, once Ray has placed and constructed it, to its process."""
+
+    def __init__(self, actor, started):
+        self.actor, self.started, self.ready = actor, started, False
 
 
 class RayExecutor:
@@ -34,18 +42,29 @@ class RayExecutor:
 
     def open(self) -> Capacity:
         self._started = connect(self.address)
-        resources = ray.cluster_resources()
+        return self.capacity()
+
+    def capacity(self) -> Capacity:
+        resources = ray.cluster_resources()  # of the nodes alive now
         return Capacity(gpus=int(resources.get("GPU", 0)), cpus=int(resources.get("CPU", 0)))
 
     def spawn(self, host_args: tuple, gpu: bool, cpus: int):
         resources = {"num_gpus": 1, "num_cpus": 1} if gpu else {"num_cpus": cpus}
-        actor = ray.remote(RenderHost).options(max_restarts=0, max_task_retries=0, **resources)
-        return actor.remote(*host_args)
+        actor = ray.remote(RenderHost).options(max_restarts=0, max_task_retries=0, **resources).remote(*host_args)
+        return _Worker(actor, actor.identity.remote())
+
+    def ready(self, worker) -> bool:
+        if not worker.ready:
+            worker.ready = bool(ray.wait([worker.started], timeout=0)[0])
+        return worker.ready
 
     def submit(self, worker, spec_json: str, store_uri: str):
-        return worker.render.remote(spec_json, store_uri)
+        return worker.actor.render.remote(spec_json, store_uri)
 
     def wait(self, pending: list, timeout_s: float) -> list:
+        if not pending:  # no worker started yet: look again soon
+            time.sleep(min(timeout_s, 0.05))
+            return []
         ready, _ = ray.wait(pending, num_returns=1, timeout=timeout_s)
         return ready
 
@@ -59,8 +78,14 @@ class RayExecutor:
         except RayTaskError as exc:  # an exception inside the render; the process lives on
             raise WorkerLost("crash", str(exc.cause if exc.cause else exc)[:300], replace=False) from None
 
-    def kill(self, worker) -> None:
-        ray.kill(worker)
+    def kill(self, worker, wait_s: float = 0.0) -> None:
+        ray.kill(worker.actor)  # asynchronous: the process may run on for a moment
+        if wait_s > 0 and self.ready(worker):
+            try:
+                process = ray.get(worker.started, timeout=wait_s)
+            except (RayActorError, ray.exceptions.GetTimeoutError):
+                return
+            process.wait_ended(wait_s)
 
     def close(self) -> None:
         if self._started:

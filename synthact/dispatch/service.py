@@ -1,25 +1,37 @@
 """`synthact serve`: a small HTTP service for teams to submit batches and fetch their outputs.
 
-Every request needs the bearer token. YAML is parsed with the safe loader and validated like
-`synthact validate` (problems come back with field paths and line numbers). Outputs always go under the
-service's root, whatever the batch says, and downloads cannot leave a batch's folder.
+Every request needs the bearer token (the interactive API description at /docs and /openapi.json does
+not: it shows the endpoints, never a batch). YAML is parsed off the event loop, with aliases and nesting
+capped (config/yaml_source.py) and a time budget, and validated like `synthact validate` (problems come
+back with field paths and line numbers). Work is limited per batch (clips, and pixels x frames x samples
+per clip) and in concurrency: at most `max_running` batches render at once, the next ones wait in a
+queue of `max_queued`, and any can be cancelled. One manager per batch folder: a name that a CLI run is
+rendering, or that holds another config, is refused with 409. Outputs always go under the service's
+root, whatever the batch says, and downloads cannot leave the root's batch folders (symbolic links to
+elsewhere, as batch folders or inside them, are refused; `.tmp-` folders are not served).
 """
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import threading
-from dataclasses import replace
+from collections import deque
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from synthact.config import BATCH_NAME_PATTERN, AssetRegistry, InvalidFile, Problem, read_document
+from synthact.clip.writer import TEMPORARY_PREFIX
+from synthact.config import BATCH_NAME_PATTERN, AssetRegistry, BatchConfig, InvalidFile, Problem, read_document
 from synthact.scene import parse_batch_config
 
+from .executor import BatchError
 from .ledger import progress
-from .manager import run_batch
+from .lock import BatchLock
+from .manager import StopRequest, config_difference, run_batch
 from .options import DispatchOptions
 from .storage import BatchStore
 
@@ -27,15 +39,112 @@ MAX_BODY_BYTES = 256 * 1024
 NAME = re.compile(BATCH_NAME_PATTERN)
 
 
+@dataclass(frozen=True)
+class ServiceLimits:
+    """What one service accepts (`synthact serve --max-...`)."""
+
+    max_clips: int = 100_000  # scenes per batch
+    max_clip_work: float = 4e10  # width x height x frames x samples of one clip (1920x1080, 300 frames, 64 spp)
+    max_running: int = 1  # batches rendering at once (they share the cluster)
+    max_queued: int = 16  # batches waiting to render
+    parse_seconds: float = 10.0  # time budget to parse and validate one config
+
+
+@dataclass
+class _Job:
+    name: str
+    config: BatchConfig
+    state: str = "queued"  # queued | running | done | cancelled
+    stop: StopRequest = field(default_factory=StopRequest)
+    error: str = ""
+
+
+class _Scheduler:
+    """Batches run in threads of this process, at most max_running at a time; the rest wait in order."""
+
+    def __init__(self, root: Path, registry: AssetRegistry, options: DispatchOptions, limits: ServiceLimits):
+        self.root, self.registry, self.options, self.limits = root, registry, options, limits
+        self.jobs: dict[str, _Job] = {}
+        self.queue: deque[str] = deque()
+        self.lock = threading.Lock()
+
+    def active(self, name: str) -> _Job | None:
+        job = self.jobs.get(name)
+        return job if job is not None and job.state in ("queued", "running") else None
+
+    def submit(self, config: BatchConfig) -> _Job:
+        with self.lock:
+            if len(self.queue) >= self.limits.max_queued:
+                raise HTTPException(429, f"{len(self.queue)} batches are waiting already; submit again later")
+            job = self.jobs[config.batch.name] = _Job(config.batch.name, config)
+            self.queue.append(job.name)
+            self._start_next()
+        return job
+
+    def cancel(self, name: str) -> _Job:
+        with self.lock:
+            job = self.active(name)
+            if job is None:
+                raise HTTPException(409, f"batch {name!r} is not rendering or waiting")
+            if job.state == "queued":
+                self.queue.remove(name)
+                job.state = "cancelled"
+            else:
+                job.stop.request("cancelled")
+        return job
+
+    def _start_next(self) -> None:  # with self.lock held
+        running = sum(1 for j in self.jobs.values() if j.state == "running")
+        while self.queue and running < self.limits.max_running:
+            job = self.jobs[self.queue.popleft()]
+            job.state = "running"
+            running += 1
+            threading.Thread(target=self._run, args=(job,), daemon=True, name=f"batch-{job.name}").start()
+
+    def _run(self, job: _Job) -> None:
+        try:
+            run_batch(job.config, self.registry, job.config.batch.count, str(self.root), self.options,
+                      stop=job.stop)
+        except BatchError as exc:
+            job.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - reported on the batch's status, the service goes on
+            job.error = f"{type(exc).__name__}: {str(exc)[:300]}"
+        finally:
+            with self.lock:
+                job.state = "cancelled" if job.stop else "done"
+                self._start_next()
+
+
+def work_problems(config: BatchConfig, doc, limits: ServiceLimits) -> list[Problem]:
+    """Problems (with lines) for a batch that asks for more work than this service takes."""
+    found = []
+    if config.batch.count > limits.max_clips:
+        found.append((("batch", "count"), f"{config.batch.count} clips is more than this service takes "
+                                          f"({limits.max_clips} per batch)"))
+    r = config.render
+    samples = r.samples if r.engine == "cycles" else 1
+    work = r.resolution.width * r.resolution.height * r.frames * samples
+    if work > limits.max_clip_work:
+        found.append((("render",), f"{r.resolution.width}x{r.resolution.height} pixels x {r.frames} frames x "
+                                   f"{samples} samples = {work:.3g} per clip is more than this service takes "
+                                   f"({limits.max_clip_work:.3g})"))
+    problems = []
+    for loc, message in found:
+        line, path = doc.locate(loc)
+        problems.append(Problem(doc.path, line, ".".join(map(str, path)), message))
+    return problems
+
+
 def create_app(root: Path, token: str, registry: AssetRegistry | None = None,
-               options: DispatchOptions | None = None, max_body: int = MAX_BODY_BYTES) -> FastAPI:
+               options: DispatchOptions | None = None, max_body: int = MAX_BODY_BYTES,
+               limits: ServiceLimits = ServiceLimits()) -> FastAPI:
     if not token:
         raise ValueError("the service needs a token: anonymous writes are not allowed")
     root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
     registry = registry or AssetRegistry.load()
     options = replace(options or DispatchOptions(), show_progress=False)
-    running: dict[str, threading.Thread] = {}
+    scheduler = _Scheduler(root, registry, options, limits)
     app = FastAPI(title="SynthAct manager", version="1")
 
     def authorised(request: Request) -> None:
@@ -47,13 +156,26 @@ def create_app(root: Path, token: str, registry: AssetRegistry | None = None,
         if not NAME.match(name):
             raise HTTPException(400, f"not a batch name: {name!r}")
         folder = root / name
+        if folder.is_symlink():
+            raise HTTPException(400, f"batch {name!r} is a symbolic link; the service serves only folders in its root")
         if not folder.is_dir():
             raise HTTPException(404, f"no batch {name!r}")
         return folder
 
+    def parse(text: str):
+        doc = read_document(text=text, name="request")
+        config = parse_batch_config(doc, registry)
+        problems = work_problems(config, doc, limits)
+        if problems:
+            raise InvalidFile(problems)
+        return config
+
     @app.post("/batches", status_code=202, dependencies=[Depends(authorised)])
     async def submit(request: Request):
-        declared = int(request.headers.get("content-length") or 0)
+        try:
+            declared = int(request.headers.get("content-length") or 0)
+        except ValueError:
+            raise HTTPException(400, "Content-Length is not a number") from None
         if declared > max_body:
             raise HTTPException(413, f"the batch config is larger than {max_body} bytes")
         body = b""
@@ -62,45 +184,82 @@ def create_app(root: Path, token: str, registry: AssetRegistry | None = None,
             if len(body) > max_body:
                 raise HTTPException(413, f"the batch config is larger than {max_body} bytes")
         try:
-            config = parse_batch_config(read_document(text=body.decode("utf-8"), name="request"), registry)
+            text = body.decode("utf-8")
         except UnicodeDecodeError:
             return _problems([Problem("request", 1, "", "not UTF-8 text")])
+        try:  # off the event loop: other requests are served meanwhile
+            config = await asyncio.wait_for(run_in_threadpool(parse, text), limits.parse_seconds)
         except InvalidFile as exc:
             return _problems(exc.problems)
+        except asyncio.TimeoutError:
+            return _problems([Problem("request", 1, "", f"took longer than {limits.parse_seconds:g} s to validate")])
         name = config.batch.name
-        if name in running and running[name].is_alive():
-            raise HTTPException(409, f"batch {name!r} is already rendering")
-        thread = threading.Thread(target=run_batch, args=(config, registry, config.batch.count, str(root), options),
-                                  daemon=True, name=f"batch-{name}")
-        running[name] = thread
+        if (root / name).is_symlink():
+            raise HTTPException(409, f"batch {name!r} is a symbolic link in the service's root; use another name")
+        if scheduler.active(name):
+            raise HTTPException(409, f"batch {name!r} is already {scheduler.active(name).state}")
+        store = BatchStore(str(root / name))
+        held = BatchLock(store).holder()
+        if held is not None:
+            raise HTTPException(409, f"batch {name!r} is being rendered by another manager ({held[0].describe()})")
+        recorded = store.read_json("config.json") if (root / name).is_dir() else None
+        where = config_difference(recorded, config) if recorded is not None else ""
+        if where:
+            raise HTTPException(409, f"batch {name!r} exists with another config (it differs at {where}); "
+                                     f"use another name")
         (root / name).mkdir(exist_ok=True)
-        thread.start()
-        return {"batch": name, "scenes": config.batch.count, "status": f"/batches/{name}"}
+        job = scheduler.submit(config)
+        return {"batch": name, "scenes": config.batch.count, "status": f"/batches/{name}", "state": job.state}
 
     @app.get("/batches", dependencies=[Depends(authorised)])
     def list_batches():
-        return {"batches": sorted(p.name for p in root.iterdir() if p.is_dir() and NAME.match(p.name))}
+        return {"batches": sorted(p.name for p in root.iterdir()
+                                  if p.is_dir() and not p.is_symlink() and NAME.match(p.name))}
 
     @app.get("/batches/{name}", dependencies=[Depends(authorised)])
     def batch_progress(name: str):
-        folder = batch_dir(name)
-        thread = running.get(name)
-        return {"batch": name, "rendering": bool(thread and thread.is_alive()), **progress(BatchStore(str(folder)))}
+        """Progress from the ledger; state: queued, running (here or by a CLI manager), cancelled, or the last
+        run's end (finished, interrupted, error), idle before any."""
+        store = BatchStore(str(batch_dir(name)))
+        counts = progress(store)
+        job = scheduler.jobs.get(name)
+        if job is not None and job.state != "done":
+            state = job.state
+        elif BatchLock(store).holder() is not None:
+            state = "running"
+        else:
+            state = counts["state"] or "idle"
+        return {**counts, "batch": name, "state": state, "rendering": state == "running",
+                **({"error": job.error} if job is not None and job.error else {})}
+
+    @app.post("/batches/{name}/cancel", status_code=202, dependencies=[Depends(authorised)])
+    def cancel(name: str):
+        if not NAME.match(name):
+            raise HTTPException(400, f"not a batch name: {name!r}")
+        job = scheduler.cancel(name)
+        return {"batch": name, "state": "cancelled" if job.state == "cancelled" else "cancelling"}
+
+    def served(folder: Path, path: Path) -> bool:
+        """A file the service hands out: inside the batch folder once links are resolved, not a temporary."""
+        rel = path.relative_to(folder)
+        return (path.is_file() and path.resolve().is_relative_to(folder)
+                and not any(TEMPORARY_PREFIX in part for part in rel.parts))
 
     @app.get("/batches/{name}/files", dependencies=[Depends(authorised)])
     def list_files(name: str):
         folder = batch_dir(name)
-        files = [p for p in folder.rglob("*") if p.is_file() and ".tmp-" not in p.as_posix()]
-        return {"files": [{"path": p.relative_to(folder).as_posix(), "bytes": p.stat().st_size}
-                          for p in sorted(files)]}
+        files = sorted(p for p in folder.rglob("*") if served(folder, p))
+        return {"files": [{"path": p.relative_to(folder).as_posix(), "bytes": p.stat().st_size} for p in files]}
 
     @app.get("/batches/{name}/files/{path:path}", dependencies=[Depends(authorised)])
     def download(name: str, path: str):
-        folder = batch_dir(name).resolve()
-        target = (folder / path).resolve()
-        if folder not in target.parents:
+        folder = batch_dir(name)
+        if "\0" in path or any(part in ("..", "") for part in path.split("/")):
+            raise HTTPException(400, "not a path inside the batch")
+        target = folder / path
+        if not target.resolve().is_relative_to(folder):
             raise HTTPException(400, "path outside the batch")
-        if not target.is_file():
+        if not served(folder, target):
             raise HTTPException(404, f"no file {path!r} in batch {name!r}")
         return FileResponse(target)
 

@@ -131,6 +131,12 @@ def parse_bvh(text: str, source: str = "<bvh>") -> Bvh:
         except ValueError:
             fail(f"expected a number, got {tok!r}")
 
+    def count() -> int:
+        value = number()
+        if not value.is_integer() or value < 0:
+            fail(f"expected a count, got {value:g}")
+        return int(value)
+
     if take().upper() != "HIERARCHY":
         fail("does not start with HIERARCHY (not a BVH file)")
     joints: list[BvhJoint] = []
@@ -148,9 +154,9 @@ def parse_bvh(text: str, source: str = "<bvh>") -> Bvh:
                 fail(f"joint {name} has no OFFSET")
             offset = np.array([number(), number(), number()])
             joint = BvhJoint(name, stack[-1] if stack else -1, offset)
-            if tokens[pos].upper() == "CHANNELS":
+            if pos < len(tokens) and tokens[pos].upper() == "CHANNELS":
                 take()
-                n = int(number())
+                n = count()
                 joint.channels = [take() for _ in range(n)]
             joints.append(joint)
             stack.append(len(joints) - 1)
@@ -175,7 +181,7 @@ def parse_bvh(text: str, source: str = "<bvh>") -> Bvh:
         fail("no MOTION section")
     if take().rstrip(":").upper() != "FRAMES":
         fail("expected 'Frames:'")
-    n_frames = int(number())
+    n_frames = count()
     if take().upper() != "FRAME" or take().rstrip(":").upper() != "TIME":
         fail("expected 'Frame Time:'")
     frame_time = number()

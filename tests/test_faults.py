@@ -1,0 +1,412 @@
+"""The fault suite: what an unlucky user or a hostile machine does to a running batch. Every test ends with
+every scene complete exactly once and the ledger agreeing with the disk. Scenes are rendered by the test
+double (tests/support/test_double.py), which also simulates full disks and other filesystems."""
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import ray
+
+from conftest import ROOT
+from support import test_double
+from synthact.clip.writer import temporary_name
+from synthact.config.batch import BatchConfig
+from synthact.dispatch import DispatchOptions, FailurePolicy, Resources, run_batch
+from synthact.dispatch.ledger import latest_events
+from synthact.dispatch.lock import LOCK
+from synthact.dispatch.storage import BatchStore
+from synthact.scene.sampler import SceneSampler
+
+SMALL = {"resolution": {"width": 32, "height": 32}, "frames": 2, "samples": 1, "device": "cpu"}
+
+
+def config(name="faults", count=8):
+    return BatchConfig.model_validate({"batch": {"name": name, "seed": 5, "count": count}, "render": SMALL})
+
+
+def scene_ids(cfg, registry, n) -> list[str]:
+    return [s.scene_id for s in SceneSampler.create(cfg, registry).iter_specs(0, n)]
+
+
+def renders(marker: Path) -> Counter:
+    log = marker / "renders.log"
+    return Counter(log.read_text().split()) if log.exists() else Counter()
+
+
+def options(marker: Path, timeout_s: float = 30, workers: int = 2, address: str | None = None, previews=True,
+            verify=False, **double) -> DispatchOptions:
+    return DispatchOptions(resources=Resources(address=address, workers=workers, cpus_per_worker=1),
+                           failures=FailurePolicy(scene_timeout_s=timeout_s), show_progress=False, previews=previews,
+                           renderer=test_double.factory(marker_dir=str(marker), **double), verify=verify)
+
+
+def assert_complete_once_and_ledger_is_disk(batch: Path, expected: list[str]) -> None:
+    """Every scene has one complete clip (and nothing half-written is left); the ledger's latest word on
+    each scene says done exactly for the complete clips; the last run finished."""
+    store = BatchStore(str(batch))
+    complete = store.complete_ids()
+    assert complete == set(expected)
+    assert sorted(p.name for p in (batch / "clips").iterdir()) == sorted(expected)  # no temporaries, no extras
+    latest, _ = latest_events(store)
+    assert {s for s, e in latest.items() if e["outcome"] == "done"} == complete
+    summary = json.loads((batch / "summary.json").read_text())
+    assert summary["state"] == "finished" and summary["finished"] is True
+    assert not (batch / LOCK).exists()
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def render_command(cfg_path: Path, out: Path, marker: Path, **double) -> list[str]:
+    return [sys.executable, "-m", "synthact", "render", str(cfg_path), "--out", str(out), "--workers", "2",
+            "--cpus-per-worker", "1", "--renderer", "support.test_double:TestDoubleRenderer",
+            "--renderer-options", json.dumps({"marker_dir": str(marker), **double})]
+
+
+def write_config(tmp_path: Path, name: str, count: int) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"batch: {{name: {name}, seed: 5, count: {count}}}\nrender: {json.dumps(SMALL)}\n")
+    return path
+
+
+def wait_for_clips(clips: Path, count: int, deadline_s: float = 120) -> None:
+    deadline = time.time() + deadline_s
+    while (not clips.exists() or len(list(clips.glob("*/manifest.json"))) < count) and time.time() < deadline:
+        time.sleep(0.05)
+
+
+# --- output on another filesystem, full disks ---------------------------------------------------------------
+
+
+def other_filesystems() -> list[str]:
+    """'simulated' always; 'tmpfs' too when /dev/shm is a writable filesystem other than the temp folder's."""
+    shm = Path("/dev/shm")
+    real = shm.is_dir() and os.access(shm, os.W_OK) and shm.stat().st_dev != Path(tempfile.gettempdir()).stat().st_dev
+    return ["simulated"] + (["tmpfs"] if real else [])
+
+
+@pytest.mark.parametrize("filesystem", other_filesystems())
+def test_output_on_another_filesystem_than_the_temp_folder(local_ray, registry, tmp_path, filesystem):
+    cfg = config("elsewhere", 4)
+    if filesystem == "tmpfs":
+        out = Path(tempfile.mkdtemp(dir="/dev/shm", prefix="synthact-test-"))
+        double = {}
+    else:
+        out = tmp_path / "out"
+        double = {"other_device": str(out)}  # previews are made in the temp folder and moved into out
+    try:
+        result = run_batch(cfg, registry, 4, out, options(tmp_path, fabricate=True, **double))
+        assert result.rendered == 4 and not result.failed and not result.retries and not result.warnings
+        ids = scene_ids(cfg, registry, 4)
+        assert sorted(p.stem for p in (out / "elsewhere" / "previews").glob("*.png")) == sorted(ids)
+        assert set(renders(tmp_path).values()) == {1}
+        assert_complete_once_and_ledger_is_disk(out / "elsewhere", ids)
+    finally:
+        if filesystem == "tmpfs":
+            shutil.rmtree(out, ignore_errors=True)
+
+
+def test_a_full_disk_after_the_manifest_costs_only_the_preview(local_ray, registry, tmp_path):
+    cfg = config("nopreview", 4)
+    out = tmp_path / "out"
+    previews = out / "nopreview" / "previews"
+    result = run_batch(cfg, registry, 4, out, options(tmp_path, fabricate=True, full_device=str(previews)))
+    assert result.rendered == 4 and not result.failed and not result.retries
+    assert result.warnings == {"no preview": 4} and not list(previews.glob("*.png"))
+    assert set(renders(tmp_path).values()) == {1}
+    assert_complete_once_and_ledger_is_disk(out / "nopreview", scene_ids(cfg, registry, 4))
+
+
+def test_a_full_disk_while_writing_a_clip_stops_the_batch_and_a_rerun_completes_it(local_ray, registry, tmp_path):
+    cfg = config("full", 8)
+    out = tmp_path / "out"
+    stopped = run_batch(cfg, registry, 8, out, options(tmp_path, disk_full_index=3, seconds=0.2))
+    assert stopped.state == "error" and "the output location is full" in stopped.reason
+    assert os.strerror(errno.ENOSPC) in stopped.reason and not stopped.failed and not stopped.retries
+    summary = json.loads((out / "full" / "summary.json").read_text())
+    assert summary["state"] == "error" and summary["finished"] is False
+    store = BatchStore(str(out / "full"))
+    latest, _ = latest_events(store)
+    assert {s for s, e in latest.items() if e["outcome"] == "done"} == store.complete_ids()  # ledger = disk
+    again = run_batch(cfg, registry, 8, out, options(tmp_path))
+    assert again.state == "finished" and again.rendered + again.already_complete == 8
+    assert_complete_once_and_ledger_is_disk(out / "full", scene_ids(cfg, registry, 8))
+
+
+# --- what is on disk decides ----------------------------------------------------------------------------
+
+
+def test_truncated_or_damaged_clips_are_rendered_again(local_ray, registry, tmp_path):
+    cfg = config("damaged", 6)
+    out = tmp_path / "out"
+    run_batch(cfg, registry, 6, out, options(tmp_path))
+    ids = scene_ids(cfg, registry, 6)
+    clips = out / "damaged" / "clips"
+    (clips / ids[1] / "spec.json").write_text("{")  # truncated after the manifest was written
+    (clips / ids[2] / "manifest.json").write_text("")  # an empty manifest
+    stats = clips / ids[3] / "stats.json"
+    stats.write_text(stats.read_text().replace("test-double", "test-dOuble"))  # same size, other bytes
+    again = run_batch(cfg, registry, 6, out, options(tmp_path))
+    assert again.rendered == 2 and again.already_complete == 4
+    assert renders(tmp_path)[ids[1]] == 2 and renders(tmp_path)[ids[2]] == 2 and renders(tmp_path)[ids[3]] == 1
+    store = BatchStore(str(out / "damaged"))
+    events = [json.loads(line) for f in sorted((out / "damaged" / "ledger").glob("*.jsonl"))
+              for line in f.read_text().splitlines()]
+    incomplete = {e["scene_id"]: e["message"] for e in events if e["outcome"] == "incomplete"}
+    assert incomplete == {ids[1]: incomplete[ids[1]], ids[2]: incomplete[ids[2]]}
+    assert "spec.json has 1 bytes" in incomplete[ids[1]] and "not a readable manifest" in incomplete[ids[2]]
+    assert_complete_once_and_ledger_is_disk(out / "damaged", ids)
+    verified = run_batch(cfg, registry, 6, out, options(tmp_path, verify=True))  # checksums, not only sizes
+    assert verified.rendered == 1 and renders(tmp_path)[ids[3]] == 2
+    assert store.is_complete(ids[3], verify=True)
+    assert_complete_once_and_ledger_is_disk(out / "damaged", ids)
+
+
+def test_clips_finished_without_an_event_are_recorded_by_the_next_run(local_ray, registry, tmp_path):
+    cfg = config("unrecorded", 6)
+    out = tmp_path / "out"
+    run_batch(cfg, registry, 6, out, options(tmp_path))
+    ledger = out / "unrecorded" / "ledger"
+    for segment in ledger.glob("*.jsonl"):  # as if the manager was killed before it wrote its ledger
+        segment.unlink()
+    again = run_batch(cfg, registry, 6, out, options(tmp_path))
+    assert again.rendered == 0 and again.already_complete == 6
+    events = [json.loads(line) for f in ledger.glob("*.jsonl") for line in f.read_text().splitlines()]
+    assert len(events) == 6 and {e["message"] for e in events} == {"found complete on disk"}
+    assert_complete_once_and_ledger_is_disk(out / "unrecorded", scene_ids(cfg, registry, 6))
+
+
+# --- processes killed, stopped, doubled ---------------------------------------------------------------------
+
+
+def test_a_killed_worker_process_loses_nothing(local_ray, registry, tmp_path):
+    import psutil
+    cfg = config("killed", 16)
+    clips = tmp_path / "out" / "killed" / "clips"
+
+    def kill_a_worker():
+        wait_for_clips(clips, 4)
+        for proc in psutil.process_iter(["cmdline"]):
+            if any("RenderHost" in part for part in (proc.info["cmdline"] or [])):
+                os.kill(proc.pid, signal.SIGKILL)
+                return
+
+    killer = threading.Thread(target=kill_a_worker, daemon=True)
+    killer.start()
+    result = run_batch(cfg, registry, 16, tmp_path / "out", options(tmp_path, seconds=0.3))
+    killer.join(timeout=5)
+    assert result.retries.get("crash", 0) >= 1 and not result.failed
+    assert_complete_once_and_ledger_is_disk(tmp_path / "out" / "killed", scene_ids(cfg, registry, 16))
+
+
+def test_a_killed_manager_resumes_and_the_ledger_catches_up(registry, tmp_path):
+    if ray.is_initialized():
+        ray.shutdown()
+    cmd = render_command(write_config(tmp_path, "restart", 20), tmp_path / "out", tmp_path, seconds=0.4)
+    manager = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    batch = tmp_path / "out" / "restart"
+    wait_for_clips(batch / "clips", 6)
+    os.killpg(manager.pid, signal.SIGKILL)  # the manager and the Ray it started, without a word
+    manager.wait()
+    before = BatchStore(str(batch)).complete_ids()
+    assert 6 <= len(before) < 20
+    assert json.loads((batch / "summary.json").read_text())["state"] == "running"  # not "finished"
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    cfg = BatchConfig.model_validate({"batch": {"name": "restart", "seed": 5, "count": 20}, "render": SMALL})
+    assert all(renders(tmp_path)[s] == 1 for s in before)  # finished clips were not rendered again
+    assert_complete_once_and_ledger_is_disk(batch, scene_ids(cfg, registry, 20))
+
+
+
+def test_sigterm_stops_the_manager_cleanly_and_a_rerun_resumes(registry, tmp_path):
+    if ray.is_initialized():
+        ray.shutdown()
+    cfg_path = write_config(tmp_path, "sigterm", 16)
+    cmd = render_command(cfg_path, tmp_path / "out", tmp_path, seconds=0.4)
+    manager = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    batch = tmp_path / "out" / "sigterm"
+    wait_for_clips(batch / "clips", 3)
+    manager.send_signal(signal.SIGTERM)
+    _, stderr = manager.communicate(timeout=120)
+    assert manager.returncode == 128 + signal.SIGTERM, stderr
+    lines = [line for line in stderr.splitlines() if "interrupted" in line]
+    assert len(lines) == 1 and "interrupted by SIGTERM" in lines[0] and "rerun the same command" in lines[0]
+    assert "Traceback" not in stderr
+    summary = json.loads((batch / "summary.json").read_text())
+    assert summary["state"] == "interrupted" and summary["reason"] == "SIGTERM" and summary["finished"] is False
+    store = BatchStore(str(batch))
+    assert 3 <= len(store.complete_ids()) < 16 and not (batch / LOCK).exists()
+    latest, _ = latest_events(store)
+    assert {s for s, e in latest.items() if e["outcome"] == "done"} == store.complete_ids()
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    cfg = BatchConfig.model_validate({"batch": {"name": "sigterm", "seed": 5, "count": 16}, "render": SMALL})
+    assert_complete_once_and_ledger_is_disk(batch, scene_ids(cfg, registry, 16))
+
+
+def test_a_second_manager_is_refused_and_the_first_finishes_alone(registry, tmp_path):
+    if ray.is_initialized():
+        ray.shutdown()
+    cfg_path = write_config(tmp_path, "twice", 8)
+    first_marker, second_marker = tmp_path / "first", tmp_path / "second"
+    first_marker.mkdir()
+    second_marker.mkdir()
+    first = subprocess.Popen(render_command(cfg_path, tmp_path / "out", first_marker, seconds=1.5), cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    batch = tmp_path / "out" / "twice"
+    wait_for_clips(batch / "clips", 1)
+    second = subprocess.run(render_command(cfg_path, tmp_path / "out", second_marker), cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert second.returncode == 2, second.stderr[-2000:]
+    lines = [line for line in second.stderr.splitlines() if line.strip()]
+    assert "another manager is rendering this batch" in lines[-1] and f"process {first.pid}" in lines[-1]
+    assert "Traceback" not in second.stderr and not renders(second_marker)
+    _, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr[-2000:]
+    cfg = BatchConfig.model_validate({"batch": {"name": "twice", "seed": 5, "count": 8}, "render": SMALL})
+    assert set(renders(first_marker).values()) == {1} and sum(renders(first_marker).values()) == 8
+    assert_complete_once_and_ledger_is_disk(batch, scene_ids(cfg, registry, 8))
+
+
+def test_stale_locks_and_temporaries_of_dead_owners_are_cleaned_live_ones_never(local_ray, registry, tmp_path):
+    cfg = config("stale", 4)
+    batch = tmp_path / "out" / "stale"
+    clips = batch / "clips"
+    clips.mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = os.uname().nodename
+    (batch / LOCK).write_text(json.dumps({"host": host, "pid": dead.pid, "started": 1.0, "since": 1.0}))
+    leftover = clips / f".tmp-abc-{dead.pid}@{host}"  # a worker of a manager that was killed
+    leftover.mkdir()
+    live = clips / temporary_name("def")  # a writer that still runs (this process)
+    live.mkdir()
+    result = run_batch(cfg, registry, 4, tmp_path / "out", options(tmp_path))
+    assert result.state == "finished" and result.rendered == 4
+    assert not leftover.exists() and live.exists()
+    live.rmdir()
+    assert_complete_once_and_ledger_is_disk(batch, scene_ids(cfg, registry, 4))
+
+
+def test_a_live_lock_on_another_host_is_respected(local_ray, registry, tmp_path):
+    from synthact.dispatch import BatchError
+    batch = tmp_path / "out" / "held"
+    batch.mkdir(parents=True)
+    (batch / LOCK).write_text(json.dumps({"host": "render-node-7", "pid": 4242, "started": 1.0, "since": 1.0}))
+    with pytest.raises(BatchError, match="process 4242 on render-node-7 .*if it is gone, delete .*manager.lock"):
+        run_batch(config("held", 2), registry, 2, tmp_path / "out", options(tmp_path))
+    assert not renders(tmp_path) and not (batch / "clips").exists()
+
+
+def test_another_config_under_the_same_batch_name_is_refused(local_ray, registry, tmp_path):
+    from synthact.dispatch import BatchError
+    run_batch(config("mixed", 2), registry, 2, tmp_path / "out", options(tmp_path))
+    before = (tmp_path / "out" / "mixed" / "config.json").read_text()
+    other = BatchConfig.model_validate({"batch": {"name": "mixed", "seed": 6, "count": 2}, "render": SMALL})
+    with pytest.raises(BatchError, match=r"rendered from another config \(config.json differs at batch.seed\)"):
+        run_batch(other, registry, 2, tmp_path / "out", options(tmp_path))
+    assert (tmp_path / "out" / "mixed" / "config.json").read_text() == before
+    more = BatchConfig.model_validate({"batch": {"name": "mixed", "seed": 5, "count": 3}, "render": SMALL})
+    assert run_batch(more, registry, 3, tmp_path / "out", options(tmp_path)).rendered == 1  # a longer batch is fine
+
+
+# --- the cluster --------------------------------------------------------------------------------------------
+
+
+def test_nodes_lost_and_added_mid_batch(registry, tmp_path, monkeypatch):
+    """Two nodes of one CPU each; one is lost mid-batch, later another joins. The scene the lost node was
+    rendering is retried at once on the node that is left (the worker that cannot be placed any more never
+    gets work, so no scene waits out its timeout), and the pool grows again when the new node comes. The
+    cluster keeps its address file in its own temp folder."""
+    from ray.cluster_utils import Cluster
+    if ray.is_initialized():
+        ray.shutdown()
+    ray_tmp = tempfile.mkdtemp(prefix="sa-ray-", dir="/tmp")  # short: Ray's socket paths have a length limit
+    monkeypatch.setenv("RAY_TMPDIR", ray_tmp)
+    cluster = Cluster(initialize_head=True, shutdown_at_exit=False, head_node_args={  # nodes added from a thread
+        "num_cpus": 0, "include_dashboard": False,
+        "_system_config": {"health_check_period_ms": 500, "health_check_failure_threshold": 4}})
+    nodes = [cluster.add_node(num_cpus=1), cluster.add_node(num_cpus=1)]
+    cluster.wait_for_nodes()
+    assert Path(ray_tmp, "ray", "ray_current_cluster").is_file()  # not /tmp/ray/ray_current_cluster
+    cfg = config("lost", 24)
+    clips = tmp_path / "out" / "lost" / "clips"
+    added = []
+
+    def lose_a_node_then_add_one():
+        wait_for_clips(clips, 3)
+        cluster.remove_node(nodes[0])
+        wait_for_clips(clips, 5)
+        added.append(time.time())
+        cluster.add_node(num_cpus=1)
+
+    changer = threading.Thread(target=lose_a_node_then_add_one, daemon=True)
+    changer.start()
+    try:
+        opts = options(tmp_path, timeout_s=60, address=cluster.address, seconds=0.8)
+        result = run_batch(cfg, registry, 24, tmp_path / "out", opts)
+        changer.join(timeout=30)
+        assert result.state == "finished" and not result.failed
+        assert "timeout" not in result.retries and result.retries.get("crash", 0) >= 1
+        ids = scene_ids(cfg, registry, 24)
+        assert_complete_once_and_ledger_is_disk(tmp_path / "out" / "lost", ids)
+        late = [json.loads((clips / s / "stats.json").read_text())["pid"] for s in ids
+                if (clips / s / "manifest.json").stat().st_mtime > added[0]]
+        assert len(set(late)) == 2  # two workers again once the new node was there
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+def test_a_ledger_that_cannot_be_written_keeps_its_events(tmp_path, monkeypatch):
+    from synthact.dispatch.ledger import Event, Ledger
+    store = BatchStore(str(tmp_path / "batch"))
+    ledger = Ledger(store)
+    ledger.record(Event(0, "a", "done", 1))
+    real = store.write_text
+
+    def full(rel, text):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), rel)
+
+    monkeypatch.setattr(store, "write_text", full)
+    ledger.flush()  # no exception: the clip is complete whatever the ledger says
+    assert "1 events kept" in ledger.write_error
+    monkeypatch.setattr(store, "write_text", real)
+    ledger.record(Event(1, "b", "done", 1))
+    ledger.flush()
+    assert ledger.write_error == "" and set(latest_events(store)[0]) == {"a", "b"}
+
+
+def test_without_an_address_a_private_ray_is_started_whatever_the_address_file_says(monkeypatch):
+    """A stale address file (left by `ray start` or a test cluster) must not be attached to."""
+    from synthact.dispatch.ray_executor import connect
+    if ray.is_initialized():
+        ray.shutdown()
+    ray_tmp = tempfile.mkdtemp(prefix="sa-ray-", dir="/tmp")
+    Path(ray_tmp, "ray").mkdir()
+    Path(ray_tmp, "ray", "ray_current_cluster").write_text("127.0.0.1:1")  # nobody listens there
+    monkeypatch.setenv("RAY_TMPDIR", ray_tmp)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    try:
+        assert connect(None) is True  # started here, to be shut down by its owner
+        assert ray.is_initialized() and ray.cluster_resources().get("CPU", 0) >= 1
+    finally:
+        ray.shutdown()
+        shutil.rmtree(ray_tmp, ignore_errors=True)
