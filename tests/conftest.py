@@ -1,5 +1,6 @@
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,9 @@ from synthact.scene import load_batch_config
 ROOT = Path(__file__).resolve().parent.parent
 # Worker processes (Ray's, and the CLI's in subprocesses) import the test double from tests/support.
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")]))
+# Motion libraries the user imported are registered there; the tests (and their subprocesses) use their own.
+os.environ["SYNTHACT_MOTION_LIBRARIES"] = tempfile.mkdtemp(prefix="synthact-test-libraries-")
+SHARED = ROOT.parent / "shared"  # test data shared by the project's checkouts (never needed at run time)
 PRESETS = sorted((ROOT / "scene_configs").glob("*.yaml"))
 
 
