@@ -263,3 +263,12 @@ def category_dist(*options: str):
     choice = create_model("ChoiceCategory" + name, __base__=ChoiceCategory,
                           values=(list[option], Field(min_length=1)))
     return Annotated[Union[fixed, choice], Field(discriminator="dist"), BeforeValidator(_category_shorthand)]
+
+
+@functools.cache
+def name_dist(pattern: str):
+    """The annotation for a randomized choice among names that are not known in advance (asset packs)."""
+    name = Annotated[str, Field(pattern=pattern)]
+    fixed = create_model("FixedName", __base__=FixedCategory, value=(name, ...))
+    choice = create_model("ChoiceName", __base__=ChoiceCategory, values=(list[name], Field(min_length=1)))
+    return Annotated[Union[fixed, choice], Field(discriminator="dist"), BeforeValidator(_category_shorthand)]

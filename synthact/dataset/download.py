@@ -11,6 +11,7 @@ import os
 import shutil
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,4 +129,17 @@ def download(source_uri: str, dest: Path, layout: str | None = None, split: str 
         if shard["name"] in wanted:
             _fetch(source, f"shards/{shard['name']}", dest, shard["sha256"], shard["bytes"], result)
     (dest / "dataset.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return result
+
+
+def fetch_files(source_uri: str, files: list[tuple[str, str | None, int | None]], dest: Path,
+                token: str | None = None, on_file: Callable[[str], None] | None = None) -> DownloadResult:
+    """Fetch files given as (path relative to the source, sha256, size) into dest, resumed and verified like
+    a dataset's shards (motion libraries use it: `synthact motions fetch`)."""
+    source = Source(source_uri, token)
+    result = DownloadResult(Path(dest))
+    for rel, sha256, size in files:
+        _fetch(source, rel, result.dest, sha256, size, result)
+        if on_file:
+            on_file(rel)
     return result
