@@ -89,11 +89,11 @@ PROCEDURAL_FAMILIES = {
     "jumping_jacks": ("jumping_jacks",), "kick": ("kick",), "punch": ("punch", "punch_combo", "boxing_shuffle"),
     "dance": ("dance", "disco_point"), "basketball": ("basketball_shot",), "golf": ("golf_swing",),
     "throw": ("throw",), "wave": ("wave",), "point": ("point",), "clap": ("clap",), "salute": ("salute",),
-    "cheer": ("cheer",), "shrug": ("shrug",), "reach": ("reach",), "push": ("push",), "pull": ("pull",), "pick_up": ("pick_up",),
-    "drink": ("drink",), "squat": ("squat", "squat_hold"), "lunge": ("lunge",), "sit_down": ("sit_down",),
-    "stand_up": ("stand_up", "get_up_from_crouch"), "crouch_down": ("crouch_down",), "kneel_down": ("kneel_down",),
-    "bow": ("bow",), "stretch": ("stretch", "arm_stretch"), "look_around": ("look_around",), "duck": ("duck",),
-    "turn": ("turn",),
+    "cheer": ("cheer",), "shrug": ("shrug",), "reach": ("reach",), "push": ("push",), "pull": ("pull",),
+    "pick_up": ("pick_up",), "drink": ("drink",), "squat": ("squat", "squat_hold"), "lunge": ("lunge",),
+    "sit_down": ("sit_down",), "stand_up": ("stand_up", "get_up_from_crouch"), "crouch_down": ("crouch_down",),
+    "kneel_down": ("kneel_down",), "bow": ("bow",), "stretch": ("stretch", "arm_stretch"),
+    "look_around": ("look_around",), "duck": ("duck",), "turn": ("turn",),
 }
 
 
@@ -170,7 +170,8 @@ def read_label_file(path: Path) -> tuple[dict[str, LabelRow], list[str]]:
     reader = csv.DictReader(text.splitlines())
     missing = {"file", "label", "description"} - set(reader.fieldnames or [])
     if missing:
-        raise LabelFileError(f"{path}: needs the columns file, label, description (missing {', '.join(sorted(missing))})")
+        raise LabelFileError(f"{path}: needs the columns file, label, description "
+                             f"(missing {', '.join(sorted(missing))})")
     rows: dict[str, LabelRow] = {}
     problems = []
     for line, row in enumerate(reader, start=2):
@@ -178,6 +179,9 @@ def read_label_file(path: Path) -> tuple[dict[str, LabelRow], list[str]]:
         label = normalise(row["label"] or "").replace(" ", "_") or None
         if not name:
             problems.append(f"{path}:{line}: no file named")
+        elif row.get(None):
+            problems.append(f"{path}:{line}: more columns than file, label, description (quote a description "
+                            f"that holds commas); the row is left out")
         elif name in rows:
             problems.append(f"{path}:{line}: {name} is listed twice; the first row is used")
         else:
