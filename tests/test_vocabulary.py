@@ -38,3 +38,9 @@ def test_label_file_rows_and_their_problems(tmp_path):
     assert problems == [f"{path}:4: no file named", f"{path}:5: a.bvh is listed twice; the first row is used",
                         f"{path}:6: more columns than file, label, description (quote a description that holds "
                         f"commas); the row is left out"]
+
+
+def test_format_md_documents_every_label():
+    from conftest import ROOT
+    text = (ROOT / "docs" / "FORMAT.md").read_text()
+    assert [name for name in LABEL_NAMES if f"| `{name}` |" not in text] == []
