@@ -193,6 +193,8 @@ def import_library(name: str = typer.Argument(..., help="The library's name (wha
     counts = {"seconds": 0.0, "started": time.perf_counter()}
 
     def on_file(file: str, outcome: str, motion_s: float) -> None:
+        if not bar.live.is_started:  # shown once files are being read, not before a bad folder is reported
+            bar.start()
         counts["seconds"] += motion_s
         elapsed = max(time.perf_counter() - counts["started"], 1e-9)
         done = bar.tasks[0].completed + 1
@@ -200,10 +202,12 @@ def import_library(name: str = typer.Argument(..., help="The library's name (wha
                                          f"of motion/s")
 
     try:
-        with bar:
-            report = run(name, folder, options, on_file=on_file)
+        report = run(name, folder, options, on_file=on_file)
     except LibraryImportError as exc:
         _fail(str(exc))
+    finally:
+        if bar.live.is_started:
+            bar.stop()
     for problem in report.label_problems:
         typer.echo(f"labels: {problem}", err=True)
     for _, reason in report.skipped:

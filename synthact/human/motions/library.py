@@ -112,6 +112,8 @@ class MotionLibrary:
     def clip_path(self, clip_id: str) -> Path:
         if clip_id in self._records:
             return self.folder() / self._records[clip_id].file
+        if self.imported:
+            raise MotionError(f"motion library {self.name!r} has no clip {clip_id!r}")
         return self.folder() / f"{clip_id}{_SUFFIX[self.pack.pack.options['format']]}"
 
     def load_clip(self, clip_id: str) -> Motion:
