@@ -181,11 +181,19 @@ def import_library(name: str = typer.Argument(..., help="The library's name (wha
                    workers: int = typer.Option(1, "--workers", min=1, help="Processes reading files.")) -> None:
     """Build (or update) a motion library from a folder: every file is validated, retargeted, measured and
     labelled; bad files are reported and left out. Registered in the motion library root (see README)."""
-    from synthact.human.motions.import_library import ImportOptions, LibraryImportError, find_motion_files
+    from synthact.human.motions.import_library import (
+        ImportOptions,
+        LibraryImportError,
+        find_motion_files,
+        library_path,
+    )
     from synthact.human.motions.import_library import import_library as run
 
     if not re.fullmatch(r"[a-z0-9][a-z0-9_\-]*", name):
         _fail(f"library name {name!r}: use lower-case letters, digits, _ and - (it is a pack name)")
+    declared = _open_declared(name, missing_ok=True)
+    if declared is not None and declared.pack.manifest.resolve() != library_path(name).resolve():
+        _fail(f"motion library {name!r} is already declared in {declared.pack.manifest}; choose another name")
     options = ImportOptions(labels=labels, license=license, source=source, version=version,
                             download_url=download_url, workers=workers)
     total = len(find_motion_files(folder)) if folder.is_dir() else 0
@@ -231,9 +239,9 @@ def fetch(name: str = typer.Argument(..., help="A motion library whose manifest 
     """Download a library's files (resumed, sha256-verified) and point the library at them."""
     import urllib.error
 
-    from synthact.config.assets import motion_library_root
     from synthact.dataset.download import fetch_files
     from synthact.human.motions.collection import write_manifest
+    from synthact.human.motions.import_library import library_path
 
     lib = _fetch_target(name)
     files = [(c.file, c.sha256, c.bytes) for c in lib.manifest.clips]
@@ -247,7 +255,7 @@ def fetch(name: str = typer.Argument(..., help="A motion library whose manifest 
     typer.echo(f"{len(result.fetched)} files downloaded ({result.bytes / 1e6:.1f} MB), {len(result.skipped)} already "
                f"present, into {to}")
     manifest_file = lib.pack.manifest.parent / lib.pack.pack.options["manifest"]
-    if manifest_file.parent.parent.resolve() == motion_library_root().resolve():
+    if manifest_file.resolve() == library_path(name).resolve():
         lib.manifest.path = str(to.resolve())
         write_manifest(lib.manifest, manifest_file)
         typer.echo(f"library {name!r} now reads its files from {to.resolve()}")
@@ -263,8 +271,8 @@ def _fetch_target(name: str):
     return lib
 
 
-def _open_declared(name: str):
-    """A declared library, whether or not its files are present yet."""
+def _open_declared(name: str, missing_ok: bool = False):
+    """A declared library, whether or not its files are present yet (None when missing_ok and undeclared)."""
     from synthact.config import AssetRegistry, InvalidFile
     from synthact.human.motions.library import MotionLibrary
     from synthact.human.motions.motion import MotionError
@@ -272,6 +280,8 @@ def _open_declared(name: str):
     try:
         registry = AssetRegistry.load()
         pack = registry.get("motion_library", name)
+        if pack is None and missing_ok:
+            return None
         if pack is None:
             _fail(registry.missing_message("motion_library", name))
         lib = MotionLibrary(pack)
@@ -284,11 +294,11 @@ def _open_declared(name: str):
 @app.command("remove")
 def remove(name: str = typer.Argument(..., help="A library imported with import-library.")) -> None:
     """Unregister an imported library (its folder in the library root); the motion files are not touched."""
-    from synthact.config.assets import motion_library_root
+    from synthact.human.motions.import_library import library_path
 
-    lib = _open_declared(name)
-    folder = lib.pack.manifest.parent
-    if not lib.imported or folder.parent.resolve() != motion_library_root().resolve():
+    manifest = library_path(name)
+    if not manifest.is_file():
+        lib = _open_declared(name)
         _fail(f"motion library {name!r} is declared in {lib.pack.manifest}, not imported; remove it there")
-    shutil.rmtree(folder)
-    typer.echo(f"removed library {name!r} ({folder}); its files in {lib.folder()} were not touched")
+    shutil.rmtree(manifest.parent)
+    typer.echo(f"removed library {name!r} ({manifest.parent}); the motion files were not touched")

@@ -80,6 +80,9 @@ class SceneSampler:
             raise ValueError(registry.missing_message("motion_library", missing[0]))
         length, stride = window_length_and_stride(config)
         pools = {name: library_pool(lib, config, length, stride) for name, lib in libraries.items()}
+        empty = [name for name, pool in pools.items() if not pool.units]
+        if empty:  # load_batch_config reports this with the config's line
+            raise ValueError(f"motion library {empty[0]!r} has no window of the selected classes to sample")
         schedule = interleaved(names, getattr(m.library, "weights", None))
         return cls(config, pools, schedule, _held_out(config) if config.splits.enabled else None)
 

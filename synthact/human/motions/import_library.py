@@ -82,11 +82,8 @@ def find_motion_files(folder: Path) -> list[Path]:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def analyse(path: str, fmt: str, thresholds: QualityThresholds) -> dict:

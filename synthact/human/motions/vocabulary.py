@@ -128,11 +128,11 @@ CMU_ATTRIBUTION = ("The data used in this project was obtained from mocap.cs.cmu
                    "with funding from NSF EIA-0196217.")
 CMU_LICENSE = "CMU Graphics Lab Motion Capture Database: no restrictions on use"
 CMU_SOURCE = "http://mocap.cs.cmu.edu (BVH conversions: the cgspeed.com 'cmuconvert' releases)"
-_CMU_TRIAL = re.compile(r"^(\d+)_(\d+)$")
+_CMU_TRIAL = re.compile(r"^(\d+)_(\d+)(_poses)?$")
 
 
 def cmu_trial(stem: str) -> tuple[int, int] | None:
-    """(subject, trial) of a CMU file name such as 01_01 or 131_4, else None."""
+    """(subject, trial) of a CMU file name such as 01_01, 131_4 or AMASS's 01_01_poses, else None."""
     m = _CMU_TRIAL.match(stem)
     return (int(m.group(1)), int(m.group(2))) if m else None
 

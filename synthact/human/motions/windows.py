@@ -35,7 +35,7 @@ class Window:
     @property
     def window_id(self) -> str:
         """The window's name as a class (class_granularity: motion)."""
-        return f"{self.clip_id}@{self.start_s:g}"
+        return f"{self.clip_id}@{np.format_float_positional(round(self.start_s, 3), trim='-')}"
 
 
 @dataclass
