@@ -161,6 +161,8 @@ def test_a_config_names_the_library_right_after_the_import(tmp_path):
     shown = synthact("motions", "show", f"{motions[0]['clip_id']}@{motions[0]['window_start_s']}", "--library",
                      "cmu", "--out", str(gif), root=root)
     assert shown.returncode == 0 and "32 frames" in shown.stdout and gif.stat().st_size > 0
+    taken = synthact("motions", "import-library", "procedural", str(tmp_path / "cmu"), root=root)
+    assert taken.returncode == 2 and "already declared in" in taken.stderr and "motion_libraries.yaml" in taken.stderr
     removed = synthact("motions", "remove", "cmu", root=root)
     assert removed.returncode == 0 and not (root / "cmu").exists()
     assert synthact("validate", str(config), root=root).returncode == 2
