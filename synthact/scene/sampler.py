@@ -169,38 +169,18 @@ class SceneSampler:
     def _motion(self, group: int, slot: int) -> MotionSpec:
         cfg = self.config.motion
         s = Stream(self.config.batch.seed, f"motion/{group}/{slot}")
-        sel = cfg.selection
         position = group + slot  # extra actors of one scene shift along the class order
         name, earlier = self._library_at(position)
         pool = self.pools[name]
         lib = pool.library
-        clip_id = None
-        if sel.policy == "explicit":
-            clip_id = sel.clips[position % len(sel.clips)]
-            unit = clip_id if lib.builtin else lib.clip_class(clip_id)
-        elif sel.policy == "quotas":
-            unit = self._quota_sequence[position % len(self._quota_sequence)]
-        elif sel.policy == "balanced":
-            unit = pool.units[earlier % len(pool.units)]
-        else:
-            unit = pool.units[s.below("class", len(pool.units))]
         instance = s.bits64("instance") >> 1
-        window = unit if isinstance(unit, Window) else None
-        label = window.label if window else unit
-        if window is None and pool.windows is not None:  # a label (or clip) of an imported library: one window
-            choices = pool.windows.by_clip[clip_id] if clip_id else pool.windows.by_label[label]
-            window = choices[instance % len(choices)]
-        if window is not None:
-            clip_id = window.clip_id
-        elif not lib.builtin and clip_id is None:  # a hand-declared collection: one of the class's clips
-            clips = lib.classes()[label]
-            clip_id = clips[instance % len(clips)]
+        label, clip_id, window = self._choose(pool, s, position, earlier, instance)
         mirrored = s.uniform01("mirror") < cfg.mirror_probability
         seen = mirror_name(label) if mirrored else label
         if cfg.class_granularity == "label":
             class_name = seen
-        else:
-            own = window.window_id if window else clip_id if clip_id and not lib.builtin else f"{label}:{instance}"
+        else:  # the motion's own id: its window, its procedural instance, or its clip
+            own = window.window_id if window else f"{label}:{instance}" if lib.builtin else clip_id
             class_name = own + ("#mirror" if mirrored else "")
         description = lib.description(clip_id, label)
         fields = dict(
@@ -219,6 +199,32 @@ class SceneSampler:
             mirrored=mirrored,
         )
         return MotionSpec(motion_key=stable_hash(fields), **fields)
+
+    def _choose(self, pool: LibraryPool, s: Stream, position: int, earlier: int,
+                instance: int) -> tuple[str, str | None, Window | None]:
+        """(label, clip id, window) of a motion: the policy picks a label (or clip, or window); an imported
+        library's label then gets one of its windows, a hand-declared class one of its clips."""
+        sel, lib = self.config.motion.selection, pool.library
+        clip_id = None
+        if sel.policy == "explicit":
+            clip_id = sel.clips[position % len(sel.clips)]
+            unit = clip_id if lib.builtin else lib.clip_class(clip_id)
+        elif sel.policy == "quotas":
+            unit = self._quota_sequence[position % len(self._quota_sequence)]
+        elif sel.policy == "balanced":
+            unit = pool.units[earlier % len(pool.units)]
+        else:
+            unit = pool.units[s.below("class", len(pool.units))]
+        if isinstance(unit, Window):
+            return unit.label, unit.clip_id, unit
+        if pool.windows is not None:
+            choices = pool.windows.by_clip[clip_id] if clip_id else pool.windows.by_label[unit]
+            window = choices[instance % len(choices)]
+            return unit, window.clip_id, window
+        if not lib.builtin and clip_id is None:
+            clips = lib.classes()[unit]
+            clip_id = clips[instance % len(clips)]
+        return unit, clip_id, None
 
 
 def window_length_and_stride(cfg: BatchConfig) -> tuple[float, float]:
