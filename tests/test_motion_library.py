@@ -205,6 +205,11 @@ def test_fetch_downloads_a_librarys_files(tmp_path, http_server):
     assert lib.folder() == dest.resolve() and lib.load_clip("02_01").num_frames > 300
     again = synthact("motions", "fetch", "cmu", "--to", str(dest), root=there)
     assert "0 files downloaded" in again.stdout and "3 already present" in again.stdout
+    manifest = json.loads((there / "cmu" / "library.json").read_text())
+    manifest["clips"][0]["file"] = "gone.bvh"  # the server has no such file
+    (there / "cmu" / "library.json").write_text(json.dumps(manifest))
+    gone = synthact("motions", "fetch", "cmu", "--to", str(tmp_path / "elsewhere"), root=there)
+    assert gone.returncode == 2 and gone.stderr.strip().startswith(f"fetch cmu: {http_server}/gone.bvh: HTTP Error 404")
 
 
 def test_windows_render_end_to_end(tmp_path):

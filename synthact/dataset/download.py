@@ -139,7 +139,10 @@ def fetch_files(source_uri: str, files: list[tuple[str, str | None, int | None]]
     source = Source(source_uri, token)
     result = DownloadResult(Path(dest))
     for rel, sha256, size in files:
-        _fetch(source, rel, result.dest, sha256, size, result)
+        try:
+            _fetch(source, rel, result.dest, sha256, size, result)
+        except urllib.error.URLError as exc:  # HTTP errors do not say which file
+            raise IOError(f"{source.uri}/{rel}: {exc}") from exc
         if on_file:
             on_file(rel)
     return result
