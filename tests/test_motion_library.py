@@ -97,6 +97,12 @@ def test_rerun_is_incremental_and_detects_changes(tmp_path):
     assert third.removed == ["02_03.bvh"]
     assert [c.clip_id for c in third.library.clips] == ["02_01", "09_01", "13_11"]
     assert third.library.version != first.library.version
+    shutil.copy(folder / "02_01.bvh", folder / "walk_copy.bvh")
+    fourth = import_library("lib", folder, root=root)
+    assert [f for f, _ in fourth.skipped] == ["walk_copy.bvh"] and fourth.analysed == []
+    (folder / "02_01.bvh").unlink()  # the copy is no longer a duplicate
+    fifth = import_library("lib", folder, root=root)
+    assert fifth.analysed == ["walk_copy.bvh"] and fifth.skipped == [] and fifth.removed == ["02_01.bvh"]
 
 
 def bad_files(folder: Path) -> dict[str, str]:

@@ -142,7 +142,8 @@ class Labeller:
 def import_library(name: str, folder: Path, options: ImportOptions | None = None, root: Path | None = None,
                    on_file: Callable[[str, str, float], None] | None = None) -> ImportReport:
     """Import (or update) library `name` from the motion files under folder; on_file(file, outcome, seconds
-    of motion) is called once per file, outcome being analysed, reused or skipped."""
+    of motion) is called once per file, outcome being analysed, reused or skipped. Nothing is written when
+    no file could be imported."""
     options = options or ImportOptions()
     folder = Path(folder).resolve()
     if not folder.is_dir():
@@ -156,70 +157,107 @@ def import_library(name: str, folder: Path, options: ImportOptions | None = None
     target = library_path(name, root)
     settings = {"analysis_fps": ANALYSIS_FPS, "bin_s": BIN_S, "thresholds": dataclasses.asdict(options.thresholds)}
     before = _previous(target, settings)
+    run = _Run(folder, _new_manifest(name, folder, options, labeller, settings, before), labeller, options, target,
+               on_file, before)
+    todo = run.triage(files, paths)
+    run.analyse(todo)
+    run.report.removed = sorted(set(run.old) - set(files))
+    run.finish()
+    run.report.seconds = time.perf_counter() - t0
+    return run.report
+
+
+def _new_manifest(name: str, folder: Path, options: ImportOptions, labeller: Labeller, settings: dict,
+                  before: LibraryManifest | None) -> LibraryManifest:
     cmu = labeller.source.startswith("CMU")
-    library = LibraryManifest(
+    return LibraryManifest(
         name=name, version="", license=options.license or (CMU_LICENSE if cmu else "unspecified (see --license)"),
         source=options.source or (CMU_SOURCE if cmu else str(folder)), path=str(folder),
         description=options.description, attribution=CMU_ATTRIBUTION if cmu else "",
         download_url=options.download_url or (before.download_url if before else None),
         labels_from=labeller.source, settings=settings)
-    report = ImportReport(target, library, label_problems=labeller.problems)
-    old = {c.file: c for c in before.clips} if before else {}
-    old_skips = {s["file"]: s for s in before.skipped} if before else {}
-    records: dict[str, ClipRecord] = {f: c for f, c in old.items() if f in files}  # kept while being checked
-    skipped: dict[str, dict] = {}
-    by_digest: dict[str, str] = {}
-    by_clip_id: dict[str, str] = {}
-    todo: list[tuple[str, str]] = []  # (file, sha256)
 
-    def skip(file: str, digest: str, reason: str) -> None:
-        records.pop(file, None)
-        skipped[file] = {"file": file, "sha256": digest, "reason": reason}
-        report.skipped.append((file, reason))
-        if on_file:
-            on_file(file, "skipped", 0.0)
 
-    for file, path in zip(files, paths):
-        digest = sha256_of(path)
-        clip_id = path.stem
-        if digest in by_digest:
-            skip(file, digest, f"{path}: the same content as {by_digest[digest]} (a duplicate); left out")
-        elif clip_id in by_clip_id:
-            skip(file, digest, f"{path}: clip id {clip_id!r} is already used by {by_clip_id[clip_id]}; rename one")
-        elif file in old and old[file].sha256 == digest:
-            report.reused.append(file)
-            if on_file:
-                on_file(file, "reused", old[file].duration_s)
-        elif file in old_skips and old_skips[file]["sha256"] == digest:
-            skip(file, digest, old_skips[file]["reason"])
-        else:
-            todo.append((file, digest))
-        by_digest.setdefault(digest, file)
-        by_clip_id.setdefault(clip_id, file)
+class _Run:
+    """One import: which files to read, the records kept and made, the files left out and why."""
 
-    last_save = time.monotonic()
-    for file, digest, result in _analysed(folder, todo, options):
-        if isinstance(result, str):
-            skip(file, digest, result)
-            continue
-        labels, description = labeller.describe(file)
-        records[file] = ClipRecord(clip_id=Path(file).stem, file=file, format=FORMATS[Path(file).suffix.lower()],
-                                   sha256=digest, bytes=(folder / file).stat().st_size, label=labels[0] if labels
-                                   else UNLABELLED, labels=labels, description=description, **result)
-        report.analysed.append(file)
-        if on_file:
-            on_file(file, "analysed", result["duration_s"])
-        if time.monotonic() - last_save > SAVE_EVERY_S and records:
-            _save(library, records, skipped, options, target)
-            last_save = time.monotonic()
-    report.removed = sorted(set(old) - set(files))
-    for record in records.values():  # labels are cheap: always from the current descriptions
-        labels, record.description = labeller.describe(record.file)
-        record.labels, record.label = labels, labels[0] if labels else UNLABELLED
-    if records:  # a library of nothing is not written
-        _save(library, records, skipped, options, target)
-    report.seconds = time.perf_counter() - t0
-    return report
+    def __init__(self, folder, library, labeller, options, target, on_file, before):
+        self.folder, self.labeller, self.options, self.target, self.on_file = folder, labeller, options, target, on_file
+        self.report = ImportReport(target, library, label_problems=labeller.problems)
+        self.old = {c.file: c for c in before.clips} if before else {}
+        self.old_skips = {s["file"]: s for s in before.skipped if s.get("cause") == "file"} if before else {}
+        self.records: dict[str, ClipRecord] = dict(self.old)  # old records stay until checked (a resumable save)
+        self.skipped: dict[str, dict] = {}
+
+    def skip(self, file: str, digest: str, reason: str, cause: str) -> None:
+        """Leave a file out; cause 'file' (the file itself is bad) is not read again while it is unchanged,
+        'conflict' (a duplicate, a clip id used twice) is checked again on every run."""
+        self.records.pop(file, None)
+        self.skipped[file] = {"file": file, "sha256": digest, "reason": reason, "cause": cause}
+        self.report.skipped.append((file, reason))
+        self._tell(file, "skipped", 0.0)
+
+    def _tell(self, file: str, outcome: str, seconds: float) -> None:
+        if self.on_file:
+            self.on_file(file, outcome, seconds)
+
+    def triage(self, files: list[str], paths: list[Path]) -> list[tuple[str, str]]:
+        """Reuse, skip or queue every file; returns the (file, sha256) to read."""
+        by_digest: dict[str, str] = {}
+        by_clip_id: dict[str, str] = {}
+        todo = []
+        for file in set(self.records) - set(files):
+            del self.records[file]
+        for file, path in zip(files, paths):
+            digest = sha256_of(path)
+            if digest in by_digest:
+                self.skip(file, digest, f"{path}: the same content as {by_digest[digest]} (a duplicate); left out",
+                          "conflict")
+            elif path.stem in by_clip_id:
+                self.skip(file, digest, f"{path}: clip id {path.stem!r} is already used by {by_clip_id[path.stem]}; "
+                                        f"rename one", "conflict")
+            elif file in self.old and self.old[file].sha256 == digest:
+                self.report.reused.append(file)
+                self._tell(file, "reused", self.old[file].duration_s)
+            elif file in self.old_skips and self.old_skips[file]["sha256"] == digest:
+                self.skip(file, digest, self.old_skips[file]["reason"], "file")
+            else:
+                todo.append((file, digest))
+            by_digest.setdefault(digest, file)
+            by_clip_id.setdefault(path.stem, file)
+        return todo
+
+    def analyse(self, todo: list[tuple[str, str]]) -> None:
+        last_save = time.monotonic()
+        for file, digest, result in _analysed(self.folder, todo, self.options):
+            if isinstance(result, str):
+                self.skip(file, digest, result, "file")
+                continue
+            labels, description = self.labeller.describe(file)
+            self.records[file] = ClipRecord(
+                clip_id=Path(file).stem, file=file, format=FORMATS[Path(file).suffix.lower()], sha256=digest,
+                bytes=(self.folder / file).stat().st_size, label=labels[0] if labels else UNLABELLED, labels=labels,
+                description=description, **result)
+            self.report.analysed.append(file)
+            self._tell(file, "analysed", result["duration_s"])
+            if time.monotonic() - last_save > SAVE_EVERY_S:
+                self.save()
+                last_save = time.monotonic()
+
+    def finish(self) -> None:
+        for record in self.records.values():  # labels are cheap: always from the current descriptions
+            labels, record.description = self.labeller.describe(record.file)
+            record.labels, record.label = labels, labels[0] if labels else UNLABELLED
+        self.save()
+
+    def save(self) -> None:
+        if not self.records:  # a library of nothing is not written
+            return
+        library = self.report.library
+        library.clips = [self.records[f] for f in sorted(self.records)]
+        library.skipped = [self.skipped[f] for f in sorted(self.skipped)]
+        library.version = self.options.version or library.content_version()
+        write_manifest(library, self.target)
 
 
 def _previous(target: Path, settings: dict) -> LibraryManifest | None:
@@ -254,10 +292,3 @@ def _analysed(folder: Path, todo: list[tuple[str, str]], options: ImportOptions)
             for future in done:
                 file, digest = pending.pop(future)
                 yield file, digest, future.result()
-
-
-def _save(library: LibraryManifest, records: dict, skipped: dict, options: ImportOptions, target: Path) -> None:
-    library.clips = [records[f] for f in sorted(records)]
-    library.skipped = [skipped[f] for f in sorted(skipped)]
-    library.version = options.version or library.content_version()
-    write_manifest(library, target)
