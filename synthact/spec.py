@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
-SPEC_VERSION = 3  # 2: scenes carry their split; 3: motion windows, labels and text per clip
+SPEC_VERSION = 4  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure;
+#                  4: motion windows, labels and text per clip
 # The modalities a clip can hold; clip/modalities.py says what each one's files and arrays are.
 MODALITY_NAMES = ("rgb", "depth", "flow", "segmentation", "keypoints")
 ENGINES = ("cycles", "workbench")  # Cycles: the look; Workbench: flat studio shading, for fast previews
@@ -40,6 +41,10 @@ class CameraSpec:
     pitch_offset_deg: float
     roll_deg: float
     motion: CameraMotionSpec
+    framing: float  # share of the image height the actors span; 0: placed by distance_m, keeping all in view
+    fstop: float  # depth of field; 0: none
+    exposure_ev: float
+    white_balance_k: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,8 @@ class EnvironmentSpec:
     weather_intensity: float
     background: PackItemSpec | None
     hdri: PackItemSpec | None
+    hdri_rotation_deg: float  # turn of the HDRI about the vertical (0 without an HDRI)
+    hdri_exposure_ev: float  # its brightness: strength 2 ** ev (0 without an HDRI)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +121,8 @@ class ActorSpec:
     body_model: str
     shape: BodyShapeSpec
     skin_tone_monk: int
+    skin_roughness: float
+    skin_subsurface: float
     clothing: ClothingSpec
     position_xy: tuple[float, float]
     facing_deg: float
@@ -130,6 +139,12 @@ class RenderSpec:
     frames: int
     samples: int
     denoise: bool
+    denoise_quality: str  # fast | balanced | high (OpenImageDenoise)
+    denoise_prefilter: str  # none | fast | accurate
+    noise_seed: str  # fixed | animated: the path tracer's sample pattern over frames
+    sensor_noise: float  # std in grey levels of Gaussian noise added to the frames (0: none)
+    sensor_noise_seed: int
+    motion_blur: float  # shutter as a share of the frame time (RGB only); 0: none
     modalities: tuple[str, ...]
     rgb_format: str
 

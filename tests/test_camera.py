@@ -9,7 +9,7 @@ from synthact.spec import CameraMotionSpec, CameraSpec
 def spec(**kw):
     base = dict(focal_length_mm=36.0, sensor_width_mm=36.0, fov_deg=2 * math.degrees(math.atan(0.5)),
                 distance_m=5.0, height_m=1.0, yaw_deg=0.0, pitch_offset_deg=0.0, roll_deg=0.0,
-                motion=CameraMotionSpec("static"))
+                motion=CameraMotionSpec("static"), framing=0.0, fstop=0.0, exposure_ev=0.0, white_balance_k=6500.0)
     base.update(kw)
     return CameraSpec(**base)
 
@@ -56,3 +56,16 @@ def test_camera_motions_move_the_camera_as_named():
     turns = [math.degrees(math.acos(np.clip((np.trace(shake.cam_to_world[0, :3, :3].T @ m[:3, :3]) - 1) / 2, -1, 1)))
              for m in shake.cam_to_world]
     assert 0.1 < max(turns) < 5
+
+
+def test_framing_sets_the_shot_size_and_follows_a_moving_subject():
+    t = 30
+    walk = np.linspace(-2.0, 2.0, t)  # a subject 1.8 m tall walking 4 m along y
+    subject = np.stack([np.stack([np.zeros(t), walk, np.full(t, z)], -1) for z in (0.0, 0.9, 1.68)], axis=1)
+    for framing in (0.3, 0.8):
+        track = camera_track(spec(framing=framing, distance_m=0.0), subject, 30, 120, 160)
+        for i in (0, t // 2, t - 1):
+            uv, _ = project(subject[i], track.K, track.world_to_camera[i])
+            height = (uv[0, 1] - uv[2, 1] + 0.12 / 1.68 * (uv[0, 1] - uv[2, 1])) / 160
+            assert abs(height - framing) < 0.08 * framing, (framing, i, height)
+            assert 0 < uv[:, 0].min() and uv[:, 0].max() < 120  # followed: in view at both ends of the walk

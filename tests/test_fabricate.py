@@ -87,11 +87,11 @@ def test_keypoints_project_with_the_camera(two_actors):
     assert np.allclose(uvw[..., :2] / uvw[..., 2:], kp["coco2d"][..., :2], atol=1e-3)
     visibility = kp["coco2d"][..., 2]
     assert set(np.unique(visibility)) <= {0, 1, 2} and (visibility == 2).mean() > 0.35
-    # a keypoint seen (2) lies on its own actor's pixels; the visible box lies inside the amodal box
+    # a keypoint seen (2) has its own actor's pixels within one pixel; the visible box lies inside the amodal box
     instance = reader.array("segmentation.npz", "instance")
     for ti, a, k in zip(*np.nonzero(visibility == 2)):
         x, y = np.round(kp["coco2d"][ti, a, k, :2]).astype(int)
-        assert instance[ti, y, x] == a + 1
+        assert (instance[ti, max(y - 1, 0):y + 2, max(x - 1, 0):x + 2] == a + 1).any()
     box, amodal = kp["bbox2d"], kp["bbox2d_amodal"]
     seen = np.isfinite(box).all(-1)
     assert seen.all()

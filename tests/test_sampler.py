@@ -50,7 +50,7 @@ def test_specs_are_pinned_across_versions_and_machines(registry):
 
 
 PINNED_YAW = -168.887617
-PINNED_IDS = ['a4386180938e9408', '1d24b0d5b6a0572f', '3f93c82946576d36']  # SPEC_VERSION 3
+PINNED_IDS = ['a73665c00a6d43af', '4d5d0b8ccda8194a', '7c7b93ce955a27fc']  # SPEC_VERSION 4
 
 
 def test_another_process_samples_the_same_specs(smoke_config, registry):

@@ -21,28 +21,59 @@ class Column:
     image: Callable[["ClipReader", int], np.ndarray]  # (H, W, 3) uint8 of one frame
 
 
-def depth_image(depth: np.ndarray) -> np.ndarray:
-    """Near warm, far cool (1st to 99th percentile of the finite depths); sky black."""
+def depth_range(depth: np.ndarray) -> tuple[float, float]:
+    """Near and far ends (1st and 99th percentiles of the finite depths) for colouring a clip."""
+    finite = depth[np.isfinite(depth)]
+    if not finite.size:
+        return 1.0, 2.0
+    near, far = np.percentile(finite, [1, 99])
+    return float(near), float(max(far, near * 1.01))
+
+
+def depth_image(depth: np.ndarray, near: float | None = None, far: float | None = None) -> np.ndarray:
+    """Inverse depth through the turbo colour map: near red, far blue (resolves the near field); sky black."""
+    if near is None or far is None:
+        near, far = depth_range(depth)
     finite = np.isfinite(depth)
-    out = np.zeros((*depth.shape, 3), np.uint8)
-    if finite.any():
-        lo, hi = np.percentile(depth[finite], [1, 99])
-        x = np.clip((depth - lo) / max(hi - lo, 1e-6), 0, 1)
-        ramp = np.stack([1 - x, 0.3 + 0.4 * (1 - np.abs(2 * x - 1)), x], -1)
-        out[finite] = (ramp[finite] * 255).astype(np.uint8)
+    x = np.clip((1 / np.where(finite, depth, far) - 1 / far) / (1 / near - 1 / far), 0, 1)
+    out = cv2.applyColorMap((x * 255).astype(np.uint8), cv2.COLORMAP_TURBO)[..., ::-1].copy()
+    out[~finite] = 0
     return out
 
 
+def flow_scale(flow: np.ndarray) -> float:
+    """The speed (px) shown fully saturated: the 95th percentile of the moving pixels, at least 1 px."""
+    valid = np.isfinite(flow).all(-1)
+    mag = np.linalg.norm(flow[valid], axis=-1)
+    moving = mag[mag > 0.05]
+    return max(float(np.percentile(moving, 95)) if moving.size else 1.0, 1.0)
+
+
 def flow_image(flow: np.ndarray, scale: float | None = None) -> np.ndarray:
-    """Hue = direction, saturation = speed (relative to the 99th percentile, at least 1 px); no flow black."""
+    """Hue = direction, saturation = speed relative to scale px (white: still); no flow (sky) black."""
     valid = np.isfinite(flow).all(-1)
     clean = np.nan_to_num(flow).astype(np.float32)
     mag, angle = cv2.cartToPolar(clean[..., 0], clean[..., 1], angleInDegrees=True)
-    scale = scale or max(float(np.percentile(mag[valid], 99)) if valid.any() else 1.0, 1.0)
+    scale = scale or flow_scale(flow)
     hsv = np.stack([angle / 2, np.clip(mag / scale, 0, 1) * 255, np.full_like(mag, 255)], -1).astype(np.uint8)
     out = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
     out[~valid] = 0
     return out
+
+
+def flow_wheel(size: int, scale: float) -> np.ndarray:
+    """The flow colour key: a disc whose rim is `scale` px of motion in each direction."""
+    r = size / 2 - 1
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) - size / 2 + 0.5
+    wheel = flow_image(np.stack([xs, ys], -1) / r * scale, scale)
+    wheel[np.hypot(xs, ys) > r] = 255
+    return wheel
+
+
+def depth_bar(width: int, height: int, near: float, far: float) -> np.ndarray:
+    """The depth colour key, far (left) to near (right)."""
+    ramp = np.tile(1 / np.linspace(1 / far, 1 / near, width), (height, 1))
+    return depth_image(ramp, near, far)
 
 
 def segmentation_image(instance: np.ndarray, part: np.ndarray) -> np.ndarray:
@@ -75,8 +106,8 @@ def draw_skeletons(image: np.ndarray, coco2d: np.ndarray, scale: float = 1.0) ->
 
 RGB = Column("rgb", lambda clip, i: clip.rgb()[i])
 KEYPOINTS = Column("keypoints", lambda clip, i: draw_skeletons(clip.rgb()[i], clip.array("keypoints.npz", "coco2d")[i]))
-DEPTH = Column("depth", lambda clip, i: depth_image(clip.depth()[i]))
-FLOW = Column("flow ->", lambda clip, i: flow_image(clip.flow("forward")[i]))
+DEPTH = Column("depth (inverse)", lambda clip, i: depth_image(clip.depth()[i], *depth_range(clip.depth())))
+FLOW = Column("flow ->", lambda clip, i: flow_image(clip.flow("forward")[i], flow_scale(clip.flow("forward"))))
 SEGMENTATION = Column("segmentation", lambda clip, i: segmentation_image(
     clip.array("segmentation.npz", "instance")[i], clip.array("segmentation.npz", "body_part")[i]))
 
@@ -86,8 +117,8 @@ def _upscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def contact_sheet(clip: "ClipReader | Path", out: Path, frames: int = 4, cell: int = 224) -> Path:
-    """Rows: evenly spaced frames; columns: the clip's modalities in registry order (RGB, keypoints
-    drawn large on the RGB, depth, forward flow, segmentation)."""
+    """Rows: evenly spaced frames; columns: the clip's modalities in registry order; a title line with the
+    class and scene, and colour keys for depth (metres) and flow (pixels) at the bottom."""
     from .modalities import MODALITIES
     from .reader import ClipReader
     clip = clip if isinstance(clip, ClipReader) else ClipReader.from_dir(clip)
@@ -96,12 +127,16 @@ def contact_sheet(clip: "ClipReader | Path", out: Path, frames: int = 4, cell: i
     size = (w * scale, h * scale)
     columns = [m.preview for m in MODALITIES.values() if m.preview is not None and clip.has(m.name)]
     picks = np.unique(np.linspace(0, max(t - 2, 0), frames).round().astype(int))
-    band = 14  # a text line above the columns and above every row
-    sheet = np.full((band + (band + size[1]) * len(picks), size[0] * len(columns), 3), 255, np.uint8)
+    band, legend = 14, 40  # a text line above the columns and every row; the colour keys
+    top = 2 * band
+    sheet = np.full((top + (band + size[1]) * len(picks) + legend, size[0] * len(columns), 3), 255, np.uint8)
+    spec = clip.spec
+    labels = ", ".join(sorted({a.motion.class_name for a in spec.actors}))
+    _label(sheet, f"{labels}  |  scene {spec.scene_id}  |  {spec.split}", (4, band - 3))
     for c, column in enumerate(columns):
-        _label(sheet, column.title, (c * size[0] + 4, band - 3))
+        _label(sheet, column.title, (c * size[0] + 4, top - 3))
     for row, i in enumerate(picks):
-        y = band + row * (band + size[1]) + band
+        y = top + row * (band + size[1]) + band
         _label(sheet, f"frame {i}", (4, y - 3))
         for c, column in enumerate(columns):
             if column is KEYPOINTS:  # skeletons drawn at full size, not upscaled with the pixels
@@ -109,6 +144,17 @@ def contact_sheet(clip: "ClipReader | Path", out: Path, frames: int = 4, cell: i
             else:
                 image = _upscale(column.image(clip, i), size)
             sheet[y:y + size[1], c * size[0]:(c + 1) * size[0]] = image
+    y = sheet.shape[0] - legend + 6
+    if DEPTH in columns:
+        x = columns.index(DEPTH) * size[0]
+        near, far = depth_range(clip.depth())
+        sheet[y:y + 12, x + 4:x + size[0] - 4] = depth_bar(size[0] - 8, 12, near, far)
+        _label(sheet, f"{far:.1f} m", (x + 4, y + 26))
+        _label(sheet, f"{near:.1f} m", (x + size[0] - 44, y + 26))
+    if FLOW in columns:
+        x = columns.index(FLOW) * size[0]
+        sheet[y - 2:y + 30, x + 4:x + 36] = flow_wheel(32, flow_scale(clip.flow("forward")))
+        _label(sheet, f"rim: {flow_scale(clip.flow('forward')):.1f} px/frame", (x + 42, y + 18))
     out = Path(out)
     cv2.imwrite(str(out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     return out

@@ -32,8 +32,10 @@ def keypoints_2d(points_world: np.ndarray, K: np.ndarray, world_to_camera: np.nd
                  instance: np.ndarray, instance_id: int) -> np.ndarray:
     """(17, 3) COCO x, y, visibility for one actor in one frame.
 
-    Visibility: 0 outside the image (or behind the camera), 2 if the pixel under the keypoint shows
-    this actor at most KEYPOINT_DEPTH_TOLERANCE in front of it, 1 otherwise (occluded).
+    Visibility: 0 outside the image (or behind the camera); 2 if a pixel within one pixel of the keypoint
+    shows this actor (body, clothing or hair) at most KEYPOINT_DEPTH_TOLERANCE in front of it; 1 otherwise
+    (occluded by another actor, a prop, or this actor's other body parts). The neighbourhood keeps points
+    on the surface (nose, eyes, ears) visible where rounding lands them just off the silhouette.
     """
     h, w = depth.shape
     uv, z = project(points_world, K, world_to_camera)
@@ -43,8 +45,9 @@ def keypoints_2d(points_world: np.ndarray, K: np.ndarray, world_to_camera: np.nd
     inside = (z > 0) & (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)
     for k in np.flatnonzero(inside):
         x, y = px[k]
-        seen = instance[y, x] == instance_id and depth[y, x] > z[k] - KEYPOINT_DEPTH_TOLERANCE
-        out[k, 2] = 2 if seen else 1
+        ys, xs = slice(max(y - 1, 0), y + 2), slice(max(x - 1, 0), x + 2)
+        seen = (instance[ys, xs] == instance_id) & (depth[ys, xs] > z[k] - KEYPOINT_DEPTH_TOLERANCE)
+        out[k, 2] = 2 if seen.any() else 1
     return out
 
 

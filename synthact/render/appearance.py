@@ -12,9 +12,6 @@ from synthact.spec import ClothingSpec, GarmentSpec
 SKIN, TOP, BOTTOM, SHOES = 0, 1, 2, 3
 REGION_NAMES = ("skin", "top", "bottom", "shoes")
 
-# Monk Skin Tone scale, swatches 1-10 (sRGB).
-MONK_SRGB = ("#f6ede4", "#f3e7db", "#f7ead0", "#eadaba", "#d7bd96", "#a07e56", "#825c43", "#604134", "#3a312a",
-             "#292420")
 P = {name: i for i, name in enumerate(PART_NAMES)}
 
 
@@ -23,9 +20,17 @@ def srgb_to_linear(c):
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
+# Diffuse skin albedo is far from the Monk swatches' sRGB values used as paint (tone 1 would be white
+# plaster at 0.92, tone 10 blue-black at 0.02). Measured skin albedos run from about (0.56, 0.40, 0.33)
+# for very light to (0.085, 0.055, 0.042) for very dark skin (linear RGB); the ten Monk tones are spaced
+# evenly between them in log albedo (the swatches stay the labels' meaning, not the paint).
+SKIN_LIGHT, SKIN_DARK = np.array([0.56, 0.40, 0.33]), np.array([0.085, 0.055, 0.042])
+
+
 def skin_linear(monk: int) -> tuple[float, float, float]:
-    h = MONK_SRGB[monk - 1]
-    return tuple(srgb_to_linear([int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)]))
+    """Linear diffuse albedo of a Monk tone (1 lightest .. 10 darkest)."""
+    t = (monk - 1) / 9
+    return tuple(float(v) for v in np.exp((1 - t) * np.log(SKIN_LIGHT) + t * np.log(SKIN_DARK)))
 
 
 def garment_linear(g: GarmentSpec) -> tuple[float, float, float]:

@@ -25,6 +25,7 @@ class CameraTrack:
     height: int
     focal_length_mm: float
     sensor_width_mm: float
+    targets: np.ndarray  # (T, 3) the point the camera aims at in each frame (the focus distance for DOF)
 
     @property
     def world_to_camera(self) -> np.ndarray:
@@ -92,18 +93,35 @@ def framing_distance(points: np.ndarray, target: np.ndarray, fov_h: float, aspec
     return radius / math.sin(math.atan(half))
 
 
+def smooth(path: np.ndarray, fps: float, seconds: float = 0.5) -> np.ndarray:
+    """A path (T, 3) smoothed with a Gaussian of the given width (a camera operator's lag, not jitter)."""
+    from scipy.ndimage import gaussian_filter1d
+    return gaussian_filter1d(path, sigma=max(seconds * fps, 1e-3), axis=0, mode="nearest")
+
+
 def camera_track(spec: CameraSpec, subject: np.ndarray, fps: float, width: int, height: int) -> CameraTrack:
     """A camera path for a clip.
 
-    subject (T, N, 3): points to keep in view (the actors' joints). The camera is placed at the spec's
-    yaw, height and distance from the subject's centre, pulled back if needed so the whole clip stays
-    in frame, then moved as the spec's camera motion says.
+    subject (T, N, 3): points to keep in view (the actors' joints). By distance (framing 0), the camera is
+    placed at the spec's yaw, height and distance from the subject's centre, pulled back if needed so the
+    whole clip stays in frame. By framing, it stands where the actors' height spans that share of the image
+    and travels with their (smoothed) centre, like a tracking shot. Then it moves as the spec's camera
+    motion says.
     """
     frames = subject.shape[0]
     t = np.arange(frames) / fps
     centre = subject.reshape(-1, 3).mean(axis=0)
     fov_h = math.radians(spec.fov_deg)
-    distance = max(spec.distance_m, framing_distance(subject.reshape(-1, 3), centre, fov_h, width / height))
+    if spec.framing > 0:
+        stature = float(subject[..., 2].max() - min(subject[..., 2].min(), 0.0)) + 0.12  # the head joint to the crown
+        fov_v = 2 * math.atan(math.tan(fov_h / 2) * height / width)
+        distance = stature / (2 * math.tan(fov_v / 2) * spec.framing)
+        targets = smooth(subject.mean(axis=1), fps)
+        targets[:, 2] = stature / 2
+        centre = targets.mean(axis=0)
+    else:
+        distance = max(spec.distance_m, framing_distance(subject.reshape(-1, 3), centre, fov_h, width / height))
+        targets = np.tile(centre, (frames, 1))
     m = spec.motion
     yaw = math.radians(spec.yaw_deg)
     mats = np.empty((frames, 4, 4))
@@ -114,9 +132,10 @@ def camera_track(spec: CameraSpec, subject: np.ndarray, fps: float, width: int, 
         orbit = math.radians(m.orbit_deg_per_s) * ti
         d = max(distance - m.dolly_m_per_s * ti, 0.8)
         horizontal = math.sqrt(max(d * d - (spec.height_m - centre[2]) ** 2, 0.25))
-        eye = centre + [horizontal * math.cos(yaw + orbit), horizontal * math.sin(yaw + orbit), 0.0]
+        anchor = targets[i] if spec.framing > 0 else centre  # by framing, the camera travels with the actors
+        eye = anchor + [horizontal * math.cos(yaw + orbit), horizontal * math.sin(yaw + orbit), 0.0]
         eye[2] = spec.height_m
-        cam = look_at(eye, centre, math.radians(spec.roll_deg))
+        cam = look_at(eye, targets[i], math.radians(spec.roll_deg))
         cam = _rotate_about(cam, cam[:3, 0], math.radians(spec.pitch_offset_deg))
         if m.pan_deg_per_s:
             cam = _rotate_about(cam, np.array([0.0, 0.0, 1.0]), math.radians(m.pan_deg_per_s) * ti)
@@ -128,4 +147,4 @@ def camera_track(spec: CameraSpec, subject: np.ndarray, fps: float, width: int, 
         mats[i] = cam
     return CameraTrack(K=intrinsics(spec.focal_length_mm, spec.sensor_width_mm, width, height), cam_to_world=mats,
                        width=width, height=height, focal_length_mm=spec.focal_length_mm,
-                       sensor_width_mm=spec.sensor_width_mm)
+                       sensor_width_mm=spec.sensor_width_mm, targets=targets)

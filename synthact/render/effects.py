@@ -16,3 +16,10 @@ def add_fog(rgb: np.ndarray, depth: np.ndarray, intensity: float, sun_elevation_
     light = max(0.35, float(np.sin(np.radians(max(sun_elevation_deg, 0.0)))) ** 0.5)
     colour = np.array([200.0, 205.0, 212.0]) * light
     return (rgb * transmittance + colour * (1 - transmittance)).round().clip(0, 255).astype(np.uint8)
+
+
+def add_sensor_noise(rgb: np.ndarray, std: float, seed: int) -> np.ndarray:
+    """Gaussian noise of std grey levels on every pixel and channel, from a seeded generator (so the
+    same spec gives the same frames)."""
+    noise = np.random.default_rng(seed).normal(0.0, std, rgb.shape)
+    return (rgb + noise).round().clip(0, 255).astype(np.uint8)

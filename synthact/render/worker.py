@@ -25,6 +25,7 @@ from synthact.human.motions.rotations import rot_z
 from synthact.spec import SceneSpec
 
 from .camera import camera_track
+from .effects import add_sensor_noise
 from .errors import SceneError
 from .layers import ANNOTATIONS, RenderedFrames
 
@@ -64,7 +65,8 @@ def check_spec(spec: SceneSpec) -> None:
         (r.fps > 0 and r.samples >= 1, f"render.fps and render.samples must be >= 1, got {r.fps}, {r.samples}"),
         (r.engine in ("cycles", "workbench"), f"render.engine must be cycles or workbench, got {r.engine!r}"),
         (0 < c.fov_deg < 180 and c.focal_length_mm > 0, f"camera.fov_deg must be in (0, 180), got {c.fov_deg}"),
-        (c.distance_m > 0, f"camera.distance_m must be > 0, got {c.distance_m}"),
+        (c.distance_m > 0 or c.framing > 0, f"camera.distance_m or camera.framing must be > 0, got {c.distance_m}, "
+                                            f"{c.framing}"),
         (len(spec.actors) >= 1, "a scene needs at least one actor"),
         (all(a.motion.speed > 0 for a in spec.actors), "actors[].motion.speed must be > 0"),
         (all(1 <= a.skin_tone_monk <= 10 for a in spec.actors), "actors[].skin_tone_monk must be 1..10"),
@@ -81,6 +83,7 @@ class RenderWorker:
     def __init__(self, device: str = "auto", threads: int = 0, registry: AssetRegistry | None = None,
                  log_dir: Path | None = None):
         from .blender import engine  # fail early if Blender is missing
+        self._engine = engine
         self.registry = registry or AssetRegistry.load()
         self.threads = threads
         self.device = self._resolve_device(device, engine.gpu_backend_available)
@@ -117,12 +120,18 @@ class RenderWorker:
         if item is None:
             return None
         pack = self.registry.get(kind, item.pack)
-        if pack is None or pack.location() is None or not pack.location().is_dir():
+        if pack is None:
+            raise FileNotFoundError(f"{kind} pack {item.pack!r} is not declared")
+        options = pack.pack.options
+        # a pack may point into Blender's own data files (the HDRIs shipped in the bpy wheel)
+        bundled = options.get("blender_datafiles")
+        folder = self._engine.datafiles(bundled) if bundled else pack.location()
+        if folder is None or not folder.is_dir():
             raise FileNotFoundError(f"{kind} pack {item.pack!r} has no folder of files")
-        files = sorted(p for p in pack.location().iterdir() if p.suffix.lower() in
-                       (".hdr", ".exr", ".png", ".jpg", ".jpeg"))
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".hdr", ".exr", ".png", ".jpg", ".jpeg")
+                       and ("files" not in options or p.name in options["files"]))
         if not files:
-            raise FileNotFoundError(f"{kind} pack {item.pack!r}: no images in {pack.location()}")
+            raise FileNotFoundError(f"{kind} pack {item.pack!r}: no images in {folder}")
         return files[item.item_seed % len(files)]
 
     def geometries(self, spec: SceneSpec) -> list:
@@ -172,7 +181,7 @@ class RenderWorker:
             raise SceneError(spec.scene_id, f"camera inside geometry: it goes down to z = "
                                             f"{track.positions[:, 2].min():.2f} m, at or below the ground")
         meshes = [ActorMesh(vertices=g.vertices, faces=g.faces, uv=g.uv, part_labels=g.part_labels,
-                            canonical_joints=g.canonical_joints, clothing=a.clothing, skin_tone_monk=a.skin_tone_monk)
+                            canonical_joints=g.canonical_joints, look=a)
                   for g, a in zip(geometries, spec.actors)]
         try:
             with blender_output_to(log):
@@ -185,6 +194,8 @@ class RenderWorker:
         after = weather_of(spec.environment).after_render
         if after is not None:
             frames.rgb = after(frames.rgb, frames.depth, spec.environment)
+        if r.sensor_noise > 0:
+            frames.rgb = add_sensor_noise(frames.rgb, r.sensor_noise, r.sensor_noise_seed)
         layers: Layers = {}
         for name in r.modalities:
             layers.update(ANNOTATIONS[name](frames))
@@ -199,6 +210,8 @@ class RenderWorker:
             "scene_id": spec.scene_id, "engine": r.engine.upper(), "device": device,
             "blender_version": self.blender_version, "frames": r.frames, "width": r.width, "height": r.height,
             "samples": {"rgb": r.samples, "annotations": 1}, "denoise": r.denoise,
+            "denoiser": {"quality": r.denoise_quality, "prefilter": r.denoise_prefilter} if r.denoise else None,
+            "noise_seed": r.noise_seed, "sensor_noise": r.sensor_noise,
             "timings_s": {k: round(v, 4) for k, v in timings.stages.items()},
             "seconds_per_frame": round(sum(timings.stages.values()) / r.frames, 4),
             "worker_rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),

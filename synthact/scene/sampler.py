@@ -135,6 +135,8 @@ class SceneSampler:
                 body_model=cfg.actors.body_model.sample(scene, f"actor{k}/body_model"),
                 shape=_held_shape(scene.child(f"actor{k}/shape"), cfg, held, split),
                 skin_tone_monk=cfg.actors.skin_tone_monk.sample(scene, f"actor{k}/skin_tone"),
+                skin_roughness=cfg.actors.skin_roughness.sample(scene, f"actor{k}/skin_roughness"),
+                skin_subsurface=cfg.actors.skin_subsurface.sample(scene, f"actor{k}/skin_subsurface"),
                 clothing=_clothing(scene.child(f"actor{k}/clothing"), cfg),
                 position_xy=positions[k],
                 facing_deg=cfg.actors.placement.facing_deg.sample(scene, f"actor{k}/facing"),
@@ -152,7 +154,7 @@ class SceneSampler:
             camera=_held_camera(scene.child("camera"), cfg, held, split),
             environment=_held_environment(scene.child("environment"), cfg, held, split),
             actors=actors,
-            render=_render(cfg),
+            render=_render(cfg, scene.child("render")),
         )
         body["text"] = clip_text(actors, body["camera"], body["environment"])
         scene_id, line = identify(spec_to_dict(body))
@@ -277,14 +279,19 @@ def _held_out(cfg: BatchConfig) -> HeldOut:
         ground = splits.partition(cfg.environment.ground.options(), sp.val, sp.test, seed, "ground")
     if "camera" in sp.hold_out:
         cams = [_camera(s, cfg) for s in probe]
-        edges = (splits.tercile_edges([c.distance_m for c in cams]), splits.tercile_edges([c.height_m for c in cams]))
+        edges = (splits.tercile_edges([_shot(c) for c in cams]), splits.tercile_edges([c.height_m for c in cams]))
         keys = [_camera_bucket(c, edges) for c in cams]
         camera = splits.partition(keys, sp.val, sp.test, seed, "camera")
     return HeldOut(body, ground, camera, edges)
 
 
+def _shot(c: CameraSpec) -> float:
+    """How far the camera is, as the spec gives it: by distance, or by framing (closer: larger)."""
+    return c.distance_m if c.framing == 0 else -c.framing
+
+
 def _camera_bucket(c: CameraSpec, edges) -> tuple[int, int]:
-    return splits.tercile(c.distance_m, edges[0]), splits.tercile(c.height_m, edges[1])
+    return splits.tercile(_shot(c), edges[0]), splits.tercile(c.height_m, edges[1])
 
 
 def _first_in_split(draws, bucket_of, buckets: dict | None, split: str):
@@ -339,12 +346,16 @@ def _camera(s: Stream, cfg: BatchConfig) -> CameraSpec:
         focal_length_mm=focal,
         sensor_width_mm=cam.sensor_width_mm,
         fov_deg=fov,
-        distance_m=cam.distance_m.sample(s, "distance"),
+        distance_m=cam.distance_m.sample(s, "distance") if cam.framing is None else 0.0,
         height_m=cam.height_m.sample(s, "height"),
         yaw_deg=cam.yaw_deg.sample(s, "yaw"),
         pitch_offset_deg=cam.pitch_offset_deg.sample(s, "pitch_offset"),
         roll_deg=cam.roll_deg.sample(s, "roll"),
         motion=motion,
+        framing=cam.framing.sample(s, "framing") if cam.framing is not None else 0.0,
+        fstop=cam.fstop.sample(s, "fstop") if cam.fstop is not None else 0.0,
+        exposure_ev=cam.exposure_ev.sample(s, "exposure"),
+        white_balance_k=cam.white_balance_k.sample(s, "white_balance"),
     )
 
 
@@ -356,17 +367,21 @@ def _pack_item(s: Stream, name: str, ref) -> PackItemSpec | None:
 
 def _environment(s: Stream, cfg: BatchConfig) -> EnvironmentSpec:
     env = cfg.environment
+    sky = env.sky.sample(s, "sky")
+    hdri = _pack_item(s, "hdri", env.hdri) if sky == "hdri" else None
     return EnvironmentSpec(
         ground=env.ground.sample(s, "ground"),
         props_density=env.props_density.sample(s, "props_density"),
         props_seed=s.bits64("props_seed") >> 1,
         sun_elevation_deg=env.time_of_day.sun_elevation_deg.sample(s, "sun_elevation"),
         sun_azimuth_deg=env.time_of_day.sun_azimuth_deg.sample(s, "sun_azimuth"),
-        sky=env.sky.sample(s, "sky"),
+        sky=sky,
         weather=env.weather.type.sample(s, "weather"),
         weather_intensity=env.weather.intensity.sample(s, "weather_intensity"),
-        background=_pack_item(s, "background", env.backgrounds),
-        hdri=_pack_item(s, "hdri", env.hdri),
+        background=_pack_item(s, "background", env.backgrounds) if sky == "background" else None,
+        hdri=hdri,
+        hdri_rotation_deg=env.hdri_rotation_deg.sample(s, "hdri_rotation") if hdri else 0.0,
+        hdri_exposure_ev=env.hdri_exposure_ev.sample(s, "hdri_exposure") if hdri else 0.0,
     )
 
 
@@ -416,10 +431,14 @@ def _place_actors(s: Stream, cfg: BatchConfig, count: int) -> list[tuple[float, 
     return placed
 
 
-def _render(cfg: BatchConfig) -> RenderSpec:
+def _render(cfg: BatchConfig, s: Stream) -> RenderSpec:
     r = cfg.render
+    noise = r.sensor_noise.sample(s, "sensor_noise")
     return RenderSpec(
         engine=r.engine, device=r.device, width=r.resolution.width, height=r.resolution.height,
-        fps=r.fps, frames=r.frames, samples=r.samples, denoise=r.denoise,
+        fps=r.fps, frames=r.frames, samples=r.samples, denoise=r.denoise, denoise_quality=r.denoiser.quality,
+        denoise_prefilter=r.denoiser.prefilter, noise_seed=r.noise_seed, sensor_noise=noise,
+        sensor_noise_seed=(s.bits64("sensor_noise_seed") >> 1) if noise > 0 else 0,
+        motion_blur=r.motion_blur.sample(s, "motion_blur"),
         modalities=tuple(r.modalities), rgb_format=r.rgb_format,
     )

@@ -14,7 +14,9 @@ _HUES = ((15, "red"), (45, "orange"), (70, "yellow"), (165, "green"), (200, "tea
 _SLEEVES = {"none": "sleeveless", "short": "short-sleeved", "long": "long-sleeved"}
 _BOTTOMS = {"shorts": "shorts", "knee": "knee-length trousers", "long": "long trousers"}
 _CAMERAS = {"static": "static", "pan": "panning", "orbit": "orbiting", "dolly": "dolly", "handheld": "handheld"}
-_WEATHER = {"clear": "clear sky", "overcast": "overcast", "fog": "fog", "rain": "rain", "snow": "snowfall"}
+_WEATHER = {"overcast": "overcast", "fog": "fog", "rain": "rain", "snow": "snowfall"}
+_SKIES = {"physical": "clear sky", "overcast": "overcast", "hdri": "a photographed sky",
+          "background": "a photo backdrop"}
 
 
 def colour_name(g: GarmentSpec) -> str:
@@ -50,5 +52,5 @@ def action(label: str, description: str) -> str:
 
 def clip_text(actors: tuple[ActorSpec, ...], camera: CameraSpec, environment: EnvironmentSpec) -> str:
     people = "; ".join(f"{person(a)}: {action(a.motion.label, a.motion.description)}" for a in actors)
-    return (f"{people}; {_CAMERAS[camera.motion.type]} camera, {_WEATHER[environment.weather]}, "
-            f"{environment.ground} ground")
+    weather = _WEATHER.get(environment.weather) or _SKIES[environment.sky]  # clear weather: the sky tells
+    return f"{people}; {_CAMERAS[camera.motion.type]} camera, {weather}, {environment.ground} ground"

@@ -8,9 +8,13 @@ import bpy
 import numpy as np
 
 from synthact.render.appearance import BOTTOM, SHOES, TOP, face_majority, garment_linear, skin_linear, vertex_regions
-from synthact.spec import ClothingSpec, GarmentSpec
+from synthact.spec import ActorSpec, GarmentSpec
 
 from .engine import AOV_NEXT, AOV_PREV, display_colours, node_tree
+
+# Skin's mean free paths are longest in red (Jensen et al. 2001: about 3.7, 1.4 and 0.7 mm for R, G, B).
+SKIN_SCATTER_RADIUS = (1.0, 0.37, 0.19)
+SKIN_SCATTER_SCALE_M = 0.0037
 
 
 @dataclass
@@ -22,8 +26,7 @@ class ActorMesh:
     uv: np.ndarray  # (F, 3, 2)
     part_labels: np.ndarray  # (V,)
     canonical_joints: np.ndarray  # (T, 22, 3)
-    clothing: ClothingSpec
-    skin_tone_monk: int
+    look: ActorSpec  # skin and clothing
 
 
 def actor(index: int, mesh: ActorMesh, workbench: bool = False) -> object:
@@ -43,7 +46,7 @@ def actor(index: int, mesh: ActorMesh, workbench: bool = False) -> object:
     uv = me.uv_layers.new(name="UVMap")
     uv.data.foreach_set("uv", mesh.uv.astype(np.float32).ravel())
     me.polygons.foreach_set("use_smooth", np.ones(f, bool))
-    regions = vertex_regions(mesh.vertices[0], mesh.part_labels, mesh.canonical_joints[0], mesh.clothing)
+    regions = vertex_regions(mesh.vertices[0], mesh.part_labels, mesh.canonical_joints[0], mesh.look.clothing)
     face_regions = face_majority(regions, mesh.faces)
     for name, values in (("part", face_majority(mesh.part_labels, mesh.faces)), ("region", face_regions)):
         attr = me.attributes.new(name, "FLOAT", "FACE")
@@ -60,10 +63,10 @@ def actor(index: int, mesh: ActorMesh, workbench: bool = False) -> object:
         for frame, value in ((k - 1, 0.0), (k, 1.0), (k + 1, 0.0)):
             key.value = value
             key.keyframe_insert("value", frame=frame)
-    obj.data.materials.append(actor_material(index, mesh.clothing, mesh.skin_tone_monk))
+    obj.data.materials.append(actor_material(index, mesh.look))
     if workbench:
-        c = mesh.clothing
-        palette = np.array([skin_linear(mesh.skin_tone_monk), garment_linear(c.top), garment_linear(c.bottom),
+        c = mesh.look.clothing
+        palette = np.array([skin_linear(mesh.look.skin_tone_monk), garment_linear(c.top), garment_linear(c.bottom),
                             garment_linear(c.shoes)])
         display_colours(obj, np.repeat(palette[face_regions], 3, axis=0))
     return obj
@@ -105,23 +108,27 @@ def _pattern(tree, garment: GarmentSpec, uv_socket):
     return node.outputs["Fac"]
 
 
-def actor_material(index: int, clothing: ClothingSpec, monk: int):
+def actor_material(index: int, look: ActorSpec):
+    """Skin (measured albedo, subsurface scattering) with painted garment regions on the body mesh."""
+    clothing = look.clothing
     mat = bpy.data.materials.new(f"actor{index}")
     tree = node_tree(mat)
     bsdf = tree.nodes.new("ShaderNodeBsdfPrincipled")
+    bsdf.inputs["Subsurface Radius"].default_value = SKIN_SCATTER_RADIUS
+    bsdf.inputs["Subsurface Scale"].default_value = SKIN_SCATTER_SCALE_M
     tree.links.new(bsdf.outputs[0], tree.nodes.new("ShaderNodeOutputMaterial").inputs["Surface"])
     region = tree.nodes.new("ShaderNodeAttribute")
     region.attribute_name = "region"
     uv = tree.nodes.new("ShaderNodeUVMap")
     colour = None
     rough = None
-    skin = (*skin_linear(monk), 1.0)
+    skin = (*skin_linear(look.skin_tone_monk), 1.0)
     garments = {TOP: clothing.top, BOTTOM: clothing.bottom, SHOES: clothing.shoes}
     for region_id in (0, TOP, BOTTOM, SHOES):
         if region_id == 0:
             c = tree.nodes.new("ShaderNodeRGB")
             c.outputs[0].default_value = skin
-            colour_socket, roughness = c.outputs[0], 0.45
+            colour_socket, roughness = c.outputs[0], look.skin_roughness
         else:
             g = garments[region_id]
             base = np.array(garment_linear(g))
@@ -163,4 +170,13 @@ def actor_material(index: int, clothing: ClothingSpec, monk: int):
         rough = r.outputs["Result"]
     tree.links.new(colour, bsdf.inputs["Base Color"])
     tree.links.new(rough, bsdf.inputs["Roughness"])
+    skin_only = tree.nodes.new("ShaderNodeMath")  # scattering on skin faces (region 0), not on paint
+    skin_only.operation = "COMPARE"
+    skin_only.inputs[1].default_value, skin_only.inputs[2].default_value = 0.0, 0.5
+    tree.links.new(region.outputs["Fac"], skin_only.inputs[0])
+    weight = tree.nodes.new("ShaderNodeMath")
+    weight.operation = "MULTIPLY"
+    weight.inputs[1].default_value = look.skin_subsurface
+    tree.links.new(skin_only.outputs[0], weight.inputs[0])
+    tree.links.new(weight.outputs[0], bsdf.inputs["Subsurface Weight"])
     return mat

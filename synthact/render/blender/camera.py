@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import bpy
+import numpy as np
 from mathutils import Matrix
 
 from synthact.render.camera import CameraTrack
 
 
-def camera(track: CameraTrack):
+def camera(track: CameraTrack, fstop: float = 0.0):
+    """The camera object keyed per frame; with an f-stop, depth of field focused on the track's target."""
     data = bpy.data.cameras.new("camera")
     data.lens = track.focal_length_mm
     data.sensor_width = track.sensor_width_mm
@@ -27,4 +29,8 @@ def camera(track: CameraTrack):
         previous = q
         obj.keyframe_insert("location", frame=frame)
         obj.keyframe_insert("rotation_quaternion", frame=frame)
+        if fstop > 0:
+            data.dof.focus_distance = float(np.linalg.norm(track.targets[frame] - m[:3, 3]))
+            data.dof.keyframe_insert("focus_distance", frame=frame)
+    data.dof.aperture_fstop = fstop if fstop > 0 else 2.8
     return obj

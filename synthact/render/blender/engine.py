@@ -7,15 +7,17 @@ carry each visible surface point's position one frame later and earlier and its 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import bpy
 import numpy as np
 
-from synthact.spec import RenderSpec
+from synthact.spec import RenderSpec, SceneSpec
 
 AOV_NEXT, AOV_PREV, AOV_PART = "pos_next", "pos_prev", "part"
 ANNOTATION_MATERIAL = "synthact_annotation"
 ENGINES = {"cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH"}
+NEUTRAL_WHITE_K = 6500.0
 _BOUNCES = ("max_bounces", "diffuse_bounces", "glossy_bounces", "transmission_bounces", "volume_bounces",
             "transparent_max_bounces")
 _RGB_CYCLES = {"filter_width": 1.5, **dict(zip(_BOUNCES, (4, 2, 2, 2, 1, 4)))}
@@ -28,6 +30,12 @@ _ANNOTATION_IMAGE = {"media_type": "MULTI_LAYER_IMAGE", "file_format": "OPEN_EXR
 
 def version() -> str:
     return bpy.app.version_string
+
+
+def datafiles(relative: str) -> Path | None:
+    """A folder of Blender's own data files (e.g. studiolights/world, the CC0 HDRIs in the wheel)."""
+    found = bpy.utils.system_resource("DATAFILES", path=relative)
+    return Path(found) if found else None
 
 
 def gpu_backend_available() -> bool:
@@ -79,7 +87,6 @@ def configure(render: RenderSpec, device: str, threads: int) -> None:
     scene.render.use_persistent_data = True  # keep the sky, its light map and the BVH between frames
     scene.cycles.device = "GPU" if device == "gpu" else "CPU"
     scene.cycles.seed = 0
-    scene.cycles.use_animated_seed = True  # noise changes from frame to frame, as sensor noise does
     scene.cycles.use_adaptive_sampling = False
     scene.cycles.caustics_reflective = scene.cycles.caustics_refractive = False
     scene.view_settings.view_transform = "AgX"
@@ -94,14 +101,28 @@ def configure(render: RenderSpec, device: str, threads: int) -> None:
     shading.light, shading.color_type, shading.background_type = "STUDIO", "VERTEX", "WORLD"
 
 
-def set_mode(mode: str, render: RenderSpec, main_world, dark_world, overlay_objects: list) -> None:
-    """Switch between the RGB look and the annotation render."""
+def set_mode(mode: str, spec: SceneSpec, main_world, dark_world, overlay_objects: list) -> None:
+    """Switch between the RGB look and the annotation render (which has no motion blur, no exposure or
+    white balance, no weather objects: it annotates the surfaces at the frame instant)."""
     scene = bpy.context.scene
     c = scene.cycles
     layer = scene.view_layers[0]
-    if mode == "rgb":
+    render, camera = spec.render, spec.camera
+    rgb = mode == "rgb"
+    scene.view_settings.exposure = camera.exposure_ev if rgb else 0.0
+    scene.view_settings.use_white_balance = rgb and camera.white_balance_k != NEUTRAL_WHITE_K
+    scene.view_settings.white_balance_temperature = camera.white_balance_k
+    _motion_blur(rgb, render.motion_blur, overlay_objects)
+    if scene.camera is not None:  # the annotation's one sample must hit the pixel centre: a pinhole
+        scene.camera.data.dof.use_dof = rgb and camera.fstop > 0
+    if rgb:
         scene.render.engine = ENGINES[render.engine]
-        cycles = {"samples": render.samples, "use_denoising": render.denoise, **_RGB_CYCLES}
+        cycles = {"samples": render.samples, "use_denoising": render.denoise, **_RGB_CYCLES,
+                  "use_animated_seed": render.noise_seed == "animated"}
+        if render.denoise:
+            cycles.update(denoiser="OPENIMAGEDENOISE", denoising_input_passes="RGB_ALBEDO_NORMAL",
+                          denoising_quality=render.denoise_quality.upper(),
+                          denoising_prefilter=render.denoise_prefilter.upper())
         layer.material_override, scene.world, hidden, image = None, main_world, False, _RGB_IMAGE
     else:
         scene.render.engine = "CYCLES"
@@ -114,6 +135,18 @@ def set_mode(mode: str, render: RenderSpec, main_world, dark_world, overlay_obje
         obj.hide_render = hidden
     for name, value in image.items():  # in order: the media type decides which formats exist
         setattr(scene.render.image_settings, name, value)
+
+
+def _motion_blur(rgb: bool, shutter: float, overlay_objects: list) -> None:
+    """Shutter blur on the RGB render; falling rain and snow are always blurred into streaks (the
+    shutter of a typical video camera, half a frame), the rest only when the spec asks for it."""
+    scene = bpy.context.scene
+    scene.render.use_motion_blur = rgb and (shutter > 0 or bool(overlay_objects))
+    scene.render.motion_blur_shutter = shutter if shutter > 0 else 0.5
+    scene.render.motion_blur_position = "CENTER"  # the frame instant is the middle of the exposure
+    streaks = {o.name for o in overlay_objects}
+    for obj in scene.objects:
+        obj.cycles.use_motion_blur = shutter > 0 or obj.name in streaks
 
 
 def annotation_material() -> None:

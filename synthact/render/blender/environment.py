@@ -45,7 +45,7 @@ def ground(env: EnvironmentSpec, rng: np.random.Generator, size: float = 400.0):
     obj = bpy.data.objects.new("ground", mesh)
     bpy.context.scene.collection.objects.link(obj)
     base, second, rough, texture = GROUNDS[env.ground]
-    jitter = rng.uniform(0.85, 1.15, 3)
+    jitter = rng.uniform(0.85, 1.15)  # one factor for all channels: a brighter or darker ground, not a tint
     wet = env.weather_intensity if weather_of(env).wet_ground else 0.0
     darken = 1.0 - 0.35 * wet
     mat, tree, bsdf = principled(f"ground_{env.ground}", np.clip(np.array(base) * jitter * darken, 0, 1),
@@ -87,11 +87,17 @@ def sky_and_sun(env: EnvironmentSpec, hdri_path: Path | None, background_path: P
     elevation, azimuth = math.radians(env.sun_elevation_deg), math.radians(env.sun_azimuth_deg)
     weather = weather_of(env)
     overcast = env.sky == "overcast" or weather.overcast
-    if env.sky == "hdri" and hdri_path is not None:
+    hdri = env.sky == "hdri" and hdri_path is not None
+    if hdri:
+        coords = tree.nodes.new("ShaderNodeTexCoord")
+        turn = tree.nodes.new("ShaderNodeMapping")
+        turn.inputs["Rotation"].default_value = (0.0, 0.0, math.radians(env.hdri_rotation_deg))
         tex = tree.nodes.new("ShaderNodeTexEnvironment")
         tex.image = bpy.data.images.load(str(hdri_path))
+        tree.links.new(coords.outputs["Generated"], turn.inputs["Vector"])
+        tree.links.new(turn.outputs["Vector"], tex.inputs["Vector"])
         tree.links.new(tex.outputs["Color"], bg.inputs["Color"])
-        bg.inputs["Strength"].default_value = 1.0
+        bg.inputs["Strength"].default_value = 2.0 ** env.hdri_exposure_ev
     elif overcast and env.sky != "background":
         grey = 0.75 - weather.sky_darkening * env.weather_intensity
         bg.inputs["Color"].default_value = (grey, grey, grey * 1.04, 1)
@@ -118,6 +124,12 @@ def sky_and_sun(env: EnvironmentSpec, hdri_path: Path | None, background_path: P
         tree.links.new(mix.outputs[0], out.inputs["Surface"])
     else:
         tree.links.new(bg.outputs[0], out.inputs["Surface"])
+    if not hdri:  # an HDRI brings its own sun (its light and shadows come from the map)
+        add_sun(env, elevation, azimuth, overcast)
+    return world
+
+
+def add_sun(env: EnvironmentSpec, elevation: float, azimuth: float, overcast: bool) -> None:
     sun_data = bpy.data.lights.new("sun", "SUN")
     up = max(math.sin(elevation), 0.0)
     sun_data.energy = (0.6 if overcast else 4.0) * up
@@ -133,40 +145,107 @@ def sky_and_sun(env: EnvironmentSpec, hdri_path: Path | None, background_path: P
         fill = bpy.data.objects.new("fill", fill_data)
         fill.rotation_euler = (math.radians(30), 0.0, azimuth + math.pi)
         bpy.context.scene.collection.objects.link(fill)
-    return world
 
 
-def props(env: EnvironmentSpec, rng: np.random.Generator, keep_clear: list[tuple[np.ndarray, float]]) -> list:
-    """Procedural context: buildings far away, crates, benches and poles nearer, never on the stage."""
+# Prop families: where they stand (distance from the stage centre), their size and plausible colours
+# (sRGB ranges: hue, saturation, value).
+PROPS = {  # weight, distance m, builder
+    "building": (0.25, (12, 35)), "wall": (0.12, (5, 15)), "crate": (0.12, (3.5, 12)), "pole": (0.12, (3.5, 12)),
+    "bench": (0.12, (3.5, 12)), "bush": (0.15, (3.5, 14)), "tree": (0.12, (6, 25)),
+}
+PALETTES = {  # (hue, saturation, value) ranges
+    "building": ((0.05, 0.12), (0.05, 0.3), (0.45, 0.85)), "wall": ((0.05, 0.1), (0.0, 0.15), (0.45, 0.8)),
+    "crate": ((0.07, 0.1), (0.35, 0.6), (0.35, 0.6)), "pole": ((0.0, 1.0), (0.0, 0.1), (0.2, 0.6)),
+    "bench": ((0.06, 0.09), (0.3, 0.6), (0.25, 0.5)), "foliage": ((0.22, 0.33), (0.45, 0.8), (0.15, 0.4)),
+    "bark": ((0.06, 0.09), (0.3, 0.5), (0.15, 0.3)),
+}
+
+
+def _colour(rng: np.random.Generator, palette: str) -> tuple[float, float, float]:
+    hue, sat, val = PALETTES[palette]
+    return colorsys.hsv_to_rgb(rng.uniform(*hue), rng.uniform(*sat), rng.uniform(*val))
+
+
+def _part(name: str, kind: str, location, scale, colour, roughness: float, rotation: float = 0.0, **shape):
+    """One primitive (cube, cylinder or icosphere) with its own material."""
+    add = {"cube": bpy.ops.mesh.primitive_cube_add, "cylinder": bpy.ops.mesh.primitive_cylinder_add,
+           "ico": bpy.ops.mesh.primitive_ico_sphere_add}[kind]
+    add(location=location, **shape)
+    obj = bpy.context.active_object
+    obj.name = name
+    obj.scale = scale
+    obj.rotation_euler = (0, 0, rotation)
+    mat, _, _ = principled(name, colour, roughness)
+    obj.data.materials.append(mat)
+    return obj
+
+
+def _build(kind: str, name: str, x: float, y: float, rng: np.random.Generator) -> list:
+    """The parts of one prop standing at (x, y)."""
+    turn = rng.uniform(0, math.pi)
+    if kind == "building":
+        w, d, h = rng.uniform(4, 12), rng.uniform(4, 12), rng.uniform(4, 18)
+        return [_part(name, "cube", (x, y, h / 2), (w, d, h), _colour(rng, "building"), 0.9, turn, size=1)]
+    if kind == "wall":
+        w, h = rng.uniform(3, 8), rng.uniform(0.8, 2.2)
+        return [_part(name, "cube", (x, y, h / 2), (w, 0.25, h), _colour(rng, "wall"), 0.95, turn, size=1)]
+    if kind == "crate":
+        a = rng.uniform(0.4, 1.0)
+        return [_part(name, "cube", (x, y, a / 2), (a, a, a), _colour(rng, "crate"), 0.8, turn, size=1)]
+    if kind == "pole":
+        h = rng.uniform(2.5, 5.0)
+        return [_part(name, "cylinder", (x, y, h / 2), (1, 1, 1), _colour(rng, "pole"), 0.5, radius=0.06, depth=h,
+                      vertices=12)]
+    if kind == "bench":
+        w = rng.uniform(1.2, 2.0)
+        colour = _colour(rng, "bench")
+        seat = _part(name, "cube", (x, y, 0.45), (w, 0.42, 0.06), colour, 0.7, turn, size=1)
+        legs = [_part(f"{name}_leg{i}", "cube", (x + side * (w / 2 - 0.1) * math.cos(turn),
+                                                 y + side * (w / 2 - 0.1) * math.sin(turn), 0.21),
+                      (0.08, 0.4, 0.42), (0.15, 0.15, 0.16), 0.5, turn, size=1) for i, side in enumerate((-1, 1))]
+        return [seat, *legs]
+    if kind == "bush":
+        r = rng.uniform(0.4, 1.1)
+        return [_part(name, "ico", (x, y, r * 0.6), (1, 1, rng.uniform(0.6, 0.9)), _colour(rng, "foliage"), 0.9,
+                      turn, radius=r, subdivisions=2)]
+    h, r = rng.uniform(3, 7), rng.uniform(1.2, 2.5)  # tree: a trunk and a crown
+    trunk = _part(name, "cylinder", (x, y, h / 2), (1, 1, 1), _colour(rng, "bark"), 0.9, radius=0.15, depth=h,
+                  vertices=10)
+    crown = _part(f"{name}_crown", "ico", (x, y, h + r * 0.5), (1, 1, 1.2), _colour(rng, "foliage"), 0.9, turn,
+                  radius=r, subdivisions=2)
+    return [trunk, crown]
+
+
+def _blocks(point: np.ndarray, radius: float, sightlines: list[tuple[np.ndarray, np.ndarray]]) -> bool:
+    """True when a prop of this footprint stands in the way between the camera and the actors."""
+    for a, b in sightlines:
+        ab = (b - a)[:2]
+        t = np.clip(np.dot((point - a)[:2], ab) / max(float(ab @ ab), 1e-9), 0.0, 1.0)
+        if np.linalg.norm((a + t * (b - a) - point)[:2]) < radius + 0.6:
+            return True
+    return False
+
+
+def props(env: EnvironmentSpec, rng: np.random.Generator, keep_clear: list[tuple[np.ndarray, float]],
+          sightlines: list[tuple[np.ndarray, np.ndarray]] = ()) -> list:
+    """Procedural context (buildings and trees far away; walls, benches, crates, poles and bushes nearer),
+    never on the stage, and never between the camera and the actors."""
     count = int(round(env.props_density * 30))
+    kinds = list(PROPS)
+    weights = np.array([PROPS[k][0] for k in kinds])
     made = []
     attempts = 0
     while len(made) < count and attempts < count * 20:
         attempts += 1
-        kind = rng.choice(["building", "crate", "pole", "bench"], p=[0.35, 0.3, 0.2, 0.15])
-        if kind == "building":
-            r = rng.uniform(12, 35)
-            size = (rng.uniform(3, 10), rng.uniform(3, 10), rng.uniform(3, 15))
-        else:
-            r = rng.uniform(3.5, 12)
-            size = {"crate": (rng.uniform(0.4, 1.0),) * 2 + (rng.uniform(0.4, 1.0),),
-                    "pole": (0.12, 0.12, rng.uniform(2.5, 5)),
-                    "bench": (rng.uniform(1.2, 2.0), 0.45, 0.45)}[kind]
+        kind = kinds[rng.choice(len(kinds), p=weights / weights.sum())]
+        r = rng.uniform(*PROPS[kind][1])
         theta = rng.uniform(0, 2 * math.pi)
         centre = np.array([r * math.cos(theta), r * math.sin(theta), 0.0])
-        radius = math.hypot(size[0], size[1]) / 2
-        if any(np.linalg.norm((centre - p)[:2]) < radius + clear for p, clear in keep_clear):
+        footprint = {"building": 6.0, "wall": 4.0, "tree": 2.5, "bench": 1.0, "bush": 1.1}.get(kind, 0.7)
+        if any(np.linalg.norm((centre - p)[:2]) < footprint + clear for p, clear in keep_clear) or \
+                _blocks(centre, footprint, sightlines):
             continue
-        bpy.ops.mesh.primitive_cube_add(size=1.0, location=(centre[0], centre[1], size[2] / 2))
-        obj = bpy.context.active_object
-        obj.name = f"prop_{kind}_{len(made)}"
-        obj.scale = size
-        obj.rotation_euler = (0, 0, rng.uniform(0, math.pi))
-        hue = rng.uniform(0, 1)
-        color = colorsys.hsv_to_rgb(hue, rng.uniform(0.05, 0.5), rng.uniform(0.25, 0.85))
-        mat, _, _ = principled(obj.name, color, rng.uniform(0.4, 0.9))
-        obj.data.materials.append(mat)
-        made.append(obj)
+        made.extend(_build(kind, f"prop_{kind}_{len(made)}", centre[0], centre[1], rng))
     return made
 
 

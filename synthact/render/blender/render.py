@@ -34,12 +34,14 @@ def render_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track,
     world = environment.sky_and_sun(env, hdri, background)
     stage = [(np.array([*p[:2], 0.0]), 1.2) for m in meshes for p in m.canonical_joints[:, 0]]
     stage += [(np.array([*p[:2], 0.0]), 1.5) for p in track.positions]
-    props = environment.props(env, rng, stage)
+    sightlines = [(p, c) for p in track.positions[[0, len(track.positions) // 2, -1]]
+                  for c in (m.canonical_joints[:, 0].mean(axis=0) for m in meshes)]
+    props = environment.props(env, rng, stage, sightlines)
     centre = np.concatenate([m.canonical_joints[:, 0] for m in meshes]).mean(axis=0)
     build = weather_of(env).build
     overlay = [o for o in [build(env, rng, centre, r.frames, r.fps) if build else None] if o is not None]
     objects = [blender_actors.actor(i, m, workbench) for i, m in enumerate(meshes)]
-    camera(track)
+    camera(track, spec.camera.fstop)
     if workbench:
         environment.workbench_colours(ground, props, overlay, world, env)
     timings.add("scene_build", time.perf_counter() - t0)
@@ -48,7 +50,7 @@ def render_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track,
     with tempfile.TemporaryDirectory(prefix=f"synthact-{spec.scene_id}-") as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
-        engine.set_mode("rgb", r, world, dark, overlay)
+        engine.set_mode("rgb", spec, world, dark, overlay)
         rgb = np.empty((r.frames, r.height, r.width, 3), np.uint8)
         for frame in range(r.frames):
             scene.frame_set(frame)
@@ -58,7 +60,7 @@ def render_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track,
         timings.add("render_rgb", time.perf_counter() - t0)
 
         t0 = time.perf_counter()
-        engine.set_mode("annotation", r, world, dark, overlay)
+        engine.set_mode("annotation", spec, world, dark, overlay)
         passes = []
         for frame in range(r.frames):
             scene.frame_set(frame)
