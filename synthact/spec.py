@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
-SPEC_VERSION = 3  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and
-# exposure, camera framing/DOF/exposure, skin variation, fitted garments and hair
+SPEC_VERSION = 5  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure,
+#                  camera framing/DOF/exposure, skin variation, fitted garments and hair; 4: motion windows,
+#                  labels and text per clip; 5: both together
 # The modalities a clip can hold; clip/modalities.py says what each one's files and arrays are.
 MODALITY_NAMES = ("rgb", "depth", "flow", "segmentation", "keypoints")
 ENGINES = ("cycles", "workbench")  # Cycles: the look; Workbench: flat studio shading, for fast previews
@@ -109,11 +110,16 @@ class ClothingSpec:
 @dataclass(frozen=True, slots=True)
 class MotionSpec:
     library: str
-    class_name: str  # the label of what is seen, after mirroring
-    source_class_name: str  # the class the motion was generated or recorded as
-    clip_id: str | None  # a clip of an external library, or None to pick by instance_seed
-    instance_seed: int  # drives the procedural parameters (or the clip choice) of this instance
-    start_fraction: float
+    class_name: str  # the dataset class: the label, or the motion's own id (motion.class_granularity)
+    label: str  # the label of what is seen (a vocabulary label or procedural class), after mirroring
+    source_class_name: str  # the label the motion was generated or recorded as (before mirroring)
+    description: str  # the source's words for the motion ("" when it has none)
+    clip_id: str | None  # a clip of a recorded library; procedural: None (or the class, policy explicit)
+    instance_seed: int  # drives the procedural parameters (or the window choice) of this instance
+    window_start_s: float | None  # the window's start in the clip (imported libraries); None: the renderer
+    window_length_s: float | None  # picks it by motion energy (procedural and hand-declared clips)
+    min_energy: float  # the window's motion energy is at least this (m/s; see motions/windows.py)
+    start_fraction: float  # where the rendered frames start inside the window's spare time
     speed: float
     mirrored: bool
     motion_key: str  # equal for every render of the same motion instance (GATA positives)
@@ -166,6 +172,7 @@ class SceneSpec:
     environment: EnvironmentSpec
     actors: tuple[ActorSpec, ...]
     render: RenderSpec
+    text: str  # a short description of the clip: who does what, the camera, the weather and the ground
 
 
 _SCALARS = (str, int, float, bool, type(None))

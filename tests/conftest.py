@@ -1,5 +1,6 @@
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,9 @@ from synthact.scene import load_batch_config
 ROOT = Path(__file__).resolve().parent.parent
 # Worker processes (Ray's, and the CLI's in subprocesses) import the test double from tests/support.
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")]))
+# Motion libraries the user imported are registered there; the tests (and their subprocesses) use their own.
+os.environ["SYNTHACT_MOTION_LIBRARIES"] = tempfile.mkdtemp(prefix="synthact-test-libraries-")
+SHARED = ROOT.parent / "shared"  # test data shared by the project's checkouts (never needed at run time)
 PRESETS = sorted((ROOT / "scene_configs").glob("*.yaml"))
 
 
@@ -54,3 +58,20 @@ def raw(registry, tmp_path_factory):
                                       "sha256": sha256_file(bad / "depth.npz")}
     (bad / "manifest.json").write_text(json.dumps(manifest))
     return root, bad.name
+
+
+@pytest.fixture(scope="session")
+def library_root(tmp_path_factory) -> Path:
+    """A library root holding `mini`, imported with the real importer from five AMASS files made from
+    procedural motions (tests/support/mocap.py), so library tests do not need ../shared."""
+    from support.mocap import mini_mocap_folder
+    from synthact.human.motions.import_library import import_library
+    root = tmp_path_factory.mktemp("libraries")
+    report = import_library("mini", mini_mocap_folder(tmp_path_factory.mktemp("mini")), root=root)
+    assert len(report.library.clips) == 5, report.skipped
+    return root
+
+
+@pytest.fixture(scope="session")
+def registry_with_libraries(library_root) -> AssetRegistry:
+    return AssetRegistry.load(ROOT / "assets_manifests", library_root=library_root)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from support.mocap import to_amass
 from synthact.config.assets import AssetRegistry
 from synthact.human.motions import procedural
 from synthact.human.motions.importers import BvhError, load_amass, load_bvh, parse_bvh
@@ -14,8 +15,8 @@ from synthact.human.motions.library import MotionLibrary
 from synthact.human.motions.motion import MotionError
 from synthact.human.motions.quality import measure, motion_quality
 from synthact.human.motions.retarget import retarget
-from synthact.human.motions.rotations import matrix_to_axis_angle
-from synthact.human.motions.skeleton import PARENTS, Skeleton, forward_kinematics
+from synthact.human.motions.skeleton import Skeleton, forward_kinematics
+from synthact.spec import MotionSpec
 
 CMU = ROOT.parent / "shared" / "mocap" / "cmu_bvh"
 # walking (MotionBuilder and Daz/Poser layouts), running, jumping, basketball, modern dance, 3dsMax layout
@@ -94,21 +95,6 @@ def test_malformed_bvh_files_get_clear_errors(tmp_path):
         load_bvh(write(tmp_path, "odd.bvh", odd))
 
 
-def to_amass(motion, path: Path) -> Path:
-    """Write a canonical motion as an AMASS-style npz (SMPL-H axis-angle poses, Z-up world)."""
-    from synthact.human.motions.importers import _SMPL_PELVIS, SMPL_TO_CANONICAL
-    glob, _ = forward_kinematics(motion.skeleton, motion.local_matrices(), motion.root_translation)
-    glob_smpl = glob @ SMPL_TO_CANONICAL
-    local = np.empty_like(glob_smpl)
-    for j, p in enumerate(PARENTS):
-        local[:, j] = glob_smpl[:, j] if p < 0 else np.swapaxes(glob_smpl[:, p], -1, -2) @ glob_smpl[:, j]
-    poses = np.zeros((motion.num_frames, 156))
-    poses[:, :66] = matrix_to_axis_angle(local).reshape(motion.num_frames, -1)
-    np.savez(path, poses=poses, trans=motion.root_translation - _SMPL_PELVIS, mocap_framerate=motion.fps,
-             betas=np.zeros(16), gender="neutral")
-    return path
-
-
 def test_amass_npz_round_trip(tmp_path):
     source = procedural.generate("walk_circle_left_slow", 3, fps=60, duration=2.0)
     loaded = load_amass(to_amass(source, tmp_path / "walk.npz"), class_name="walk")
@@ -166,7 +152,8 @@ def test_external_library_from_a_manifest(tmp_path):
     registry = make_assets(tmp_path, cmu_manifest(CMU, digest))
     lib = MotionLibrary.open("cmu", registry)
     assert lib.classes() == {"walk": ["02_01", "02_02"], "jump": ["09_01"]}
-    m = lib.motion("walk", None, instance_seed=2, fps=30, frames=48, speed=1.2, start_fraction=0.5, mirrored=True)
+    spec = motion_spec("cmu", "walk", "02_01", speed=1.2, start_fraction=0.5, mirrored=True)
+    m = lib.play(spec, fps=30, frames=48)
     assert m.num_frames == 48 and m.fps == 30
     assert m.class_name == "walk" and m.clip_id == "02_01#mirror"
     bad = make_assets(tmp_path / "b", cmu_manifest(CMU, "0" * 64))
@@ -175,3 +162,10 @@ def test_external_library_from_a_manifest(tmp_path):
     missing = make_assets(tmp_path / "c", cmu_manifest(tmp_path / "nowhere", digest))
     with pytest.raises(MotionError, match="motion library 'cmu': folder .* not found .*motion_libraries.yaml"):
         MotionLibrary.open("cmu", missing)
+
+
+def motion_spec(library: str, label: str, clip_id: str | None, **fields) -> MotionSpec:
+    body = dict(library=library, class_name=label, label=label, source_class_name=label, description="",
+                clip_id=clip_id, instance_seed=2, window_start_s=None, window_length_s=None, min_energy=0.05,
+                start_fraction=0.0, speed=1.0, mirrored=False, motion_key="k")
+    return MotionSpec(**{**body, **fields})

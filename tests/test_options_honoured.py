@@ -69,6 +69,10 @@ CHANGES = {
                                ["jump_vertical"]),
     "motion.renders_per_motion": ({}, 2),
     "motion.window.start_fraction": ({}, 0.3),
+    "motion.window.length_s": ({"motion": {"library": "mini"}}, 2.0),
+    "motion.window.stride_s": ({"motion": {"library": "mini"}}, 0.5),
+    "motion.window.min_energy": ({}, 0.3),
+    "motion.class_granularity": ({}, "motion"),
     "motion.speed": ({}, 1.5),
     "motion.mirror_probability": ({}, 1.0),
     "render.engine": ({}, "workbench"),
@@ -145,8 +149,9 @@ def with_value(data: dict, path: str, value) -> dict:
 
 
 @pytest.fixture(scope="module")
-def registry_with_copy(registry, tmp_path_factory):
-    """The project's packs plus a second motion library, so motion.library has somewhere else to point."""
+def registry_with_copy(registry, library_root, tmp_path_factory):
+    """The project's packs plus a second motion library, so motion.library has somewhere else to point, and
+    the imported library `mini` (conftest.py)."""
     from synthact.config import AssetRegistry
     folder = tmp_path_factory.mktemp("assets")
     for f in registry.directory.glob("*.yaml"):
@@ -155,7 +160,7 @@ def registry_with_copy(registry, tmp_path_factory):
             text += ('  - {name: procedural_copy, version: "1", license: CC0-1.0, source: test, builtin: true,\n'
                      '     options: {classes: {bow_deep: [], jump_vertical: []}}}\n')
         (folder / f.name).write_text(text)
-    return AssetRegistry.load(folder)
+    return AssetRegistry.load(folder, library_root=library_root)
 
 
 def specs(data: dict, registry, n: int = 6) -> list[dict]:
@@ -191,13 +196,14 @@ def test_fields_that_act_elsewhere(tmp_path):
     assert "batch.output" in ELSEWHERE
 
 
-def test_the_renderer_reads_every_spec_field(registry):
+def test_the_renderer_reads_every_spec_field(registry_with_libraries):
     """Render tiny scenes with a spec that records which fields the renderer reads; every field must be
     read by at least one scene (identity fields excepted: they name the clip, they do not shape it)."""
     pytest.importorskip("bpy")
     from synthact.render.worker import RenderWorker
     identity = {"scene_id", "spec_version", "batch", "seed", "index", "motion_group", "split", "actors.actor_index",
                 "actors.motion.class_name", "actors.motion.motion_key",  # labels of what is seen, not inputs
+                "actors.motion.label", "actors.motion.description", "text",
                 "camera.motion.type"}  # names the motion; its parameters (0 for other types) are read
     packs = ("environment.background.",)  # needs an image pack: tests/test_render.py
     base = {"batch": {"name": "reads", "seed": 1},
@@ -209,9 +215,11 @@ def test_the_renderer_reads_every_spec_field(registry):
         {"camera": {"motion": {"type": "pan"}}, "actors": {"count": 2}},
         {"camera": {"motion": {"type": "orbit"}}},
         {"camera": {"motion": {"type": "dolly"}}, "render": {"rgb_format": "jpg"}},
+        {"motion": {"library": "mini"}},  # an imported library: windows chosen when sampling
         {"environment": {"sky": "hdri", "hdri": {"pack": "blender_outdoor"}}, "render": {"sensor_noise": 2.0}},
         {"actors": {"clothing": {"style": "painted"}}},
     ]
+    registry = registry_with_libraries
     worker = RenderWorker(device="cpu", registry=registry)
     read: set[str] = set()
     for variant in variants:

@@ -50,7 +50,7 @@ def test_specs_are_pinned_across_versions_and_machines(registry):
 
 
 PINNED_YAW = -168.887617
-PINNED_IDS = ['6787d149e99aa5a8', '25679acd000f9df4', '0b6f029cbb9bf820']  # SPEC_VERSION 3
+PINNED_IDS = ['95ce2e4d248a5b5b', 'df803ddb9c0e90a7', 'd677cc05f0fd56d4']  # SPEC_VERSION 5
 
 
 def test_another_process_samples_the_same_specs(smoke_config, registry):

@@ -5,6 +5,7 @@ from BatchConfigs; an unknown name is reported with the manifest that should pro
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,15 @@ def display_path(path: Path) -> str:
 
 def default_assets_dir() -> Path:
     return Path(os.environ.get("SYNTHACT_ASSETS_DIR", PROJECT_ROOT / "assets_manifests"))
+
+
+LIBRARY_MANIFEST = "library.json"  # what `synthact motions import-library` writes in <library root>/<name>/
+
+
+def motion_library_root() -> Path:
+    """Where `synthact motions import-library` registers libraries: one folder per library."""
+    default = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "synthact" / "motion_libraries"
+    return Path(os.environ.get("SYNTHACT_MOTION_LIBRARIES", default))
 
 
 class AssetPack(BaseModel):
@@ -82,7 +92,8 @@ class AssetRegistry:
         self._packs = packs
 
     @classmethod
-    def load(cls, directory: str | Path | None = None) -> "AssetRegistry":
+    def load(cls, directory: str | Path | None = None, library_root: str | Path | None = None) -> "AssetRegistry":
+        """The packs declared in directory's manifests, and the motion libraries imported under library_root."""
         directory = Path(directory) if directory is not None else default_assets_dir()
         if not directory.is_dir():
             raise InvalidFile([Problem(str(directory), 1, "", "asset manifest directory not found")])
@@ -106,6 +117,18 @@ class AssetRegistry:
                                             f"{manifest.kind} pack {pack.name!r} is already declared in "
                                             f"{packs[key].manifest.name}"))
                 packs[key] = ResolvedPack(manifest.kind, pack, path)
+        root = Path(library_root) if library_root is not None else motion_library_root()
+        for path in sorted(root.glob(f"*/{LIBRARY_MANIFEST}")):
+            try:
+                pack = AssetPack(**json.loads(path.read_text())["pack"], options={"manifest": LIBRARY_MANIFEST})
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                problems.append(Problem(str(path), 1, "", f"not a motion library manifest ({exc})"))
+                continue
+            key = ("motion_library", pack.name)
+            if key in packs:
+                problems.append(Problem(str(path), 1, "pack.name", f"motion_library pack {pack.name!r} is already "
+                                                                    f"declared in {packs[key].manifest}"))
+            packs[key] = ResolvedPack("motion_library", pack, path)
         if problems:
             raise InvalidFile(problems)
         return cls(directory, packs)

@@ -13,10 +13,13 @@ from pydantic import Field, field_validator, model_validator
 
 from synthact.spec import ENGINES, MODALITY_NAMES
 
-from .distributions import NameDist, StrictModel, category_dist, int_dist, number_dist
+from .distributions import StrictModel, category_dist, int_dist, name_dist, number_dist
 
 Unit = number_dist(ge=0, le=1)
+ASSET_NAME = name_dist(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")  # a garment by name; "all": every one of its kind
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]
+Seconds = Annotated[float, Field(strict=True, gt=0, le=3600)]
+PACK_NAME = r"^[a-z0-9][a-z0-9_\-]*$"
 
 GROUND_FAMILIES = ("grass", "asphalt", "concrete", "dirt", "sand", "tiles", "wood", "gravel", "snow")
 WEATHER_TYPES = ("clear", "overcast", "fog", "rain", "snow")
@@ -151,16 +154,16 @@ class ClothingConfig(StrictModel):
                                                               "weights": [0.2, 0.2, 0.6]}  # painted
     shoes: GarmentConfig = GarmentConfig(saturation={"min": 0.0, "max": 0.4}, value={"min": 0.05, "max": 0.7},
                                          pattern="solid")
-    outfit: NameDist = "all"  # an outfit whose name says the body's gender (male_/female_) when "all"
-    footwear: NameDist = "all"
-    hat: NameDist = "all"
+    outfit: ASSET_NAME = "all"  # an outfit whose name says the body's gender (male_/female_) when "all"
+    footwear: ASSET_NAME = "all"
+    hat: ASSET_NAME = "all"
     hat_probability: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.1
-    hair: NameDist = "all"
+    hair: ASSET_NAME = "all"
     hair_probability: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.9  # the rest are bald
     hair_melanin: Unit = {"min": 0.05, "max": 0.95}  # 0 blond/grey .. 1 black
     hair_redness: Unit = {"min": 0.0, "max": 0.5}
-    eyebrows: NameDist = "all"
-    eyelashes: NameDist = "all"
+    eyebrows: ASSET_NAME = "all"
+    eyelashes: ASSET_NAME = "all"
 
     @model_validator(mode="after")
     def _style_fields_used(self):
@@ -228,17 +231,30 @@ class SelectionConfig(StrictModel):
 
 
 class WindowConfig(StrictModel):
-    # Where the rendered window starts inside the source motion's spare time (0 = start, 1 = end).
-    start_fraction: Unit = {"min": 0, "max": 1}
+    """The stretch of a source motion that a clip shows: see docs/FORMAT.md, Motion windows."""
+
+    start_fraction: Unit = {"min": 0, "max": 1}  # where the rendered frames start in the window's spare time
+    length_s: Seconds | None = None  # imported libraries' windows; default: render.frames / render.fps
+    stride_s: Seconds | None = None  # between window starts; default: length_s (windows do not overlap)
+    min_energy: Annotated[float, Field(strict=True, ge=0, le=10)] = 0.05  # m/s: median mean-joint speed
 
 
 class MotionConfig(StrictModel):
-    library: str = "procedural"
+    library: name_dist(PACK_NAME) = "procedural"  # several, with weights: motions interleave by weight
+    class_granularity: Literal["label", "motion"] = "label"  # motion: every window (instance) is its own class
     selection: SelectionConfig = SelectionConfig()
     renders_per_motion: Annotated[int, Field(strict=True, ge=1, le=10000)] = 1
     window: WindowConfig = WindowConfig()
     speed: number_dist(gt=0, le=4) = {"min": 0.85, "max": 1.15}
     mirror_probability: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.5
+
+    @model_validator(mode="after")
+    def _one_library_for_named_clips(self):
+        libraries = self.library.options()
+        if len(libraries) > 1 and self.selection.policy in ("quotas", "explicit"):
+            raise ValueError(f"selection policy {self.selection.policy!r} draws from one library, but library names "
+                             f"{len(libraries)}; mix libraries with policy uniform_classes or balanced")
+        return self
 
 
 class ResolutionConfig(StrictModel):

@@ -265,25 +265,10 @@ def category_dist(*options: str):
     return Annotated[Union[fixed, choice], Field(discriminator="dist"), BeforeValidator(_category_shorthand)]
 
 
-# --- names of assets ------------------------------------------------------------------------
-
-class FixedName(_Fixed):
-    value: str = Field(min_length=1)
-
-
-class ChoiceName(_Choice):
-    values: list[str] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _unique(self):
-        if len(set(self.values)) != len(self.values):
-            raise ValueError("values must not repeat (use weights instead)")
-        return self
-
-    def options(self) -> list[str]:
-        return list(self.values)
-
-
-NameDist = Annotated[Union[FixedName, ChoiceName], Field(discriminator="dist"), BeforeValidator(_category_shorthand)]
-"""A randomized choice among asset names (checked against the asset library when the batch is loaded);
-"all" stands for every asset of the kind."""
+@functools.cache
+def name_dist(pattern: str):
+    """The annotation for a randomized choice among names that are not known in advance (asset packs)."""
+    name = Annotated[str, Field(pattern=pattern)]
+    fixed = create_model("FixedName", __base__=FixedCategory, value=(name, ...))
+    choice = create_model("ChoiceName", __base__=ChoiceCategory, values=(list[name], Field(min_length=1)))
+    return Annotated[Union[fixed, choice], Field(discriminator="dist"), BeforeValidator(_category_shorthand)]

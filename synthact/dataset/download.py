@@ -14,6 +14,7 @@ import os
 import shutil
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -88,11 +89,11 @@ def safe_target(dest: Path, rel: object, folder: str = "") -> Path:
     text = rel if isinstance(rel, str) else ""
     path = PurePosixPath(text)
     if not text or path.is_absolute() or ".." in path.parts or "\\" in text or "\0" in text:
-        raise ValueError(f"dataset.json names a file {rel!r}, which is not a plain relative path; nothing was "
+        raise ValueError(f"the manifest names a file {rel!r}, which is not a plain relative path; nothing was "
                          f"downloaded from this source")
     target = dest / folder / text
     if not target.resolve().is_relative_to(dest.resolve()):
-        raise ValueError(f"dataset.json names a file {rel!r} that would land outside {dest}")
+        raise ValueError(f"the manifest names a file {rel!r} that would land outside {dest}")
     return target
 
 
@@ -165,4 +166,20 @@ def download(source_uri: str, dest: Path, layout: str | None = None, split: str 
         if shard["name"] in wanted:
             _fetch(source, f"shards/{shard['name']}", target, shard["sha256"], shard["bytes"], result)
     (dest / "dataset.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return result
+
+
+def fetch_files(source_uri: str, files: list[tuple[str, str, int]], dest: Path,
+                token: str | None = None, on_file: Callable[[str], None] | None = None) -> DownloadResult:
+    """Fetch files given as (path relative to the source, sha256, size) into dest, resumed and verified like
+    a dataset's shards (motion libraries use it: `synthact motions fetch`)."""
+    source = Source(source_uri, token)
+    result = DownloadResult(Path(dest))
+    for rel, sha256, size in files:
+        try:
+            _fetch(source, rel, safe_target(result.dest, rel), sha256, size, result)
+        except urllib.error.URLError as exc:  # HTTP errors do not say which file
+            raise IOError(f"{source.uri}/{rel}: {exc}") from exc
+        if on_file:
+            on_file(rel)
     return result

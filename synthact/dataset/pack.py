@@ -261,7 +261,8 @@ def _view_numbers(chosen, specs: dict[str, SceneSpec]) -> dict[str, int]:
 def _index_row(scene_id, shard, offset, spec: SceneSpec, qc, classes, view) -> dict:
     m = spec.actors[0].motion
     row = {"scene_id": scene_id, "shard": shard, "offset": offset, "class_id": classes[m.class_name],
-           "class_name": m.class_name, "motion_key": m.motion_key, "clip_id": m.clip_id or "",
+           "class_name": m.class_name, "label": m.label, "description": m.description, "text": spec.text,
+           "library": m.library, "motion_key": m.motion_key, "clip_id": m.clip_id or "",
            "motion_group": spec.motion_group, "view_index": view, "split": spec.split,
            "actors": len(spec.actors), "frames": spec.render.frames, "fps": spec.render.fps}
     params: dict = {}

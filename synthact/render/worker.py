@@ -143,8 +143,7 @@ class RenderWorker:
         out = []
         for a in spec.actors:
             m = a.motion
-            motion = self._library(m.library).motion(m.source_class_name, m.clip_id, m.instance_seed, r.fps, r.frames,
-                                                     m.speed, m.start_fraction, m.mirrored)
+            motion = self._library(m.library).play(m, r.fps, r.frames)
             out.append(_place(body_geometry(self._body(a.body_model), a.shape, motion), a.position_xy, a.facing_deg))
         return out
 

@@ -8,7 +8,9 @@ from pathlib import Path
 from synthact.config import AssetRegistry, BatchConfig, InvalidFile, Problem, YamlDocument, parse_model, read_document
 from synthact.config.problems import format_path
 from synthact.human.garments import GarmentLibrary
-from synthact.human.motions.library import library_classes
+from synthact.human.motions.library import open_libraries
+
+from .sampler import library_pool, window_length_and_stride
 
 
 def reference_problems(config: BatchConfig, registry: AssetRegistry) -> list[tuple[tuple, str]]:
@@ -41,17 +43,27 @@ def reference_problems(config: BatchConfig, registry: AssetRegistry) -> list[tup
                     found.append((("actors", "clothing", field), f"unknown {kind} {name!r}{hint}; known: "
                                                                   f"{', '.join(known)}"))
 
+    return found + motion_problems(config, registry)
+
+
+def motion_problems(config: BatchConfig, registry: AssetRegistry) -> list[tuple[tuple, str]]:
+    """Libraries, classes and clips the motion section names but nobody provides, and libraries that
+    would contribute nothing."""
     motion = config.motion
-    if registry.get("motion_library", motion.library) is None:
-        found.append((("motion", "library"), registry.missing_message("motion_library", motion.library)))
+    names = motion.library.options()
+    found = [(("motion", "library"), registry.missing_message("motion_library", n))
+             for n in names if registry.get("motion_library", n) is None]
+    if found:
         return found
-    known = set(library_classes(motion.library, registry))
+    libraries = open_libraries(names, registry)
+    known = {c for lib in libraries.values() for c in lib.classes()}
     sel = motion.selection
+    where = " or ".join(repr(n) for n in names)
 
     def check(name: str, loc: tuple) -> None:
         if name not in known:
             hint = difflib.get_close_matches(name, sorted(known), n=1)
-            found.append((loc, f"unknown class {name!r} in motion library {motion.library!r}"
+            found.append((loc, f"unknown class {name!r} in motion library {where}"
                                + (f" (did you mean {hint[0]!r}?)" if hint else "")))
 
     if sel.classes != "all":
@@ -59,9 +71,35 @@ def reference_problems(config: BatchConfig, registry: AssetRegistry) -> list[tup
             check(name, ("motion", "selection", "classes", i))
     for name in sel.quotas or {}:
         check(name, ("motion", "selection", "quotas", name))
-    if sel.policy == "explicit" and motion.library == "procedural":
-        for i, name in enumerate(sel.clips or []):
-            check(name, ("motion", "selection", "clips", i))
+    lib = libraries[names[0]]
+    if sel.policy == "explicit":
+        for i, clip in enumerate(sel.clips or []):
+            if lib.builtin:
+                check(clip, ("motion", "selection", "clips", i))
+            elif lib.clip_class(clip) is None:
+                found.append((("motion", "selection", "clips", i), f"no clip {clip!r} in motion library {lib.name!r}"))
+    if found:
+        return found
+    length, stride = window_length_and_stride(config)
+    w = motion.window
+    moving = f"that passes quality and moves at >= {w.min_energy} m/s (window.length_s {length:g}, stride_s {stride:g})"
+    drawable: set[str] = set()
+    for name, library in libraries.items():
+        pool = library_pool(library, config, length, stride)
+        drawable |= {u if isinstance(u, str) else u.label for u in pool.units}
+        if not pool.units:
+            found.append((("motion", "library"), f"motion library {name!r} has no window of the selected classes "
+                          f"{moving}; `synthact motions list --library {name}` shows its windows"))
+        elif sel.policy == "explicit" and pool.windows is not None:
+            found += [(("motion", "selection", "clips", i), f"clip {clip!r} has no window {moving}")
+                      for i, clip in enumerate(sel.clips) if not pool.windows.by_clip.get(clip)]
+    named = [(("motion", "selection", "classes", i), c) for i, c in enumerate(sel.classes)] \
+        if sel.classes != "all" else []
+    named += [(("motion", "selection", "quotas", c), c) for c in sel.quotas or {}]
+    found += [(loc, f"class {c!r} has no window {moving}") for loc, c in named if c not in drawable]
+    if not any(lib.imported for lib in libraries.values()):
+        found += [(("motion", "window", field), f"window.{field} only applies to imported motion libraries, and "
+                   f"library is only {where}") for field in ("length_s", "stride_s") if field in w.model_fields_set]
     return found
 
 

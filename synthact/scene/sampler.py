@@ -7,6 +7,7 @@ renders of one motion share it exactly while everything else varies.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,8 +16,10 @@ from synthact.config import AssetRegistry, BatchConfig
 from synthact.config.batch import GarmentConfig
 from synthact.config.distributions import DECIMALS
 from synthact.human.garments import GarmentLibrary
-from synthact.human.motions.library import library_classes
+from synthact.human.motions.library import MotionLibrary, open_libraries
 from synthact.human.motions.taxonomy import mirror_name
+from synthact.human.motions.vocabulary import UNLABELLED
+from synthact.human.motions.windows import Window, WindowTable
 from synthact.rng import Stream
 from synthact.spec import (
     SPEC_VERSION,
@@ -37,6 +40,7 @@ from synthact.spec import (
 )
 
 from . import splits
+from .text import clip_text
 
 _PLACEMENT_ATTEMPTS = 32
 
@@ -52,17 +56,53 @@ class HeldOut:
 
 
 @dataclass(frozen=True)
+class LibraryPool:
+    """What one library contributes: the units a selection policy goes through, in a fixed order."""
+
+    library: MotionLibrary
+    units: tuple  # labels, or (imported library, class_granularity motion) windows
+    windows: WindowTable | None  # an imported library's windows that may be sampled
+
+
+@dataclass(frozen=True)
 class SceneSampler:
     config: BatchConfig
-    class_pool: tuple[str, ...]  # the classes the selection policy draws from, in a fixed order
+    pools: dict[str, LibraryPool]
+    schedule: tuple[str, ...]  # the libraries of consecutive motions, repeating (interleaved by weight)
     held_out: HeldOut | None = None
 
     @classmethod
     def create(cls, config: BatchConfig, registry: AssetRegistry) -> "SceneSampler":
-        sel = config.motion.selection
-        known = library_classes(config.motion.library, registry)
-        pool = known if sel.classes == "all" else list(sel.classes)
-        return cls(config, tuple(pool), _held_out(config) if config.splits.enabled else None)
+        m = config.motion
+        names = m.library.options()
+        libraries = open_libraries(names, registry)
+        missing = [n for n in names if n not in libraries]
+        if missing:
+            raise ValueError(registry.missing_message("motion_library", missing[0]))
+        length, stride = window_length_and_stride(config)
+        pools = {name: library_pool(lib, config, length, stride) for name, lib in libraries.items()}
+        empty = [name for name, pool in pools.items() if not pool.units]
+        if empty:  # load_batch_config reports this with the config's line
+            raise ValueError(f"motion library {empty[0]!r} has no window of the selected classes to sample")
+        schedule = interleaved(names, getattr(m.library, "weights", None))
+        return cls(config, pools, schedule, _held_out(config) if config.splits.enabled else None)
+
+    @cached_property
+    def _schedule_counts(self) -> tuple[dict[str, int], tuple[int, ...]]:
+        """(uses of each library per period, for each place in the period: earlier uses of its library)."""
+        totals: dict[str, int] = {}
+        before = []
+        for name in self.schedule:
+            before.append(totals.get(name, 0))
+            totals[name] = totals.get(name, 0) + 1
+        return totals, tuple(before)
+
+    def _library_at(self, position: int) -> tuple[str, int]:
+        """The library of the motion at position, and how many earlier positions drew from it."""
+        totals, before = self._schedule_counts
+        period = len(self.schedule)
+        name = self.schedule[position % period]
+        return name, (position // period) * totals[name] + before[position % period]
 
     @cached_property
     def _quota_sequence(self) -> tuple[str, ...]:
@@ -118,6 +158,7 @@ class SceneSampler:
             actors=actors,
             render=_render(cfg, scene.child("render")),
         )
+        body["text"] = clip_text(actors, body["camera"], body["environment"])
         scene_id, line = identify(spec_to_dict(body))
         return SceneSpec(scene_id=scene_id, **body), line
 
@@ -132,30 +173,101 @@ class SceneSampler:
     def _motion(self, group: int, slot: int) -> MotionSpec:
         cfg = self.config.motion
         s = Stream(self.config.batch.seed, f"motion/{group}/{slot}")
-        sel = cfg.selection
         position = group + slot  # extra actors of one scene shift along the class order
-        clip_id = None
-        if sel.policy == "explicit":
-            clip_id = sel.clips[position % len(sel.clips)]
-            source_class = clip_id if cfg.library == "procedural" else _clip_class(clip_id)
-        elif sel.policy == "quotas":
-            source_class = self._quota_sequence[position % len(self._quota_sequence)]
-        elif sel.policy == "balanced":
-            source_class = self.class_pool[position % len(self.class_pool)]
-        else:
-            source_class = self.class_pool[s.below("class", len(self.class_pool))]
+        name, earlier = self._library_at(position)
+        pool = self.pools[name]
+        lib = pool.library
+        instance = s.bits64("instance") >> 1
+        label, clip_id, window = self._choose(pool, s, position, earlier, instance)
         mirrored = s.uniform01("mirror") < cfg.mirror_probability
+        seen = mirror_name(label) if mirrored else label
+        if cfg.class_granularity == "label":
+            class_name = seen
+        else:  # the motion's own id: its window, its procedural instance, or its clip
+            own = window.window_id if window else f"{label}:{instance}" if lib.builtin else clip_id
+            class_name = own + ("#mirror" if mirrored else "")
+        description = lib.description(clip_id, label)
         fields = dict(
-            library=cfg.library,
-            class_name=mirror_name(source_class) if mirrored else source_class,
-            source_class_name=source_class,
+            library=name,
+            class_name=class_name,
+            label=seen,
+            source_class_name=label,
+            description=mirrored_words(description) if mirrored else description,
             clip_id=clip_id,
-            instance_seed=s.bits64("instance") >> 1,
+            instance_seed=instance,
+            window_start_s=window.start_s if window else None,
+            window_length_s=window.length_s if window else None,
+            min_energy=cfg.window.min_energy,
             start_fraction=cfg.window.start_fraction.sample(s, "window/start"),
             speed=cfg.speed.sample(s, "speed"),
             mirrored=mirrored,
         )
         return MotionSpec(motion_key=stable_hash(fields), **fields)
+
+    def _choose(self, pool: LibraryPool, s: Stream, position: int, earlier: int,
+                instance: int) -> tuple[str, str | None, Window | None]:
+        """(label, clip id, window) of a motion: the policy picks a label (or clip, or window); an imported
+        library's label then gets one of its windows, a hand-declared class one of its clips."""
+        sel, lib = self.config.motion.selection, pool.library
+        clip_id = None
+        if sel.policy == "explicit":
+            clip_id = sel.clips[position % len(sel.clips)]
+            unit = clip_id if lib.builtin else lib.clip_class(clip_id)
+        elif sel.policy == "quotas":
+            unit = self._quota_sequence[position % len(self._quota_sequence)]
+        elif sel.policy == "balanced":
+            unit = pool.units[earlier % len(pool.units)]
+        else:
+            unit = pool.units[s.below("class", len(pool.units))]
+        if isinstance(unit, Window):
+            return unit.label, unit.clip_id, unit
+        if pool.windows is not None:
+            choices = pool.windows.by_clip[clip_id] if clip_id else pool.windows.by_label[unit]
+            window = choices[instance % len(choices)]
+            return unit, window.clip_id, window
+        if not lib.builtin and clip_id is None:
+            clips = lib.classes()[unit]
+            clip_id = clips[instance % len(clips)]
+        return unit, clip_id, None
+
+
+def window_length_and_stride(cfg: BatchConfig) -> tuple[float, float]:
+    """Imported libraries' window length (default: the rendered span at speed 1) and stride (default: length)."""
+    w = cfg.motion.window
+    length = w.length_s if w.length_s is not None else round(cfg.render.frames / cfg.render.fps, DECIMALS)
+    return length, w.stride_s if w.stride_s is not None else length
+
+
+def library_pool(lib: MotionLibrary, cfg: BatchConfig, length: float, stride: float) -> LibraryPool:
+    """The labels (or windows) of one library that the selection can draw; labels without a window that
+    moves enough and passed quality are left out."""
+    m = cfg.motion
+    table = lib.window_table(length, stride, m.window.min_energy)
+    known = [c for c in lib.classes() if table is None or table.by_label.get(c)]
+    if m.selection.classes == "all":
+        labels = [c for c in known if c != UNLABELLED or m.class_granularity == "motion"]
+    else:
+        labels = [c for c in m.selection.classes if c in known]
+    if table is not None and m.class_granularity == "motion":
+        return LibraryPool(lib, tuple(w for c in labels for w in table.by_label[c]), table)
+    return LibraryPool(lib, tuple(labels), table)
+
+
+def interleaved(names: list[str], weights: list[float] | None) -> tuple[str, ...]:
+    """One period of library names in which each appears in proportion to its weight, spread evenly."""
+    weights = weights or [1.0] * len(names)
+    counts = [round(1000 * w / sum(weights)) for w in weights]
+    divisor = math.gcd(*counts)
+    slots = [((j + 0.5) / n, i) for i, n in enumerate(c // divisor for c in counts) for j in range(n)]
+    return tuple(names[i] for _, i in sorted(slots))
+
+
+_SIDE = {"left": "right", "right": "left", "Left": "Right", "Right": "Left", "LEFT": "RIGHT", "RIGHT": "LEFT"}
+
+
+def mirrored_words(text: str) -> str:
+    """A description of the mirrored motion: left and right swapped."""
+    return re.sub(r"\b(left|right|Left|Right|LEFT|RIGHT)\b", lambda m: _SIDE[m.group(0)], text)
 
 
 def _held_out(cfg: BatchConfig) -> HeldOut:
@@ -211,11 +323,6 @@ def _held_environment(s: Stream, cfg: BatchConfig, held: HeldOut | None, split: 
     if held is None or held.ground is None:
         return _environment(s, cfg)
     return _first_in_split((_environment(a, cfg) for a in splits.attempts(s)), lambda e: e.ground, held.ground, split)
-
-
-def _clip_class(clip_id: str) -> str:
-    # External clips are named "<class>/<clip>" in library indexes; a bare clip id is its own class.
-    return clip_id.split("/", 1)[0]
 
 
 def _camera(s: Stream, cfg: BatchConfig) -> CameraSpec:

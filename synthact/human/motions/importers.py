@@ -110,8 +110,14 @@ class BvhError(MotionError):
     pass
 
 
+_FRAME_TIME_LINE = re.compile(r"^[ \t]*Frame[ \t]+Time[ \t]*:.*$", re.MULTILINE | re.IGNORECASE)
+
+
 def parse_bvh(text: str, source: str = "<bvh>") -> Bvh:
-    tokens = text.split()
+    # The header is read as tokens; the frames line by line, so a frame with a wrong count is found.
+    end = _FRAME_TIME_LINE.search(text)
+    header, data = (text[:end.end()], text[end.end():]) if end else (text, "")
+    tokens = header.split()
     pos = 0
 
     def fail(msg: str):
@@ -186,15 +192,18 @@ def parse_bvh(text: str, source: str = "<bvh>") -> Bvh:
         fail("expected 'Frame Time:'")
     frame_time = number()
     n_channels = sum(len(j.channels) for j in joints)
-    values = tokens[pos:]
     if n_frames <= 0:
         fail("the motion has no frames")
     if frame_time <= 0:
         fail(f"Frame Time must be > 0, got {frame_time}")
-    if len(values) < n_frames * n_channels:
-        fail(f"expected {n_frames} frames of {n_channels} values, found {len(values)} values")
+    rows = [row for row in (line.split() for line in data.splitlines()) if row]
+    if len(rows) < n_frames:
+        fail(f"the MOTION block is truncated: expected {n_frames} frames (Frames:), found {len(rows)}")
+    for i, row in enumerate(rows[:n_frames]):
+        if len(row) != n_channels:
+            fail(f"frame {i + 1} has {len(row)} values but the HIERARCHY declares {n_channels} channels")
     try:
-        frames = np.array(values[: n_frames * n_channels], dtype=np.float64).reshape(n_frames, n_channels)
+        frames = np.array(rows[:n_frames], dtype=np.float64)
     except ValueError:
         fail("MOTION data contains something that is not a number")
     if not np.isfinite(frames).all():

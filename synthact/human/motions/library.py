@@ -1,8 +1,15 @@
-"""Motion libraries: the built-in procedural one and external collections declared in asset manifests.
+"""Motion libraries: the built-in procedural one, imported mocap libraries and hand-declared collections.
 
-An external collection is a `motion_library` pack whose `path` is a folder of clips, with
-`options.format` (bvh | amass) and `options.classes` mapping class name -> list of clip ids
-(file names without extension). Files listed in `sha256` are verified before use.
+- `procedural` generates every instance in code.
+- An imported library has a manifest (`library.json`, collection.py) written by
+  `synthact motions import-library`: labels, and energy and quality per 0.1 s of every file, so the sampler
+  chooses windows without loading a file. It is registered by its folder under the library root, or
+  declared by a pack with `options: {manifest: PATH}`.
+- A hand-declared collection is a `motion_library` pack whose `path` is a folder of clips, with
+  `options.format` (bvh | amass) and `options.classes` mapping class name -> clip ids (file names
+  without extension). Files listed in `sha256` are verified before use.
+
+`MotionLibrary.play(motion_spec, fps, frames)` is what a render worker calls.
 """
 from __future__ import annotations
 
@@ -11,12 +18,19 @@ import hashlib
 from pathlib import Path
 
 from synthact.config.assets import AssetRegistry, ResolvedPack, display_path
+from synthact.spec import MotionSpec
 
 from . import procedural
+from .collection import ClipRecord, LibraryManifest, read_manifest
 from .importers import load_amass, load_bvh
 from .motion import Motion, MotionError
+from .quality import joint_speed
+from .windows import WindowTable, active_start
 
 _SUFFIX = {"bvh": ".bvh", "amass": ".npz"}
+# Procedural instances are generated this long (seconds) for the window search; when no window of the
+# longest moves enough, the action is generated shorter (its holds are shorter, its moves quicker).
+ACTIVE_DURATIONS = (procedural.DEFAULT_DURATION, 2.4, 1.6)
 
 
 class MotionLibrary:
@@ -24,6 +38,7 @@ class MotionLibrary:
         self.pack = pack
         self.name = pack.pack.name
         self.builtin = pack.pack.builtin
+        self.imported = "manifest" in pack.pack.options
 
     @classmethod
     def open(cls, name: str, registry: AssetRegistry | None = None) -> "MotionLibrary":
@@ -35,34 +50,71 @@ class MotionLibrary:
         lib.check_present()
         return lib
 
+    @functools.cached_property
+    def manifest(self) -> LibraryManifest | None:
+        """An imported library's manifest (None for the others)."""
+        if not self.imported:
+            return None
+        path = self.pack.manifest.parent / self.pack.pack.options["manifest"]
+        try:
+            return read_manifest(path)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise MotionError(f"motion library {self.name!r}: cannot read its manifest {path}: {exc}") from None
+
+    def folder(self) -> Path | None:
+        return self.pack.location() or (Path(self.manifest.path) if self.manifest else None)
+
     def check_present(self) -> None:
         if self.builtin:
             return
-        where = self.pack.location()
-        manifest = display_path(self.pack.manifest)
+        where = self.folder()
+        declared = display_path(self.pack.manifest)
         if where is None or not where.is_dir():
+            hint = f"`synthact motions fetch {self.name} --to DIR`" if self.manifest and self.manifest.download_url \
+                else "download the collection"
             raise MotionError(f"motion library {self.name!r}: folder {where} not found "
-                              f"(declared in {manifest}; download the collection or fix its path)")
+                              f"(declared in {declared}; {hint} or fix its path)")
         fmt = self.pack.pack.options.get("format")
-        if fmt not in _SUFFIX:
-            raise MotionError(f"motion library {self.name!r} in {manifest}: options.format must be one of "
+        if not self.imported and fmt not in _SUFFIX:
+            raise MotionError(f"motion library {self.name!r} in {declared}: options.format must be one of "
                               f"{', '.join(_SUFFIX)}, got {fmt!r}")
 
     def classes(self) -> dict[str, list[str]]:
-        """class name -> clip ids (procedural classes have no fixed clips: instances are generated)."""
+        """class (label) -> clip ids (procedural classes have no fixed clips: instances are generated)."""
         if self.builtin:
             return {name: [] for name in procedural.class_names()}
+        if self.manifest is not None:
+            out: dict[str, list[str]] = {}
+            for clip in self.manifest.clips:
+                out.setdefault(clip.label, []).append(clip.clip_id)
+            return out
         return {c: list(clips) for c, clips in self.pack.pack.options.get("classes", {}).items()}
 
+    @functools.cached_property
+    def _records(self) -> dict[str, ClipRecord]:
+        return {c.clip_id: c for c in self.manifest.clips} if self.manifest else {}
+
     def clip_class(self, clip_id: str) -> str | None:
-        for name, clips in self.classes().items():
-            if clip_id in clips:
-                return name
-        return None
+        if clip_id in self._records:
+            return self._records[clip_id].label
+        return next((name for name, clips in self.classes().items() if clip_id in clips), None)
+
+    def description(self, clip_id: str | None, class_name: str) -> str:
+        """The source's words for a clip (procedural: the class name in words)."""
+        record = self._records.get(clip_id or "")
+        return record.description if record else class_name.replace("_", " ")
+
+    @functools.lru_cache(maxsize=8)
+    def window_table(self, length_s: float, stride_s: float, min_energy: float) -> WindowTable | None:
+        """An imported library's windows that move enough and passed quality (None for the others)."""
+        return self.manifest.windows(length_s, stride_s, min_energy) if self.manifest else None
 
     def clip_path(self, clip_id: str) -> Path:
-        fmt = self.pack.pack.options["format"]
-        return self.pack.location() / f"{clip_id}{_SUFFIX[fmt]}"
+        if clip_id in self._records:
+            return self.folder() / self._records[clip_id].file
+        if self.imported:
+            raise MotionError(f"motion library {self.name!r} has no clip {clip_id!r}")
+        return self.folder() / f"{clip_id}{_SUFFIX[self.pack.pack.options['format']]}"
 
     def load_clip(self, clip_id: str) -> Motion:
         if self.builtin:
@@ -70,32 +122,48 @@ class MotionLibrary:
         path = self.clip_path(clip_id)
         if not path.is_file():
             raise MotionError(f"motion library {self.name!r}: clip {clip_id!r} not found at {path}")
-        return _load_external(str(path), self.pack.pack.options["format"], self.clip_class(clip_id) or clip_id,
-                              self.pack.pack.license, self.pack.pack.sha256.get(path.name),
+        record = self._records.get(clip_id)
+        fmt = record.format if record else self.pack.pack.options["format"]
+        digest = record.sha256 if record else self.pack.pack.sha256.get(path.name)
+        return _load_external(str(path), fmt, self.clip_class(clip_id) or clip_id, self.pack.pack.license, digest,
                               display_path(self.pack.manifest))
 
-    def motion(self, class_name: str, clip_id: str | None, instance_seed: int, fps: float, frames: int,
-               speed: float = 1.0, start_fraction: float = 0.0, mirrored: bool = False) -> Motion:
-        """The motion a scene renders: `frames` frames at fps, played at speed, mirrored if asked."""
-        source_class = class_name
-        needed = frames * speed / fps
-        if self.builtin:
-            name = clip_id or source_class
-            base = procedural.generate(name, instance_seed, fps=fps, duration=max(needed, procedural.DEFAULT_DURATION))
+    def play(self, m: MotionSpec, fps: float, frames: int) -> Motion:
+        """The motion a scene renders: `frames` frames at fps of the spec's window, at its speed, mirrored if asked."""
+        span = frames * m.speed / fps  # seconds of the source
+        if m.window_start_s is not None:
+            base = self.load_clip(m.clip_id)
+            start = m.window_start_s + max(m.window_length_s - span, 0.0) * m.start_fraction
+        elif self.builtin:
+            base, start = _procedural_window(m.clip_id or m.source_class_name, m.instance_seed, fps, span,
+                                             m.start_fraction, m.min_energy)
         else:
-            clips = [clip_id] if clip_id else self.classes().get(source_class, [])
-            if not clips:
-                raise MotionError(f"motion library {self.name!r} has no clips of class {source_class!r}")
-            base = self.load_clip(clips[instance_seed % len(clips)])
-        spare = max(base.duration - needed, 0.0)
-        motion = base.resampled(fps, speed=speed, start=spare * start_fraction, num_frames=frames)
-        return motion.mirrored() if mirrored else motion
+            if not m.clip_id:
+                raise MotionError(f"motion library {self.name!r}: the spec names no clip")
+            base = self.load_clip(m.clip_id)
+            start, _ = active_start(joint_speed(base), base.fps, span, m.start_fraction, m.min_energy)
+        motion = base.resampled(fps, speed=m.speed, start=start, num_frames=frames)
+        return motion.mirrored() if m.mirrored else motion
 
 
-def library_classes(name: str, registry: AssetRegistry) -> list[str]:
-    """The class names of a declared library (empty when nobody declares it)."""
-    pack = registry.get("motion_library", name)
-    return list(MotionLibrary(pack).classes()) if pack is not None else []
+def _procedural_window(name: str, seed: int, fps: float, span: float, start_fraction: float,
+                       min_energy: float) -> tuple[Motion, float]:
+    """(instance, window start): the longest generation that has a window with min_energy, else the most
+    active window of the longest."""
+    first = None
+    for duration in dict.fromkeys(max(span, d) for d in ACTIVE_DURATIONS):
+        base = procedural.generate(name, seed, fps=fps, duration=duration)
+        start, energy = active_start(joint_speed(base), fps, span, start_fraction, min_energy)
+        if energy >= min_energy:
+            return base, start
+        first = first or (base, start)
+    return first
+
+
+def open_libraries(names, registry: AssetRegistry) -> dict[str, MotionLibrary]:
+    """The declared libraries among names (without checking that their files are present)."""
+    return {n: MotionLibrary(registry.get("motion_library", n)) for n in names
+            if registry.get("motion_library", n) is not None}
 
 
 @functools.lru_cache(maxsize=32)

@@ -50,13 +50,15 @@ def sole_points(positions: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     return out
 
 
-def measure(local: np.ndarray, root: np.ndarray, contacts: np.ndarray, skeleton: Skeleton,
-            fps: float) -> MotionQuality:
-    speeds = joint_speeds(local) if len(local) > 1 else np.zeros((1, len(JOINT_NAMES)))
+def quality_series(local: np.ndarray, root: np.ndarray, contacts: np.ndarray, skeleton: Skeleton,
+                   fps: float) -> dict[str, np.ndarray]:
+    """Per-frame (T,) values of every MotionQuality metric; a clip's figure is the maximum of its series."""
+    t = len(local)
+    speeds = joint_speeds(local) if t > 1 else np.zeros((1, len(JOINT_NAMES)))
     neighbours = np.maximum(np.pad(speeds, ((1, 0), (0, 0)))[:-1], np.pad(speeds, ((0, 1), (0, 0)))[1:])
     _, pos = forward_kinematics(skeleton, local, root)
     soles = sole_points(pos, skeleton)
-    skate = 0.0  # a planted foot may roll (heel or ball lifts) but one of them must stay put
+    skate = np.zeros(t)  # a planted foot may roll (heel or ball lifts) but one of them must stay put
     for k in range(2):
         start = None
         for i, planted in enumerate(contacts[:, k]):
@@ -65,18 +67,34 @@ def measure(local: np.ndarray, root: np.ndarray, contacts: np.ndarray, skeleton:
                 continue
             start = i if start is None else start
             drift = np.linalg.norm(soles[i, k, :, :2] - soles[start, k, :, :2], axis=-1).min()
-            skate = max(skate, float(drift))
-    planted_heights = soles[..., 2].min(axis=-1)[contacts]
+            skate[i] = max(skate[i], drift)
+    planted_heights = np.where(contacts, soles[..., 2].min(axis=-1), 0.0)
     angles = np.linalg.norm(matrix_to_axis_angle(local), axis=-1)
-    return MotionQuality(
-        frames=len(local), fps=fps, duration_s=len(local) / fps,
-        max_joint_speed_deg_per_frame=float(speeds.max()),
-        max_joint_spike_deg=float(max((speeds - 3 * neighbours).max(), 0.0)),
-        foot_skate_m=skate,
-        foot_float_m=float(planted_heights.max()) if planted_heights.size else 0.0,
-        ground_penetration_m=float(max(-soles[..., 2].min(), 0.0)),
-        joint_limit_excess_deg=float(np.degrees(max((angles - LIMITS_RAD).max(), 0.0))),
-    )
+    pad = (1, 0) if t > 1 else (0, 0)
+    return {
+        "max_joint_speed_deg_per_frame": np.pad(speeds.max(axis=1), pad),
+        "max_joint_spike_deg": np.pad(np.maximum((speeds - 3 * neighbours).max(axis=1), 0.0), pad),
+        "foot_skate_m": skate,
+        "foot_float_m": np.maximum(planted_heights.max(axis=1), 0.0),
+        "ground_penetration_m": np.maximum(-soles[..., 2].min(axis=(1, 2)), 0.0),
+        "joint_limit_excess_deg": np.degrees(np.maximum((angles - LIMITS_RAD).max(axis=1), 0.0)),
+    }
+
+
+def measure(local: np.ndarray, root: np.ndarray, contacts: np.ndarray, skeleton: Skeleton,
+            fps: float) -> MotionQuality:
+    series = quality_series(local, root, contacts, skeleton, fps)
+    return MotionQuality(frames=len(local), fps=fps, duration_s=len(local) / fps,
+                         **{name: float(values.max()) for name, values in series.items()})
+
+
+def joint_speed(motion) -> np.ndarray:
+    """(T,) the body's mean joint speed in m/s per frame: the motion energy that windows are chosen by."""
+    _, pos = forward_kinematics(motion.skeleton, motion.local_matrices(), motion.root_translation)
+    if len(pos) < 2:
+        return np.zeros(len(pos))
+    speed = np.linalg.norm(np.diff(pos, axis=0), axis=-1).mean(axis=-1) * motion.fps
+    return np.concatenate([speed[:1], speed])
 
 
 def motion_quality(motion, skeleton: Skeleton | None = None) -> MotionQuality:
@@ -94,4 +112,5 @@ def clamp_to_limits(local: np.ndarray, skip: tuple[str, ...] = ()) -> np.ndarray
     return axis_angle_to_matrix(rv * scale)
 
 
-__all__ = ["ANKLE_HEIGHT", "JOINT_LIMITS_DEG", "MotionQuality", "clamp_to_limits", "measure", "motion_quality"]
+__all__ = ["ANKLE_HEIGHT", "JOINT_LIMITS_DEG", "MotionQuality", "clamp_to_limits", "joint_speed", "measure",
+           "motion_quality", "quality_series"]

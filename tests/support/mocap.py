@@ -1,0 +1,48 @@
+"""Recorded-motion files for tests that must not need ../shared: procedural motions written as AMASS .npz
+(SMPL-H axis-angle poses, Z-up world), and a small library imported from them with the real importer."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from synthact.human.motions import procedural
+from synthact.human.motions.importers import _SMPL_PELVIS, SMPL_TO_CANONICAL
+from synthact.human.motions.rotations import matrix_to_axis_angle
+from synthact.human.motions.skeleton import PARENTS, forward_kinematics
+
+# file stem -> (procedural class, seconds, the description a label file gives it)
+MINI = {
+    "walk_a": ("walk_forward_slow", 4.0, "walk forward, slowly"),
+    "walk_b": ("walk_circle_left_fast", 3.0, "walk in a circle"),
+    "jump_a": ("jump_vertical", 3.5, "jump up"),
+    "wave_a": ("wave_right_high", 3.0, "wave"),
+    "hold_a": ("squat_hold", 3.0, "hold a squat"),  # the vocabulary has no 'hold': a label column names it
+}
+
+
+def to_amass(motion, path: Path) -> Path:
+    """Write a canonical motion as an AMASS-style npz."""
+    glob, _ = forward_kinematics(motion.skeleton, motion.local_matrices(), motion.root_translation)
+    glob_smpl = glob @ SMPL_TO_CANONICAL
+    local = np.empty_like(glob_smpl)
+    for j, p in enumerate(PARENTS):
+        local[:, j] = glob_smpl[:, j] if p < 0 else np.swapaxes(glob_smpl[:, p], -1, -2) @ glob_smpl[:, j]
+    poses = np.zeros((motion.num_frames, 156))
+    poses[:, :66] = matrix_to_axis_angle(local).reshape(motion.num_frames, -1)
+    np.savez(path, poses=poses, trans=motion.root_translation - _SMPL_PELVIS, mocap_framerate=motion.fps,
+             betas=np.zeros(16), gender="neutral")
+    return path
+
+
+def mini_mocap_folder(folder: Path) -> Path:
+    """Five AMASS files made from procedural motions, with a labels.csv (file, label, description)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "labels.csv", "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["file", "label", "description"])
+        for stem, (name, seconds, description) in MINI.items():
+            to_amass(procedural.generate(name, 1, fps=60, duration=seconds), folder / f"{stem}.npz")
+            out.writerow([f"{stem}.npz", "squat" if stem == "hold_a" else "", description])
+    return folder
