@@ -70,6 +70,34 @@ def test_moco_step_reports_positive_and_queue_cosines():
         assert torch.allclose(model.queues["synthetic"].keys[:4], model.embed(clips), atol=1e-5)
 
 
+def test_shuffle_bn_keeps_queries_and_keys_in_order_but_apart():
+    """Batch norm sees chunks of the batch; keys are shuffled across chunks, and features come back in order."""
+    seen = {"q": [], "k": []}
+
+    class Tagging(torch.nn.Module):  # the "features" of a clip are its tag, and every call records its chunk
+        feature_dim = 1
+
+        def __init__(self, role):
+            super().__init__()
+            self.role = role
+
+        def forward(self, x):
+            seen[self.role].append(sorted(x[:, 0, 0, 0, 0].tolist()))
+            return x[:, 0, 0, 0, :1]
+
+    model = MoCo(Tagging("q"), dim=4, hidden=4, queue_size=8, bn_groups=2)
+    model.encoder_k.role = "k"
+    torch.manual_seed(0)
+    clips = torch.arange(8, dtype=torch.float32)[:, None, None, None, None].expand(8, 3, 2, 4, 4).clone()
+    q = model._grouped(model.encoder_q, clips, shuffle=False)
+    k = model._grouped(model.encoder_k, clips, shuffle=True)
+    assert q.flatten().tolist() == k.flatten().tolist() == list(range(8))  # back in the batch's order
+    assert seen["q"] == [[0, 1, 2, 3], [4, 5, 6, 7]] and len(seen["k"]) == 2
+    assert seen["k"] != seen["q"] and sorted(sum(seen["k"], [])) == list(range(8))  # keys met other keys
+    model.eval()
+    assert len(model._grouped(model.encoder_q, clips, shuffle=False)) == 8 and len(seen["q"]) == 3  # one chunk
+
+
 def test_backbones_give_512_features():
     x = torch.randn(2, 3, 4, 32, 32)
     for name in ("r3d_18", "r2plus1d_18", "tsm_r18"):

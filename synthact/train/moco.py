@@ -55,7 +55,7 @@ def mlp_head(dim_in: int, hidden: int, dim_out: int) -> nn.Sequential:
 class MoCo(nn.Module):
     def __init__(self, encoder: nn.Module, dim: int = 128, hidden: int = 2048, queue_size: int = 65536,
                  momentum: float = 0.999, temperature: float = 0.2, with_real: bool = False,
-                 mining_threshold: float = 0.7, mining_top_k: int = 5):
+                 mining_threshold: float = 0.7, mining_top_k: int = 5, bn_groups: int = 1):
         super().__init__()
         self.encoder_q = encoder
         self.encoder_k = copy.deepcopy(encoder)
@@ -70,6 +70,9 @@ class MoCo(nn.Module):
         self.momentum, self.temperature = momentum, temperature
         self.gather = lambda keys: keys  # replaced under data parallelism: every rank enqueues every key
         self.mining_threshold, self.mining_top_k = mining_threshold, mining_top_k
+        self.bn_groups = bn_groups
+        # the shuffles' own counter (saved in checkpoints), so a resumed run shuffles exactly as an unbroken one
+        self.register_buffer("shuffles", torch.zeros((), dtype=torch.long))
 
     @torch.no_grad()
     def momentum_update(self) -> None:
@@ -83,7 +86,24 @@ class MoCo(nn.Module):
 
     def embed(self, clips: torch.Tensor, domain: str = "synthetic", key: bool = False) -> torch.Tensor:
         encoder, heads = (self.encoder_k, self.head_k) if key else (self.encoder_q, self.head_q)
-        return F.normalize(heads[domain](encoder(clips)), dim=1)
+        return F.normalize(heads[domain](self._grouped(encoder, clips, shuffle=key)), dim=1)
+
+    def _grouped(self, encoder: nn.Module, clips: torch.Tensor, shuffle: bool) -> torch.Tensor:
+        """Shuffling BN on one device: batch-norm statistics are taken over bn_groups separate chunks of the
+        batch, and the keys are shuffled across chunks first, so a query and its key never share statistics
+        (otherwise the network can match them by the batch statistics instead of the content, as MoCo
+        observed; its shuffle across GPUs does the same)."""
+        groups = min(self.bn_groups, len(clips))
+        if groups <= 1 or not self.training:
+            return encoder(clips)
+        if shuffle:
+            generator = torch.Generator().manual_seed(int(self.shuffles))
+            self.shuffles += 1
+            order = torch.randperm(len(clips), generator=generator).to(clips.device)
+        else:
+            order = torch.arange(len(clips), device=clips.device)
+        features = torch.cat([encoder(chunk) for chunk in clips[order].chunk(groups)])
+        return features[torch.argsort(order)]
 
     def forward(self, view_a: torch.Tensor, view_b: torch.Tensor, real_a: torch.Tensor | None = None,
                 real_b: torch.Tensor | None = None) -> dict:

@@ -48,6 +48,8 @@ class TrainConfig(BaseModel):
     real_videos: str | None = None  # class folders of real videos: joint training, 1:1 synthetic:real batches
     mining_threshold: float = Field(0.7, ge=-1, le=1)  # cosine above which a real key is a positive
     mining_top_k: int = Field(5, ge=1)
+    # MoCo: batch norm over this many chunks of a batch, keys shuffled across them (shuffle BN); default 2
+    bn_groups: int | None = Field(None, ge=1)
     seed: int = 0
     checkpoint_every: int = Field(100, ge=1)
 
@@ -55,6 +57,8 @@ class TrainConfig(BaseModel):
     def _supervised_takes_no_real_videos(self):
         if self.objective == "supervised" and self.real_videos:
             raise ValueError("real_videos (joint contrastive training) needs objective: moco")
+        if self.objective == "supervised" and self.bn_groups is not None:
+            raise ValueError("bn_groups (shuffle BN) is part of MoCo: it needs objective: moco")
         if self.cache_clips and self.workers:
             raise ValueError("cache_clips keeps clips in the training process: set workers: 0")
         return self
@@ -144,7 +148,7 @@ def build(cfg: TrainConfig, shards: str = "") -> MoCo | Supervised:
         return Supervised(encoder, class_count(cfg, shards))
     return MoCo(encoder, cfg.dim, cfg.hidden, cfg.queue_size, cfg.momentum, cfg.temperature,
                 with_real=cfg.real_videos is not None, mining_threshold=cfg.mining_threshold,
-                mining_top_k=cfg.mining_top_k)
+                mining_top_k=cfg.mining_top_k, bn_groups=cfg.bn_groups or 2)
 
 
 def _distributed() -> tuple[int, int, int]:
