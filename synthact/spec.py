@@ -141,6 +141,7 @@ class RenderSpec:
     motion_blur: float  # shutter as a share of the frame time (RGB only); 0: none
     modalities: tuple[str, ...]
     rgb_format: str
+    precision: str  # compact (depth and flow as 16-bit PNGs) | float32
 
 
 @dataclass(frozen=True, slots=True)

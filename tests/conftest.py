@@ -34,9 +34,10 @@ def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
 @pytest.fixture(scope="session")
 def raw(registry, tmp_path_factory):
     """Six tiny fabricated clips (tests/support/fabricate.py, no Blender): motions shown twice each (GATA
-    pairs), plus one clip with NaN depth."""
+    pairs), plus one clip with NaN depth. Depth and flow are compact 16-bit PNGs (the default)."""
     from support.fabricate import fabricate_batch
-    from synthact.clip import sha256_file
+    from synthact.clip import ClipReader, sha256_file
+    from synthact.clip.quantise import encode_depth
     cfg = BatchConfig.model_validate({
         "batch": {"name": "packme", "seed": 8},
         "camera": {"distance_m": 3.5, "height_m": 1.4, "yaw_deg": {"min": -40, "max": 40}, "focal_length_mm": 35},
@@ -46,11 +47,11 @@ def raw(registry, tmp_path_factory):
         "render": {"resolution": {"width": 48, "height": 48}, "frames": 3, "samples": 1, "device": "cpu"}})
     root = fabricate_batch(cfg, registry, tmp_path_factory.mktemp("raw"), 6)
     bad = sorted((root / "clips").iterdir())[0]
-    depth = np.load(bad / "depth.npz")["depth"]
+    depth = ClipReader.from_dir(bad).depth().copy()
     depth[1, :4, :4] = np.nan
-    np.savez_compressed(bad / "depth.npz", depth=depth)
+    (bad / "depth.png").write_bytes(encode_depth(depth))
     manifest = json.loads((bad / "manifest.json").read_text())
-    manifest["files"]["depth.npz"] = {"bytes": (bad / "depth.npz").stat().st_size,
-                                      "sha256": sha256_file(bad / "depth.npz")}
+    manifest["files"]["depth.png"] = {"bytes": (bad / "depth.png").stat().st_size,
+                                      "sha256": sha256_file(bad / "depth.png")}
     (bad / "manifest.json").write_text(json.dumps(manifest))
     return root, bad.name

@@ -70,6 +70,7 @@ CHANGES = {
     "render.denoise": ({}, False),
     "render.modalities": ({}, ["rgb"]),
     "render.rgb_format": ({}, "jpg"),
+    "render.precision": ({}, "float32"),
     "render.denoiser.quality": ({}, "high"),
     "render.denoiser.prefilter": ({}, "accurate"),
     "render.noise_seed": ({}, "animated"),
@@ -189,6 +190,7 @@ def test_the_renderer_reads_every_spec_field(registry):
                 "actors.motion.class_name", "actors.motion.motion_key",  # labels of what is seen, not inputs
                 "camera.motion.type"}  # names the motion; its parameters (0 for other types) are read
     packs = ("environment.background.",)  # needs an image pack: tests/test_render.py
+    identity |= {"render.precision"}  # how write_clip stores depth and flow: tests/test_storage.py
     base = {"batch": {"name": "reads", "seed": 1},
             "render": {"resolution": {"width": 16, "height": 16}, "frames": 2, "samples": 1, "device": "cpu"},
             "environment": {"props_density": 0.1}}

@@ -10,6 +10,26 @@ import typer
 
 from .common import EXIT_INVALID, AssetsOption, existing_dir, fail, load_batch, writable_dir
 
+PrecisionOption = typer.Option(None, "--precision", help="compact (depth and flow as 16-bit PNGs, the default) or "
+                                                         "float32 (exact arrays); overrides render.precision.")
+
+
+def with_precision(cfg, precision: Optional[str]):
+    """The config with render.precision replaced (validated like the YAML field)."""
+    if precision is None:
+        return cfg
+    if precision not in ("compact", "float32"):
+        fail(f"--precision must be compact or float32, got {precision!r}")
+    from pydantic import ValidationError
+
+    from synthact.config import BatchConfig
+    try:
+        return BatchConfig.model_validate({**cfg.model_dump(exclude_unset=True),
+                                           "render": {**cfg.render.model_dump(exclude_unset=True),
+                                                      "precision": precision}})
+    except ValidationError as exc:
+        fail(f"--precision: {exc.errors()[0]['msg'].removeprefix('Value error, ')}")
+
 
 def validate(configs: list[Path] = typer.Argument(..., help="Batch config YAML files."),
              assets_dir: Optional[Path] = AssetsOption) -> None:
@@ -75,6 +95,7 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
                                         help="Tries per scene (crash, hang, out of memory)."),
            pack_layout: Optional[str] = typer.Option(None, "--pack", help="Then pack OUT/<batch>/dataset in this "
                                                      "layout (gata or synapt) and write its report."),
+           precision: Optional[str] = PrecisionOption,
            renderer: Optional[str] = typer.Option(None, "--renderer", hidden=True,
                                                   help="A renderer plugin, package.module:Factory (default: Blender)."),
            renderer_options: str = typer.Option("{}", "--renderer-options", hidden=True,
@@ -86,6 +107,7 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
     if pack_layout not in (None, "gata", "synapt"):
         fail(f"--pack must be gata or synapt, got {pack_layout!r}")
     cfg, registry = load_batch(config, assets_dir)
+    cfg = with_precision(cfg, precision)
     n = cfg.batch.count if n is None else n
     target = out or cfg.batch.output
     if "://" not in target:
@@ -121,6 +143,7 @@ def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
                  index: int = typer.Option(..., "--index", min=0, help="Scene index in the batch."),
                  out: Path = typer.Option(Path("output/scenes"), "--out", help="Folder that receives <scene_id>/."),
                  preview: bool = typer.Option(True, help="Also write <scene_id>.preview.png beside the clip."),
+                 precision: Optional[str] = PrecisionOption,
                  assets_dir: Optional[Path] = AssetsOption) -> None:
     """Render one scene of a batch into a clip directory (RGB, depth, flow, segmentation, keypoints)."""
     from synthact.clip import ClipReader
@@ -129,6 +152,7 @@ def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
     from synthact.scene import SceneSampler
 
     cfg, registry = load_batch(config, assets_dir)
+    cfg = with_precision(cfg, precision)
     writable_dir(out, "clips")
     spec = SceneSampler.create(cfg, registry).sample(index)
     try:
