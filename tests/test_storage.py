@@ -11,8 +11,17 @@ import pytest
 
 from support.fabricate import fabricate_clip
 from synthact.clip import ClipReader, sha256_file
-from synthact.clip.quantise import (DEPTH_FAR_M, DEPTH_MAX_RELATIVE_ERROR, DEPTH_NEAR_M, FLOW_LIMIT_PX,
-                                    FLOW_MAX_ERROR_PX, decode_depth, decode_flow, encode_depth, encode_flow)
+from synthact.clip.quantise import (
+    DEPTH_FAR_M,
+    DEPTH_MAX_RELATIVE_ERROR,
+    DEPTH_NEAR_M,
+    FLOW_LIMIT_PX,
+    FLOW_MAX_ERROR_PX,
+    decode_depth,
+    decode_flow,
+    encode_depth,
+    encode_flow,
+)
 from synthact.config.batch import BatchConfig
 from synthact.dataset.qc import check_clip
 from synthact.scene.sampler import SceneSampler
