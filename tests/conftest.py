@@ -55,3 +55,30 @@ def raw(registry, tmp_path_factory):
                                       "sha256": sha256_file(bad / "depth.png")}
     (bad / "manifest.json").write_text(json.dumps(manifest))
     return root, bad.name
+
+
+EVALUABLE = {  # three classes, two renders per motion, 40% of the motions in test
+    "batch": {"name": "heldout", "seed": 3},
+    "camera": {"distance_m": {"min": 3, "max": 4}, "height_m": {"min": 1.2, "max": 1.6},
+               "yaw_deg": {"min": -40, "max": 40}, "focal_length_mm": 35},
+    "environment": {"weather": {"type": "clear"}, "props_density": 0},
+    "motion": {"selection": {"policy": "balanced", "classes": ["wave_right_high", "squat_slow", "bow_deep"]},
+               "renders_per_motion": 2, "mirror_probability": 0},
+    "render": {"resolution": {"width": 32, "height": 32}, "frames": 3},
+    "splits": {"test": 0.4}}
+
+
+@pytest.fixture(scope="session")
+def evaluable_raw(registry, tmp_path_factory):
+    """60 fabricated clips whose test split (22 clips, held-out motions) an evaluation can score."""
+    from support.fabricate import fabricate_batch
+    return fabricate_batch(BatchConfig.model_validate(EVALUABLE), registry, tmp_path_factory.mktemp("heldout"), 60)
+
+
+@pytest.fixture(scope="session")
+def evaluable(evaluable_raw, tmp_path_factory):
+    """evaluable_raw packed (gata layout)."""
+    from synthact.dataset.pack import PackOptions, pack
+    out = tmp_path_factory.mktemp("heldout-dataset")
+    pack(evaluable_raw, out, PackOptions(layout="gata"))
+    return out
