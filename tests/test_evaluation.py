@@ -15,8 +15,15 @@ from conftest import ROOT
 from synthact.clip import ClipReader
 from synthact.config import BatchConfig
 from synthact.dataset.pack import PackOptions, pack
-from synthact.train.evaluate import (Clips, EvaluationRefused, catalogue, evaluate_checkpoint, load_dataset,
-                                     split_masks, wilson_interval)
+from synthact.train.evaluate import (
+    Clips,
+    EvaluationRefused,
+    catalogue,
+    evaluate_checkpoint,
+    load_dataset,
+    split_masks,
+    wilson_interval,
+)
 from synthact.train.train import TrainConfig, train
 
 
