@@ -51,7 +51,7 @@ def test_gata_shards_tables_and_positives(raw, tmp_path):
     assert (views >= 1).all() and (views == 2).sum() >= 2  # paired renders share a motion key
     assert (positives.end_frame == 3).all() and (positives.start_frame == 0).all()
     frames = pd.read_parquet(tmp_path / "gata" / "frames")
-    assert len(frames) == 5 * 3 and len(frames.coco2d.iloc[0]) == 51
+    assert len(frames) == 5 * 3 and np.stack(frames.coco2d.iloc[0]).shape == (17, 3)
     rejected = pd.read_parquet(tmp_path / "gata" / "rejections.parquet")
     assert list(rejected.scene_id) == [bad] and "nan_in_arrays" in rejected.reasons[0]
     manifest = json.loads((tmp_path / "gata" / "dataset.json").read_text())
