@@ -228,6 +228,13 @@ class ClipReader:
         return self.array("keypoints.npz", "bbox2d_amodal" if amodal else "bbox2d")[:, actor]
 
 
+def load_clip(source) -> ClipReader:
+    """A clip directory (path) or a webdataset sample of a SynthAct shard (dict) as a ClipReader."""
+    if isinstance(source, Mapping):
+        return ClipReader.from_sample(source)
+    return ClipReader.from_dir(source)
+
+
 def _kind(file: str) -> str:
     """The registry kind of a clip file by its name."""
     for m in MODALITIES.values():

@@ -28,6 +28,7 @@ from synthact.clip.video import encode_mp4
 from synthact.spec import MODALITY_NAMES, SceneSpec
 
 from . import tables
+from .card import write_card
 from .qc import QCThresholds, check_clip
 
 DATASET_MANIFEST = "dataset.json"
@@ -161,7 +162,12 @@ def _check(args):
     return check_clip(Path(clip), thresholds).as_dict()
 
 
-def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult:
+def _quiet(stage: str, done: int, total: int, **fields) -> None:
+    pass
+
+
+def pack(raw: Path, out: Path, options: PackOptions | None = None, progress=_quiet) -> PackResult:
+    """progress(stage, done, total): called as clips are checked (qc) and written (pack)."""
     options = options or PackOptions()
     if options.layout not in ("gata", "synapt"):
         raise ValueError(f"layout must be gata or synapt, got {options.layout!r}")
@@ -176,8 +182,11 @@ def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult
     packed_before = set(manifest["scene_ids"]) if manifest else set()
     result = PackResult(out)
     clips = find_clips(raw)
+    checks = []
     with ProcessPoolExecutor(max_workers=max(options.workers, 1)) as pool:
-        checks = list(pool.map(_check, [(str(c), options.thresholds) for c in clips], chunksize=4))
+        for check in pool.map(_check, [(str(c), options.thresholds) for c in clips], chunksize=4):
+            checks.append(check)
+            progress("qc", len(checks), len(clips))
     accepted = [(Path(c["path"]), c) for c in checks if c["accepted"]]
     rejected = [c for c in checks if not c["accepted"]]
     result.accepted, result.rejected = len(accepted), len(rejected)
@@ -194,7 +203,7 @@ def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult
     writer = _ShardWriter(out / "shards", len(manifest["shards"]) if manifest else 0, options)
     table_parts = _TableParts(out, part, options.layout)
     files = packed_files(options.modalities)
-    for path, qc in new:
+    for done, (path, qc) in enumerate(new, 1):
         reader, spec = readers[path.name], specs[path.name]
         members = [(f.name, reader.read_bytes(f.name)) for f in files if reader.exists(f.name)]
         if "rgb" in options.modalities and reader.has("rgb") and reader.video_bytes() is None:
@@ -209,6 +218,7 @@ def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult
                         _positive_rows(path.name, spec) if options.layout == "gata" else [])
         if options.layout == "synapt":
             _export_video(out, reader, spec)
+        progress("pack", done, len(new))
     shards = writer.finish()
     parts = table_parts.finish()
     result.packed, result.new_shards = len(new), [s["name"] for s in shards]
@@ -218,6 +228,7 @@ def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult
         schema=tables.REJECTIONS_SCHEMA))
     _write_manifest(out, options, manifest, shards, classes, packed_before | {p.name for p, _ in new}, raw,
                     parts, result)
+    write_card(out)
     return result
 
 

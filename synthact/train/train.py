@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import math
 import os
@@ -16,6 +15,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .data import ClipCache, LabelledStream, PairStream
+from .loading import shard_urls
 from .moco import MoCo, Supervised
 from .models import backbone
 
@@ -71,14 +71,9 @@ def seed_everything(seed: int) -> None:
 
 
 def shard_list(shards: str) -> list[str]:
-    path = Path(shards)
-    if path.is_dir():
-        found = sorted(glob.glob(str(path / "shards" / "*.tar"))) or sorted(glob.glob(str(path / "*.tar")))
-        if not found:
-            raise FileNotFoundError(f"no .tar shards under {shards}")
-        return found
-    from braceexpand import braceexpand
-    return list(braceexpand(shards))  # a URL, a path, or a brace pattern such as shard-{000000..000009}.tar
+    """A gata dataset folder's shards, a folder of .tar files, a URL or a brace pattern such as
+    shard-{000000..000009}.tar."""
+    return shard_urls(shards)
 
 
 def batches(cfg: TrainConfig, shards: list[str], skip: int = 0):
