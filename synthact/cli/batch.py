@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from .common import EXIT_INVALID, AssetsOption, existing_dir, fail, load_batch, writable_dir
+from .progress import Bars
 
 PrecisionOption = typer.Option(None, "--precision", help="compact (depth and flow as 16-bit PNGs, the default) or "
                                                          "float32 (exact arrays); overrides render.precision.")
@@ -132,9 +133,10 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
         if "://" in result.uri:
             fail("--pack works on a local output folder; run `synthact pack` where the clips are")
         dataset = Path(result.uri) / "dataset"
-        packed = run_pack(Path(result.uri), dataset, PackOptions(layout=pack_layout))
-        typer.echo(f"{dataset}: {packed.packed} clips packed ({packed.rejected} rejected by QC); "
-                   f"report: {write_report(dataset)}")
+        with Bars() as bars:
+            packed = run_pack(Path(result.uri), dataset, PackOptions(layout=pack_layout), bars)
+            report = write_report(dataset, progress=bars)
+        typer.echo(f"{dataset}: {packed.packed} clips packed ({packed.rejected} rejected by QC); report: {report}")
     if failed:
         raise typer.Exit(1)
 
@@ -183,8 +185,27 @@ def preview_clip(clip: Path = typer.Argument(..., help="A clip directory."),
         fail(str(exc))
 
 
+def skeletons(config: Path = typer.Argument(..., help="Batch config YAML."),
+              out: Path = typer.Option(..., "--out", help="Folder for skeletons_2d.pkl, skeletons_3d.pkl, "
+                                                          "classes.txt and joints.json."),
+              n: Optional[int] = typer.Option(None, "--n", min=1, help="Number of scenes (default: batch.count)."),
+              start: int = typer.Option(0, "--start", min=0, help="First scene index."),
+              workers: int = typer.Option(2, "--workers", min=1, help="Processes posing skeletons."),
+              assets_dir: Optional[Path] = AssetsOption) -> None:
+    """Skeleton-only samples of a batch, without rendering: each scene's actors posed and seen through its camera,
+    as 2D/3D joint sequences in the layout of `synthact export skeletons` (thousands of clips per minute)."""
+    from synthact.render.skeletons import sample_skeletons
+
+    cfg, registry = load_batch(config, assets_dir)
+    writable_dir(out, "the skeletons")
+    with Bars(unit="clips") as bars:
+        written = sample_skeletons(cfg, registry, cfg.batch.count if n is None else n, out, start, workers, bars)
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
 def register(app: typer.Typer) -> None:
-    for command in (validate, sample, schema, render):
+    for command in (validate, sample, schema, render, skeletons):
         app.command()(command)
     app.command("render-scene")(render_scene)
     app.command("preview")(preview_clip)

@@ -20,14 +20,15 @@ from rich.text import Text
 
 
 class RateColumn(ProgressColumn):
-    """Items per second of the stage (per minute when slower than one a second)."""
+    """Items per second of the stage since its bar appeared (per minute when slower than one a second)."""
 
     def __init__(self, unit: str):
         super().__init__()
         self.unit = unit
 
     def render(self, task) -> Text:
-        speed = task.finished_speed or task.speed
+        done = task.completed - task.fields.get("first", 0)
+        speed = done / task.elapsed if task.elapsed and done > 0 else None
         if not speed:
             return Text(f"- {self.unit}/s")
         return Text(f"{speed:.2f} {self.unit}/s" if speed >= 1 else f"{speed * 60:.1f} {self.unit}/min")
@@ -50,10 +51,14 @@ class Bars:
     def __exit__(self, *exc) -> None:
         self._progress.__exit__(*exc)
 
+    def log(self, message: str) -> None:
+        """A line above the bars."""
+        self._progress.console.print(message, highlight=False)
+
     def __call__(self, stage: str, done: int, total: int | None, **fields) -> None:
         info = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in fields.items())
         if stage not in self._tasks:
             # a resumed job starts part-way: its rate counts only what this run does
-            self._tasks[stage] = self._progress.add_task(stage, total=total, completed=done, info=info)
+            self._tasks[stage] = self._progress.add_task(stage, total=total, completed=done, info=info, first=done)
             return
         self._progress.update(self._tasks[stage], completed=done, total=total, info=info)

@@ -31,9 +31,11 @@ def train(config: Optional[Path] = typer.Argument(None, help="Training YAML (key
         fail(f"{shards}: not found (expected a gata dataset folder or shard files)")
     writable_dir(out, "checkpoints")
     try:
-        typer.echo(f"checkpoint: {run_train(cfg, shards, out)}")
+        with Bars(unit="steps") as bars:
+            last = run_train(cfg, shards, out, log=bars.log, progress=bars)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
+    typer.echo(f"checkpoint: {last}")
 
 
 def eval_checkpoint(checkpoint: Path = typer.Argument(..., help="A checkpoint from `synthact train` (last.pt)."),

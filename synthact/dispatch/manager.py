@@ -75,6 +75,8 @@ class Dispatcher:
         """GPU workers when the cluster has GPUs (and the batch allows them), else CPU workers; as many as
         the cluster can hold (never more: an unplaceable worker would stall its scenes)."""
         capacity = self.executor.open()
+        if capacity.dashboard and self.options.show_progress:
+            self.console.print(capacity.dashboard, highlight=False)
         res = self.options.resources
         self._gpu = capacity.gpus >= 1 and self.config.render.device != "cpu"
         room = capacity.gpus if self._gpu else capacity.cpus // res.cpus_per_worker

@@ -72,6 +72,8 @@ def sample_skeletons(config: BatchConfig, registry: AssetRegistry, n: int, out: 
     tasks = [(data, registry.directory, first, min(CHUNK, start + n - first), classes)
              for first in range(start, start + n, CHUNK)]
     annotations = []
+    if progress:
+        progress("skeletons", 0, n)
     with ProcessPoolExecutor(workers) if workers > 1 else _InProcess() as pool:
         for chunk in pool.map(_annotate, tasks):
             annotations += chunk

@@ -154,10 +154,15 @@ def _gather(keys: torch.Tensor) -> torch.Tensor:
     return torch.cat(parts)
 
 
-def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | None = None) -> Path:
+PROGRESS_FIELDS = {"loss": "loss", "cosine_positive": "cos+", "cosine_negative": "cos-", "accuracy": "acc"}
+
+
+def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | None = None, progress=None) -> Path:
     """Train (or resume from out/last.pt) and return the checkpoint path.
 
     stop_at: leave after this step with a checkpoint (a job slot ending); a later call resumes.
+    progress(stage, step, steps, **fields): called after every step on rank 0 with the loss (and MoCo's
+    query-positive / query-queue cosines, or the supervised accuracy).
     Under torchrun (WORLD_SIZE > 1) each rank reads its own shards, gradients are averaged (DDP) and the
     keys of all ranks enter every rank's queue; rank 0 writes checkpoints and metrics.
     """
@@ -212,6 +217,9 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
                   "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)}
         metrics.write(json.dumps(record) + "\n")
         metrics.flush()
+        if progress is not None and rank == 0:
+            progress("train", step, cfg.steps, **{short: record[k] for k, short in PROGRESS_FIELDS.items()
+                                                   if k in record})
         if (step % cfg.checkpoint_every == 0 or step == end) and rank == 0:
             save(model, optimizer, step, last)
             log(f"step {step}/{cfg.steps} loss {record['loss']:.4f}")
