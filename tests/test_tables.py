@@ -51,8 +51,8 @@ def test_an_append_with_hdri_names_reads_everywhere(appended):
     rows, named = duckdb.execute(f"SELECT count(*), count(\"{column}\") FROM read_parquet("
                              f"'{appended}/index/*.parquet')").fetchone()
     assert (rows, named) == (8, 4)
-    seeds = duckdb.execute(f"SELECT \"param.environment.hdri.item_seed\" FROM read_parquet('{appended}/index/*.parquet') "
-                       f"WHERE \"{column}\" IS NOT NULL").fetchall()
+    seeds = duckdb.execute(f"SELECT \"param.environment.hdri.item_seed\" FROM read_parquet("
+                           f"'{appended}/index/*.parquet') WHERE \"{column}\" IS NOT NULL").fetchall()
     assert len(seeds) == 4 and all(isinstance(s, int) for (s,) in seeds)
 
 
