@@ -62,17 +62,21 @@ def sample(config: Path = typer.Argument(..., help="Batch config YAML."),
 
 
 def schema(out: Path = typer.Option(Path("docs"), "--out", help="Folder for the JSON schema files.")) -> None:
-    """Write the JSON schemas of BatchConfig and SceneSpec, and the clip-format table of OUT/FORMAT.md."""
+    """Write the JSON schemas of the batch config, the training config and SceneSpec, and the clip-format table
+    of OUT/FORMAT.md (whose BatchConfig field table gives the schema's descriptions)."""
     from synthact.clip.modalities import format_table
     from synthact.config.schema import batch_config_schema
     from synthact.spec import scene_spec_json_schema
+    from synthact.train.train import train_config_schema
 
     writable_dir(out, "schemas")
-    for name, body in (("batch_config", batch_config_schema()), ("scene_spec", scene_spec_json_schema())):
+    doc = out / "FORMAT.md"
+    schemas = (("batch_config", batch_config_schema(doc if doc.is_file() else None)),
+               ("train_config", train_config_schema()), ("scene_spec", scene_spec_json_schema()))
+    for name, body in schemas:
         path = out / f"{name}.schema.json"
         path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
         typer.echo(f"wrote {path}")
-    doc = out / "FORMAT.md"
     if doc.is_file():
         start, end = "<!-- clip-format:start -->", "<!-- clip-format:end -->"
         text = doc.read_text()
