@@ -82,6 +82,13 @@ def test_pack_refuses_a_dataset_and_report_refuses_a_batch(batch_out, tmp_path):
     (["render", str(ROOT / "scene_configs/smoke.yaml"), "--pack", "coco"], ["--pack must be gata or synapt"]),
     (["download", "{tmp}", "{tmp}/file/dest"], ["cannot write the download there"]),
     (["schema", "--out", "{tmp}/file/docs"], ["cannot write schemas there"]),
+    (["export", "coco", "{tmp}/missing", "{tmp}/coco"], ["missing: not found"]),
+    (["export", "mmaction", "{tmp}", "{tmp}/mma"], ["no dataset.json (expected a packed dataset)"]),
+    (["export", "skeletons", "{tmp}", "{tmp}/file/skel"], ["no dataset.json"]),
+    (["skeletons", "{tmp}/missing.yaml", "--out", "{tmp}/skel"], ["missing.yaml:1 file not found"]),
+    (["skeletons", str(ROOT / "scene_configs/smoke.yaml"), "--out", "{tmp}/file/skel"], ["cannot write"]),
+    (["eval", "{tmp}/file", "--dataset", "{tmp}", "--split", "train"], ["--split must be test or val"]),
+    (["render", str(ROOT / "scene_configs/smoke.yaml"), "--precision", "float16"], ["--precision must be"]),
 ])
 def test_bad_paths_get_one_line(tmp_path, args, expected):
     (tmp_path / "file").write_text("a file, not a folder")
