@@ -105,3 +105,14 @@ def test_bad_yaml_of_other_commands_names_file_and_line(tmp_path):
     train.write_text("steps: 10\nbackbone: resnet\n")
     result = runner.invoke(app, ["train", str(train), "--shards", str(tmp_path)])
     assert result.exit_code == 2 and f"{train}:2 backbone: must be one of" in result.stderr
+
+
+def test_pack_report_and_export_show_progress(raw, tmp_path):
+    result = runner.invoke(app, ["pack", str(raw[0]), "--out", str(tmp_path / "ds")])
+    assert result.exit_code == 0, result.output
+    assert "qc" in result.stderr and "pack" in result.stderr and "clips/s" in result.stderr and "eta" in result.stderr
+    result = runner.invoke(app, ["report", str(tmp_path / "ds"), "--sheets", "2"])
+    assert result.exit_code == 0 and "report sheets" in result.stderr and "2/2" in result.stderr
+    result = runner.invoke(app, ["export", "skeletons", str(tmp_path / "ds"), str(tmp_path / "skel")])
+    assert result.exit_code == 0 and "skeletons" in result.stderr and "5/5" in result.stderr
+    assert f"wrote {tmp_path / 'skel' / 'skeletons_2d.pkl'}" in result.stdout

@@ -280,8 +280,10 @@ def test_train_and_eval_commands(shards, evaluable, tmp_path):
     good.write_text("objective: supervised\nbackbone: tsm_r18\nframes: 2\nsize: 32\nbatch_size: 2\nworkers: 0\n")
     res = synthact("train", str(good), "--shards", str(shards), "--out", str(tmp_path / "run"), "--steps", "2")
     assert res.returncode == 0, res.stderr[-2000:]
+    assert "train" in res.stderr and "steps/s" in res.stderr and "loss" in res.stderr  # the progress bar
     res = synthact("eval", str(tmp_path / "run" / "last.pt"), "--dataset", str(evaluable), "--finetune-epochs", "1")
     assert res.returncode == 0, res.stderr[-2000:]
     metrics = json.loads((tmp_path / "run" / "eval.json").read_text())
     assert {"knn_top1", "linear_top1", "finetune_top1", "retrieval_top1"} <= set(metrics["model"])
     assert "finetune_top1" in res.stdout and "[" in res.stdout  # the table shows each 95% interval
+    assert "features (model)" in res.stderr and "clips/s" in res.stderr
