@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
-SPEC_VERSION = 3  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure
+SPEC_VERSION = 4  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure;
+# 4: render.precision
 # The modalities a clip can hold; clip/modalities.py says what each one's files and arrays are.
 MODALITY_NAMES = ("rgb", "depth", "flow", "segmentation", "keypoints")
 ENGINES = ("cycles", "workbench")  # Cycles: the look; Workbench: flat studio shading, for fast previews

@@ -50,7 +50,7 @@ def test_specs_are_pinned_across_versions_and_machines(registry):
 
 
 PINNED_YAW = -168.887617
-PINNED_IDS = ['5e93156ed418a2e7', '66b8f86db7981f8d', '855160df6b84b561']  # SPEC_VERSION 3
+PINNED_IDS = ['ae304c068ac14a25', 'd7144e2f157b3d93', 'f1fbf7d06155e8eb']  # SPEC_VERSION 4
 
 
 def test_another_process_samples_the_same_specs(smoke_config, registry):

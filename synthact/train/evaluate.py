@@ -126,7 +126,8 @@ def load_dataset(path: Path, length: int, size: int, stride: int = 1, split: str
     split_masks(info, split)
     wanted = [i for i, s in enumerate(info.splits) if s in ("train", split)]
     frames, boxes = _decode(path, [sources[i] for i in wanted], progress)
-    info = Clips(frames, *([getattr(info, f)[i] for i in wanted] for f in ("labels", "groups", "splits")))
+    info = Clips(frames, [info.labels[i] for i in wanted], [info.groups[i] for i in wanted],
+                 [info.splits[i] for i in wanted])
     clips = torch.stack([_center_clip(v, b, length, size, stride) for v, b in zip(frames, boxes)])
     return clips, info
 
