@@ -60,6 +60,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pack.py output/bench/default
 	$(BIN)/synthact pack output/bench/default --out output/bench/dataset
 	$(BIN)/python benchmarks/bench_train.py output/bench/dataset
+	$(BIN)/synthact render scene_configs/default.yaml --n 3 --precision float32 --out output/bench-float32
+	$(BIN)/python benchmarks/bench_storage.py output/bench-float32/default
+	$(BIN)/python benchmarks/bench_skeletons.py --n 1000
 
 schema: $(STAMP)
 	$(BIN)/synthact schema --out docs

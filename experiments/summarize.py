@@ -21,8 +21,16 @@ def table(entries: list[tuple[str, dict]]) -> str:
     shown = [m for m in METRICS if any(m in e for _, e in entries)]
     lines = ["| model | " + " | ".join(shown) + " |", "|---" * (len(shown) + 1) + "|"]
     for name, e in entries:
-        lines.append(f"| {name} | " + " | ".join(f"{e[m]:.3f}" if m in e else "–" for m in shown) + " |")
+        lines.append(f"| {name} | " + " | ".join(cell(e, m) for m in shown) + " |")
     return "\n".join(lines)
+
+
+def cell(e: dict, metric: str) -> str:
+    """The value with its 95% interval when the eval recorded one."""
+    if e.get(metric) is None:
+        return "–"
+    interval = e.get(f"{metric}_ci95")
+    return f"{e[metric]:.3f}" + (f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else "")
 
 
 def plot(entries: list[tuple[str, dict]], path: Path) -> None:
@@ -36,7 +44,7 @@ def plot(entries: list[tuple[str, dict]], path: Path) -> None:
     for i, metric in enumerate(shown):
         x0 = 30 + i * (len(entries) * bar + gap)
         for j, (_, e) in enumerate(entries):
-            value = e.get(metric, 0.0)
+            value = e.get(metric) or 0.0
             x = x0 + j * bar
             d.rectangle([x, 210 - int(180 * value), x + bar - 4, 210], fill=colours[j % len(colours)])
             d.text((x, 198 - int(180 * value)), f"{value:.2f}".lstrip("0"), fill=(0, 0, 0))

@@ -38,9 +38,10 @@ def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
 @pytest.fixture(scope="session")
 def raw(registry, tmp_path_factory):
     """Six tiny fabricated clips (tests/support/fabricate.py, no Blender): motions shown twice each (GATA
-    pairs), plus one clip with NaN depth."""
+    pairs), plus one clip with NaN depth. Depth and flow are compact 16-bit PNGs (the default)."""
     from support.fabricate import fabricate_batch
-    from synthact.clip import sha256_file
+    from synthact.clip import ClipReader, sha256_file
+    from synthact.clip.quantise import encode_depth
     cfg = BatchConfig.model_validate({
         "batch": {"name": "packme", "seed": 8},
         "camera": {"distance_m": 3.5, "height_m": 1.4, "yaw_deg": {"min": -40, "max": 40}, "focal_length_mm": 35},
@@ -50,12 +51,12 @@ def raw(registry, tmp_path_factory):
         "render": {"resolution": {"width": 48, "height": 48}, "frames": 3, "samples": 1, "device": "cpu"}})
     root = fabricate_batch(cfg, registry, tmp_path_factory.mktemp("raw"), 6)
     bad = sorted((root / "clips").iterdir())[0]
-    depth = np.load(bad / "depth.npz")["depth"]
+    depth = ClipReader.from_dir(bad).depth().copy()
     depth[1, :4, :4] = np.nan
-    np.savez_compressed(bad / "depth.npz", depth=depth)
+    (bad / "depth.png").write_bytes(encode_depth(depth))
     manifest = json.loads((bad / "manifest.json").read_text())
-    manifest["files"]["depth.npz"] = {"bytes": (bad / "depth.npz").stat().st_size,
-                                      "sha256": sha256_file(bad / "depth.npz")}
+    manifest["files"]["depth.png"] = {"bytes": (bad / "depth.png").stat().st_size,
+                                      "sha256": sha256_file(bad / "depth.png")}
     (bad / "manifest.json").write_text(json.dumps(manifest))
     return root, bad.name
 
@@ -75,3 +76,30 @@ def library_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def registry_with_libraries(library_root) -> AssetRegistry:
     return AssetRegistry.load(ROOT / "assets_manifests", library_root=library_root)
+
+
+EVALUABLE = {  # three classes, two renders per motion, 40% of the motions in test
+    "batch": {"name": "heldout", "seed": 3},
+    "camera": {"distance_m": {"min": 3, "max": 4}, "height_m": {"min": 1.2, "max": 1.6},
+               "yaw_deg": {"min": -40, "max": 40}, "focal_length_mm": 35},
+    "environment": {"weather": {"type": "clear"}, "props_density": 0},
+    "motion": {"selection": {"policy": "balanced", "classes": ["wave_right_high", "squat_slow", "bow_deep"]},
+               "renders_per_motion": 2, "mirror_probability": 0},
+    "render": {"resolution": {"width": 32, "height": 32}, "frames": 3},
+    "splits": {"test": 0.4}}
+
+
+@pytest.fixture(scope="session")
+def evaluable_raw(registry, tmp_path_factory):
+    """60 fabricated clips whose test split (22 clips, held-out motions) an evaluation can score."""
+    from support.fabricate import fabricate_batch
+    return fabricate_batch(BatchConfig.model_validate(EVALUABLE), registry, tmp_path_factory.mktemp("heldout"), 60)
+
+
+@pytest.fixture(scope="session")
+def evaluable(evaluable_raw, tmp_path_factory):
+    """evaluable_raw packed (gata layout)."""
+    from synthact.dataset.pack import PackOptions, pack
+    out = tmp_path_factory.mktemp("heldout-dataset")
+    pack(evaluable_raw, out, PackOptions(layout="gata"))
+    return out

@@ -90,6 +90,13 @@ def test_pack_refuses_a_dataset_and_report_refuses_a_batch(batch_out, tmp_path):
     (["render", str(ROOT / "scene_configs/smoke.yaml"), "--out", "{tmp}/out", "--cpus-per-worker", "64"],
      ["no room for a render worker of 64 CPUs", "lower --cpus-per-worker"]),
     (["schema", "--out", "{tmp}/file/docs"], ["cannot write schemas there"]),
+    (["export", "coco", "{tmp}/missing", "{tmp}/coco"], ["missing: not found"]),
+    (["export", "mmaction", "{tmp}", "{tmp}/mma"], ["no dataset.json (expected a packed dataset)"]),
+    (["export", "skeletons", "{tmp}", "{tmp}/file/skel"], ["no dataset.json"]),
+    (["skeletons", "{tmp}/missing.yaml", "--out", "{tmp}/skel"], ["missing.yaml:1 file not found"]),
+    (["skeletons", str(ROOT / "scene_configs/smoke.yaml"), "--out", "{tmp}/file/skel"], ["cannot write"]),
+    (["eval", "{tmp}/file", "--dataset", "{tmp}", "--split", "train"], ["--split must be test or val"]),
+    (["render", str(ROOT / "scene_configs/smoke.yaml"), "--precision", "float16"], ["--precision must be"]),
 ])
 def test_bad_paths_get_one_line(tmp_path, args, expected):
     (tmp_path / "file").write_text("a file, not a folder")
@@ -127,3 +134,14 @@ def test_the_token_comes_from_the_environment_or_a_file_never_a_flag(tmp_path, m
     assert read_token(None) == "from-env" and "SYNTHACT_TOKEN" not in worker_environment()
     one_line_error(["download", str(tmp_path), str(tmp_path / "d"), "--token-file", str(written)],
                    "both SYNTHACT_TOKEN and a token file")
+
+
+def test_pack_report_and_export_show_progress(raw, tmp_path):
+    result = runner.invoke(app, ["pack", str(raw[0]), "--out", str(tmp_path / "ds")])
+    assert result.exit_code == 0, result.output
+    assert "qc" in result.stderr and "pack" in result.stderr and "clips/s" in result.stderr and "eta" in result.stderr
+    result = runner.invoke(app, ["report", str(tmp_path / "ds"), "--sheets", "2"])
+    assert result.exit_code == 0 and "report sheets" in result.stderr and "2/2" in result.stderr
+    result = runner.invoke(app, ["export", "skeletons", str(tmp_path / "ds"), str(tmp_path / "skel")])
+    assert result.exit_code == 0 and "skeletons" in result.stderr and "5/5" in result.stderr
+    assert f"wrote {tmp_path / 'skel' / 'skeletons_2d.pkl'}" in result.stdout

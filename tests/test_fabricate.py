@@ -6,7 +6,7 @@ import pytest
 
 from support.fabricate import fabricate_clip, fabricate_layers
 from synthact.clip import MODALITIES, ClipReader
-from synthact.clip.modalities import RECORDS
+from synthact.clip.modalities import RECORDS, expected_files
 from synthact.config.batch import BatchConfig
 from synthact.dataset.qc import check_clip
 from synthact.human.bodies import PART_NAMES
@@ -26,15 +26,19 @@ def sampler(registry, **sections):
     return SceneSampler.create(BatchConfig.model_validate(base), registry)
 
 
-@pytest.fixture(scope="module")
-def two_actors(registry, tmp_path_factory):
-    """Two actors, an orbiting camera, RGB as mp4 and JPEG frames: every file kind of the registry."""
-    spec = sampler(registry, actors={"count": 2, "placement": {"spread_m": 1.0}},
+def two_actor_spec(registry, precision: str = "compact"):
+    """Two actors, an orbiting camera, RGB as mp4 and JPEG frames: every file kind of the registry but the
+    other precision's."""
+    return sampler(registry, actors={"count": 2, "placement": {"spread_m": 1.0}},
                    camera={"distance_m": 4.0, "height_m": 1.5, "yaw_deg": 10, "focal_length_mm": 30,
                            "motion": {"type": "orbit", "orbit_deg_per_s": 40}},
                    render={"resolution": {"width": 56, "height": 48}, "frames": 4, "device": "cpu",
-                           "rgb_format": "both"}).sample(0)
-    return fabricate_clip(spec, tmp_path_factory.mktemp("fab"))
+                           "rgb_format": "both", "precision": precision}).sample(0)
+
+
+@pytest.fixture(scope="module")
+def two_actors(registry, tmp_path_factory):
+    return fabricate_clip(two_actor_spec(registry), tmp_path_factory.mktemp("fab"))
 
 
 def test_fabricated_clips_pass_qc(registry, two_actors, tmp_path):
@@ -46,32 +50,34 @@ def test_fabricated_clips_pass_qc(registry, two_actors, tmp_path):
         assert m["visible_keypoints_fraction"] >= 0.35 and m["lowest_joint_m"] >= 0
 
 
-def test_every_registry_array_has_its_dtype_and_shape(two_actors):
-    reader = ClipReader.from_dir(two_actors)
+@pytest.mark.parametrize("precision", ["compact", "float32"])
+def test_every_registry_array_has_its_dtype_and_shape(registry, two_actors, precision, tmp_path):
+    clip = two_actors if precision == "compact" else fabricate_clip(two_actor_spec(registry, precision), tmp_path)
+    reader = ClipReader.from_dir(clip)
     spec = reader.spec
+    assert spec.render.precision == precision
     dims = {"T": spec.render.frames, "H": spec.render.height, "W": spec.render.width, "A": len(spec.actors),
             "J": NUM_JOINTS, "P": len(PART_NAMES)}
     expected = set(RECORDS) | {"manifest.json"}
-    for modality in MODALITIES.values():
-        assert modality.name in spec.render.modalities
-        for f in modality.files:
-            expected.add(f.name)
-            assert reader.exists(f.name), f.name
-            for a in f.arrays:
-                if f.kind == "npz":
-                    arr = reader.array(f.name, a.key)
-                elif f.kind == "video":
-                    arr = reader.rgb()
-                else:  # a folder of JPEGs
-                    arr = np.stack([cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
-                                    for p in sorted((two_actors / f.name).glob("*.jpg"))])
-                if a.dtype == "str":
-                    assert arr.dtype.kind == "U", (f.name, a.key, arr.dtype)
-                else:
-                    assert arr.dtype == np.dtype(a.dtype), (f.name, a.key, arr.dtype)
-                shape = tuple(dims[d] if d in dims else int(d) for d in a.shape.split(","))
-                assert arr.shape == shape, (f.name, a.key, arr.shape, shape)
-    assert {p.name for p in two_actors.iterdir()} == expected  # nothing more, nothing less
+    assert set(spec.render.modalities) == set(MODALITIES)
+    for f in expected_files(spec.render.modalities, spec.render.rgb_format, precision):
+        expected.add(f.name)
+        assert reader.exists(f.name), f.name
+        for a in f.arrays:
+            if f.kind not in ("video", "frames"):  # npz, or a compact PNG decoded to float32
+                arr = reader.array(f.name, a.key)
+            elif f.kind == "video":
+                arr = reader.rgb()
+            else:  # a folder of JPEGs
+                arr = np.stack([cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
+                                for p in sorted((clip / f.name).glob("*.jpg"))])
+            if a.dtype == "str":
+                assert arr.dtype.kind == "U", (f.name, a.key, arr.dtype)
+            else:
+                assert arr.dtype == np.dtype(a.dtype), (f.name, a.key, arr.dtype)
+            shape = tuple(dims[d] if d in dims else int(d) for d in a.shape.split(","))
+            assert arr.shape == shape, (f.name, a.key, arr.shape, shape)
+    assert {p.name for p in clip.iterdir()} == expected  # nothing more, nothing less
 
 
 def test_keypoints_project_with_the_camera(two_actors):
@@ -140,7 +146,7 @@ def test_renders_of_one_motion_move_alike_and_look_different(registry):
 def test_the_same_spec_gives_the_same_bytes(registry, tmp_path):
     spec = sampler(registry).sample(1)
     a, b = fabricate_clip(spec, tmp_path / "a"), fabricate_clip(spec, tmp_path / "b")
-    npz = sorted(p.name for p in a.glob("*.npz"))
+    npz = sorted(p.name for p in a.iterdir() if p.suffix in (".npz", ".png"))
     assert len(npz) == 5
     for name in npz:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name

@@ -85,6 +85,7 @@ CHANGES = {
     "render.denoise": ({}, False),
     "render.modalities": ({}, ["rgb"]),
     "render.rgb_format": ({}, "jpg"),
+    "render.precision": ({}, "float32"),
     "render.denoiser.quality": ({}, "high"),
     "render.denoiser.prefilter": ({}, "accurate"),
     "render.noise_seed": ({}, "animated"),
@@ -206,6 +207,7 @@ def test_the_renderer_reads_every_spec_field(registry_with_libraries):
                 "actors.motion.label", "actors.motion.description", "text",
                 "camera.motion.type"}  # names the motion; its parameters (0 for other types) are read
     packs = ("environment.background.",)  # needs an image pack: tests/test_render.py
+    identity |= {"render.precision"}  # how write_clip stores depth and flow: tests/test_storage.py
     base = {"batch": {"name": "reads", "seed": 1},
             "render": {"resolution": {"width": 16, "height": 16}, "frames": 2, "samples": 1, "device": "cpu"},
             "environment": {"props_density": 0.1}}

@@ -2,11 +2,11 @@
 (not our own reader)."""
 import glob
 import hashlib
-import io
 import json
 import shutil
 import tarfile
 
+import cv2
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -35,10 +35,10 @@ def test_gata_shards_tables_and_positives(raw, tmp_path):
     assert sum(len(set(keys)) for keys in by_shard.values()) == len({k for keys in by_shard.values() for k in keys})
     assert len(samples) == 5 and bad not in {s["__key__"] for s in samples}
     first = samples[0]
-    assert {"rgb.mp4", "depth.npz", "flow_forward.npz", "flow_backward.npz", "segmentation.npz", "keypoints.npz",
+    assert {"rgb.mp4", "depth.png", "flow_forward.png", "flow_backward.png", "segmentation.npz", "keypoints.npz",
             "json"} <= set(first)
-    depth = np.load(io.BytesIO(first["depth.npz"]))["depth"]
-    assert depth.shape == (3, 48, 48)
+    depth = cv2.imdecode(np.frombuffer(first["depth.png"], np.uint8), cv2.IMREAD_UNCHANGED)
+    assert depth.shape == (3 * 48, 48) and depth.dtype == np.uint16  # the frames stacked vertically
     meta = json.loads(first["json"])
     assert meta["spec"]["scene_id"] == first["__key__"]
     index = pd.read_parquet(tmp_path / "gata" / "index")
@@ -56,7 +56,7 @@ def test_gata_shards_tables_and_positives(raw, tmp_path):
     assert (views >= 1).all() and (views == 2).sum() >= 2  # paired renders share a motion key
     assert (positives.end_frame == 3).all() and (positives.start_frame == 0).all()
     frames = pd.read_parquet(tmp_path / "gata" / "frames")
-    assert len(frames) == 5 * 3 and len(frames.coco2d.iloc[0]) == 51
+    assert len(frames) == 5 * 3 and np.stack(frames.coco2d.iloc[0]).shape == (17, 3)
     rejected = pd.read_parquet(tmp_path / "gata" / "rejections.parquet")
     assert list(rejected.scene_id) == [bad] and "nan_in_arrays" in rejected.reasons[0]
     manifest = json.loads((tmp_path / "gata" / "dataset.json").read_text())

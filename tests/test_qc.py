@@ -21,7 +21,8 @@ def clip(registry, tmp_path_factory):
         "environment": {"weather": {"type": "clear"}, "props_density": 0,
                         "time_of_day": {"sun_elevation_deg": 50}},
         "motion": {"selection": {"policy": "explicit", "clips": ["wave_right_high"]}},
-        "render": {"resolution": {"width": 64, "height": 64}, "frames": 4, "samples": 2, "device": "cpu"}})
+        "render": {"resolution": {"width": 64, "height": 64}, "frames": 4, "samples": 2, "device": "cpu",
+                   "precision": "float32"}})  # npz arrays, edited below (compact files: tests/test_storage.py)
     spec = SceneSampler.create(cfg, registry).sample(0)
     return fabricate_clip(spec, tmp_path_factory.mktemp("qc"))
 

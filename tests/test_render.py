@@ -25,7 +25,7 @@ def make_spec(registry, index=0, **sections):
             "motion": {"selection": {"policy": "explicit", "clips": ["walk_forward_fast"]}, "mirror_probability": 0,
                        "speed": 1.0},
             "render": {"resolution": {"width": 96, "height": 80}, "fps": 15, "frames": 5, "samples": 16,
-                       "device": "cpu"}}
+                       "device": "cpu", "precision": "float32"}}  # exact arrays: checked against geometry
     for key, value in sections.items():
         base[key] = {k: v for k, v in {**base.get(key, {}), **value}.items() if v is not None}  # None: unset
     return SceneSampler.create(BatchConfig.model_validate(base), registry).sample(index)
@@ -328,7 +328,8 @@ def test_background_image_pack(registry, tmp_path):
     cfg = {"batch": {"name": "bg", "seed": 1}, "environment": {"sky": "background", "backgrounds": {"pack": "city"},
                                                               "weather": {"type": "clear"}, "props_density": 0},
            "camera": {"height_m": 1.5, "pitch_offset_deg": 20},
-           "render": {"resolution": {"width": 48, "height": 32}, "frames": 2, "samples": 4, "device": "cpu"}}
+           "render": {"resolution": {"width": 48, "height": 32}, "frames": 2, "samples": 4, "device": "cpu",
+                      "precision": "float32"}}
     spec = SceneSampler.create(BatchConfig.model_validate(cfg), reg).sample(0)
     assert spec.environment.background is not None
     clip = RenderWorker(device="cpu", registry=reg).render(spec, tmp_path / "out")

@@ -50,7 +50,7 @@ def test_specs_are_pinned_across_versions_and_machines(registry):
 
 
 PINNED_YAW = -168.887617
-PINNED_IDS = ['95ce2e4d248a5b5b', 'df803ddb9c0e90a7', 'd677cc05f0fd56d4']  # SPEC_VERSION 5
+PINNED_IDS = ['e778da18cb0a27b6', '2aa8efbb321c91a8', '480d99be1f9b6e3b']  # SPEC_VERSION 6
 
 
 def test_another_process_samples_the_same_specs(smoke_config, registry):

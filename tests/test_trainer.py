@@ -189,9 +189,9 @@ def test_evaluation_metrics_on_known_features():
     assert representation_bias(0.5, 0.25) == pytest.approx(np.log(2))
 
 
-def test_evaluate_end_to_end_on_a_dataset(shards):
+def test_evaluate_end_to_end_on_a_dataset(evaluable):
     from synthact.train.evaluate import evaluate, load_dataset
-    clips, info = load_dataset(shards, 2, 32)
+    clips, info = load_dataset(evaluable, 2, 32)
     assert clips.shape[1:] == (3, 2, 32, 32) and len(info.labels) == len(clips)
     out = evaluate(backbone("tsm_r18", 2), backbone("tsm_r18", 2), clips, info, finetune_epochs=1)
     assert set(out) >= {"model", "random_init", "bias"} and 0 <= out["model"]["knn_top1"] <= 1
@@ -248,7 +248,7 @@ def test_two_process_data_parallel_training(registry, tmp_path):
     assert (tmp_path / "ddp" / "metrics.rank1.jsonl").exists()
 
 
-def test_supervised_training_learns_class_ids_and_evaluates(shards, tmp_path):
+def test_supervised_training_learns_class_ids_and_evaluates(shards, evaluable, tmp_path):
     from synthact.train.evaluate import evaluate_checkpoint
     classes = json.loads((shards / "dataset.json").read_text())["classes"]
     cfg = TrainConfig(objective="supervised", backbone="tsm_r18", frames=2, size=32, batch_size=2, steps=3,
@@ -258,7 +258,7 @@ def test_supervised_training_learns_class_ids_and_evaluates(shards, tmp_path):
     assert state["classifier.weight"].shape == (len(classes), 512)
     records = [json.loads(line) for line in (tmp_path / "sup" / "metrics.jsonl").read_text().splitlines()]
     assert len(records) == 3 and all(np.isfinite(r["loss"]) and 0 <= r["accuracy"] <= 1 for r in records)
-    metrics = evaluate_checkpoint(last, shards, tmp_path / "sup" / "eval.json")
+    metrics = evaluate_checkpoint(last, evaluable, tmp_path / "sup" / "eval.json")
     assert 0 <= metrics["model"]["linear_top1"] <= 1 and (tmp_path / "sup" / "eval.png").exists()
     with pytest.raises(ValueError, match="objective: moco"):
         TrainConfig(objective="supervised", real_videos=str(tmp_path))
@@ -300,7 +300,7 @@ def test_clip_cache_gives_the_same_pairs_as_streaming(shards):
     assert len(set(orders)) > 1 and all(sorted(o) == sorted(orders[0]) and len(set(o)) == len(o) for o in orders)
 
 
-def test_train_and_eval_commands(shards, tmp_path):
+def test_train_and_eval_commands(shards, evaluable, tmp_path):
     import subprocess
     import sys
     root = __import__("conftest").ROOT
@@ -317,7 +317,10 @@ def test_train_and_eval_commands(shards, tmp_path):
     good.write_text("objective: supervised\nbackbone: tsm_r18\nframes: 2\nsize: 32\nbatch_size: 2\nworkers: 0\n")
     res = synthact("train", str(good), "--shards", str(shards), "--out", str(tmp_path / "run"), "--steps", "2")
     assert res.returncode == 0, res.stderr[-2000:]
-    res = synthact("eval", str(tmp_path / "run" / "last.pt"), "--dataset", str(shards), "--finetune-epochs", "1")
+    assert "train" in res.stderr and "steps/" in res.stderr and "loss" in res.stderr  # the progress bar
+    res = synthact("eval", str(tmp_path / "run" / "last.pt"), "--dataset", str(evaluable), "--finetune-epochs", "1")
     assert res.returncode == 0, res.stderr[-2000:]
     metrics = json.loads((tmp_path / "run" / "eval.json").read_text())
     assert {"knn_top1", "linear_top1", "finetune_top1", "retrieval_top1"} <= set(metrics["model"])
+    assert "finetune_top1" in res.stdout and "[" in res.stdout  # the table shows each 95% interval
+    assert "features (model)" in res.stderr and "clips/s" in res.stderr

@@ -11,6 +11,27 @@ from typing import Optional
 import typer
 
 from .common import EXIT_INVALID, AssetsOption, existing_dir, fail, load_batch, writable_dir
+from .progress import Bars
+
+PrecisionOption = typer.Option(None, "--precision", help="compact (depth and flow as 16-bit PNGs, the default) or "
+                                                         "float32 (exact arrays); overrides render.precision.")
+
+
+def with_precision(cfg, precision: Optional[str]):
+    """The config with render.precision replaced (validated like the YAML field)."""
+    if precision is None:
+        return cfg
+    if precision not in ("compact", "float32"):
+        fail(f"--precision must be compact or float32, got {precision!r}")
+    from pydantic import ValidationError
+
+    from synthact.config import BatchConfig
+    try:
+        return BatchConfig.model_validate({**cfg.model_dump(exclude_unset=True),
+                                           "render": {**cfg.render.model_dump(exclude_unset=True),
+                                                      "precision": precision}})
+    except ValidationError as exc:
+        fail(f"--precision: {exc.errors()[0]['msg'].removeprefix('Value error, ')}")
 
 
 def validate(configs: list[Path] = typer.Argument(..., help="Batch config YAML files."),
@@ -43,17 +64,21 @@ def sample(config: Path = typer.Argument(..., help="Batch config YAML."),
 
 
 def schema(out: Path = typer.Option(Path("docs"), "--out", help="Folder for the JSON schema files.")) -> None:
-    """Write the JSON schemas of BatchConfig and SceneSpec, and the clip-format table of OUT/FORMAT.md."""
+    """Write the JSON schemas of the batch config, the training config and SceneSpec, and the clip-format table
+    of OUT/FORMAT.md (whose BatchConfig field table gives the schema's descriptions)."""
     from synthact.clip.modalities import format_table
     from synthact.config.schema import batch_config_schema
     from synthact.spec import scene_spec_json_schema
+    from synthact.train.train import train_config_schema
 
     writable_dir(out, "schemas")
-    for name, body in (("batch_config", batch_config_schema()), ("scene_spec", scene_spec_json_schema())):
+    doc = out / "FORMAT.md"
+    schemas = (("batch_config", batch_config_schema(doc if doc.is_file() else None)),
+               ("train_config", train_config_schema()), ("scene_spec", scene_spec_json_schema()))
+    for name, body in schemas:
         path = out / f"{name}.schema.json"
         path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
         typer.echo(f"wrote {path}")
-    doc = out / "FORMAT.md"
     if doc.is_file():
         start, end = "<!-- clip-format:start -->", "<!-- clip-format:end -->"
         text = doc.read_text()
@@ -79,6 +104,7 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
                                                      "layout (gata or synapt) and write its report."),
            verify: bool = typer.Option(False, "--verify", help="Count a clip already on disk as complete only if "
                                        "its files' checksums match its manifest (reads every file)."),
+           precision: Optional[str] = PrecisionOption,
            renderer: Optional[str] = typer.Option(None, "--renderer", hidden=True,
                                                   help="A renderer plugin, package.module:Factory (default: Blender)."),
            renderer_options: str = typer.Option("{}", "--renderer-options", hidden=True,
@@ -91,6 +117,7 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
     if pack_layout not in (None, "gata", "synapt"):
         fail(f"--pack must be gata or synapt, got {pack_layout!r}")
     cfg, registry = load_batch(config, assets_dir)
+    cfg = with_precision(cfg, precision)
     n = cfg.batch.count if n is None else n
     target = out or cfg.batch.output
     if "://" not in target:
@@ -125,9 +152,10 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
         if "://" in result.uri:
             fail("--pack works on a local output folder; run `synthact pack` where the clips are")
         dataset = Path(result.uri) / "dataset"
-        packed = run_pack(Path(result.uri), dataset, PackOptions(layout=pack_layout))
-        typer.echo(f"{dataset}: {packed.packed} clips packed ({packed.rejected} rejected by QC); "
-                   f"report: {write_report(dataset)}")
+        with Bars() as bars:
+            packed = run_pack(Path(result.uri), dataset, PackOptions(layout=pack_layout), bars)
+            report = write_report(dataset, progress=bars)
+        typer.echo(f"{dataset}: {packed.packed} clips packed ({packed.rejected} rejected by QC); report: {report}")
     if failed:
         raise typer.Exit(1)
 
@@ -136,6 +164,7 @@ def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
                  index: int = typer.Option(..., "--index", min=0, help="Scene index in the batch."),
                  out: Path = typer.Option(Path("output/scenes"), "--out", help="Folder that receives <scene_id>/."),
                  preview: bool = typer.Option(True, help="Also write <scene_id>.preview.png beside the clip."),
+                 precision: Optional[str] = PrecisionOption,
                  assets_dir: Optional[Path] = AssetsOption) -> None:
     """Render one scene of a batch into a clip directory (RGB, depth, flow, segmentation, keypoints)."""
     from synthact.clip import ClipReader
@@ -144,6 +173,7 @@ def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
     from synthact.scene import SceneSampler
 
     cfg, registry = load_batch(config, assets_dir)
+    cfg = with_precision(cfg, precision)
     writable_dir(out, "clips")
     spec = SceneSampler.create(cfg, registry).sample(index)
     try:
@@ -174,8 +204,27 @@ def preview_clip(clip: Path = typer.Argument(..., help="A clip directory."),
         fail(str(exc))
 
 
+def skeletons(config: Path = typer.Argument(..., help="Batch config YAML."),
+              out: Path = typer.Option(..., "--out", help="Folder for skeletons_2d.pkl, skeletons_3d.pkl, "
+                                                          "classes.txt and joints.json."),
+              n: Optional[int] = typer.Option(None, "--n", min=1, help="Number of scenes (default: batch.count)."),
+              start: int = typer.Option(0, "--start", min=0, help="First scene index."),
+              workers: int = typer.Option(2, "--workers", min=1, help="Processes posing skeletons."),
+              assets_dir: Optional[Path] = AssetsOption) -> None:
+    """Skeleton-only samples of a batch, without rendering: each scene's actors posed and seen through its camera,
+    as 2D/3D joint sequences in the layout of `synthact export skeletons` (thousands of clips per minute)."""
+    from synthact.render.skeletons import sample_skeletons
+
+    cfg, registry = load_batch(config, assets_dir)
+    writable_dir(out, "the skeletons")
+    with Bars(unit="clips") as bars:
+        written = sample_skeletons(cfg, registry, cfg.batch.count if n is None else n, out, start, workers, bars)
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
 def register(app: typer.Typer) -> None:
-    for command in (validate, sample, schema, render):
+    for command in (validate, sample, schema, render, skeletons):
         app.command()(command)
     app.command("render-scene")(render_scene)
     app.command("preview")(preview_clip)

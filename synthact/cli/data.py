@@ -10,6 +10,7 @@ from synthact.config import InvalidFile, load_model
 from synthact.spec import MODALITY_NAMES
 
 from .common import existing_dir, fail, is_batch_folder, is_dataset_folder, read_token, report_problems, writable_dir
+from .progress import Bars
 
 
 def pack(raw: Path = typer.Argument(..., help="A rendered batch folder (OUT/<batch>, with clips/) or a folder of "
@@ -45,7 +46,8 @@ def pack(raw: Path = typer.Argument(..., help="A rendered batch folder (OUT/<bat
                           per_class=per_class, shard_max_clips=shard_clips, shard_max_bytes=int(shard_gb * 1e9),
                           workers=workers, thresholds=thresholds)
     try:
-        result = run_pack(raw, out, options)
+        with Bars() as bars:
+            result = run_pack(raw, out, options, bars)
     except ValueError as exc:
         fail(str(exc))
     typer.echo(f"{out}: {result.accepted} clips accepted, {result.rejected} rejected (see rejections.parquet); "
@@ -63,7 +65,8 @@ def report(dataset: Path = typer.Argument(..., help="A packed dataset folder (wi
     if not is_dataset_folder(dataset):
         hint = f"; pack it first: synthact pack {dataset} --out {dataset}/dataset" if is_batch_folder(dataset) else ""
         fail(f"{dataset}: no dataset.json (expected a packed dataset){hint}")
-    typer.echo(f"wrote {write_report(dataset, out, sheets)}")
+    with Bars() as bars:
+        typer.echo(f"wrote {write_report(dataset, out, sheets, bars)}")
 
 
 def download(source: str = typer.Argument(..., help="Dataset folder, http(s):// URL (the service's "
@@ -87,6 +90,52 @@ def download(source: str = typer.Argument(..., help="Dataset folder, http(s):// 
                f"{len(result.skipped)} already present and verified")
 
 
+export_app = typer.Typer(no_args_is_help=True, help="Write a packed dataset in the formats other tools read.")
+DatasetArgument = typer.Argument(..., help="A packed dataset folder (with dataset.json).")
+OutArgument = typer.Argument(..., help="Folder to write into (created).")
+
+
+def _export(dataset: Path, out: Path, run) -> None:
+    """Checks, a progress bar, and one line per written file (bad data: one line, exit 2)."""
+    existing_dir(dataset, "a packed dataset")
+    if not is_dataset_folder(dataset):
+        fail(f"{dataset}: no dataset.json (expected a packed dataset)")
+    writable_dir(out, "the export")
+    try:
+        with Bars() as bars:
+            written = run(bars)
+    except ValueError as exc:
+        fail(f"{dataset}: {exc}")
+    for path in (written.values() if isinstance(written, dict) else written):
+        typer.echo(f"wrote {path}")
+
+
+@export_app.command("coco")
+def export_coco(dataset: Path = DatasetArgument, out: Path = OutArgument,
+                frame_step: int = typer.Option(1, "--frame-step", min=1, help="Export every n-th frame.")) -> None:
+    """COCO keypoints: OUT/annotations/person_keypoints_<split>.json (keypoints, boxes, RLE instance masks) and
+    OUT/images/<split>/*.jpg."""
+    from synthact.dataset.exports import export_coco as run
+    _export(dataset, out, lambda bars: run(dataset, out, frame_step, bars))
+
+
+@export_app.command("mmaction")
+def export_mmaction(dataset: Path = DatasetArgument, out: Path = OutArgument) -> None:
+    """mmaction2 VideoDataset lists: OUT/<split>_list.txt (`<class>/<scene_id>.mp4 <label>`), OUT/classes.txt and
+    OUT/videos/<class>/."""
+    from synthact.dataset.exports import export_mmaction as run
+    _export(dataset, out, lambda bars: run(dataset, out, bars))
+
+
+@export_app.command("skeletons")
+def export_skeletons(dataset: Path = DatasetArgument, out: Path = OutArgument) -> None:
+    """Skeleton sequences (mmaction2 PoseDataset / NTU-like): OUT/skeletons_2d.pkl, skeletons_3d.pkl, classes.txt,
+    joints.json."""
+    from synthact.dataset.exports import export_skeletons as run
+    _export(dataset, out, lambda bars: run(dataset, out, bars))
+
+
 def register(app: typer.Typer) -> None:
     for command in (pack, report, download):
         app.command()(command)
+    app.add_typer(export_app, name="export")

@@ -1,7 +1,6 @@
 """Training and evaluation: train, eval."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -10,6 +9,7 @@ import typer
 from synthact.config import InvalidFile, load_model
 
 from .common import existing_dir, fail, report_problems, writable_dir
+from .progress import Bars
 
 
 def train(config: Optional[Path] = typer.Argument(None, help="Training YAML (keys of synthact.train.TrainConfig)."),
@@ -31,33 +31,62 @@ def train(config: Optional[Path] = typer.Argument(None, help="Training YAML (key
         fail(f"{shards}: not found (expected a gata dataset folder or shard files)")
     writable_dir(out, "checkpoints")
     try:
-        typer.echo(f"checkpoint: {run_train(cfg, shards, out)}")
+        with Bars(unit="steps") as bars:
+            last = run_train(cfg, shards, out, log=bars.log, progress=bars)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
+    typer.echo(f"checkpoint: {last}")
 
 
 def eval_checkpoint(checkpoint: Path = typer.Argument(..., help="A checkpoint from `synthact train` (last.pt)."),
-                    dataset: Path = typer.Option(..., "--dataset", help="A packed dataset or class folders of videos."),
+                    dataset: Path = typer.Option(..., "--dataset",
+                                                 help="A packed dataset, or class folders of videos: ROOT/<class>/ "
+                                                      "or ROOT/<split>/<class>/ (a synapt dataset's videos/)."),
+                    split: str = typer.Option("test", "--split", help="The held-out split to score: test or val."),
                     out: Optional[Path] = typer.Option(None, "--out",
                                                        help="Metrics JSON (a PNG chart goes beside it)."),
                     finetune_epochs: int = typer.Option(
                         0, "--finetune-epochs", min=0,
                         help="Also fine-tune the whole network (and train the random one from scratch) for this "
                              "many epochs; 0 skips it (slow on CPU).")) -> None:
-    """kNN, linear probe, fine-tuning and same-motion retrieval of a checkpoint vs a random network;
-    bias log(M/M_rnd)."""
+    """kNN, linear probe, fine-tuning and same-motion retrieval of a checkpoint vs a random network, each top-1
+    with a 95% interval; bias log(M/M_rnd). Refuses (exit 2, with the reason) when the split cannot give a
+    meaningful number."""
     from synthact.train.evaluate import evaluate_checkpoint
 
+    if split not in ("test", "val"):
+        fail(f"--split must be test or val, got {split!r}")
     if not checkpoint.is_file():
         fail(f"{checkpoint}: not found (expected a checkpoint written by synthact train)")
     if not (checkpoint.parent / "config.json").is_file():
         fail(f"{checkpoint.parent}/config.json: not found (the training config written beside the checkpoint)")
     existing_dir(dataset, "a packed dataset or class folders of videos")
     try:
-        metrics = evaluate_checkpoint(checkpoint, dataset, out, finetune_epochs)
+        with Bars() as bars:
+            metrics = evaluate_checkpoint(checkpoint, dataset, out, finetune_epochs, split, bars)
     except ValueError as exc:
-        fail(str(exc))
-    typer.echo(json.dumps({k: metrics[k] for k in ("model", "random_init", "bias")}, indent=2))
+        fail(f"{dataset}: cannot evaluate: {exc}")
+    typer.echo(metrics_table(metrics))
+
+
+def metrics_table(metrics: dict) -> str:
+    """Each top-1 of the model and the random network with its 95% interval."""
+    from synthact.train.evaluate import METRICS
+
+    def cell(m: dict, name: str) -> str:
+        if m.get(name) is None:
+            return "-"
+        lo, hi = m[f"{name}_ci95"]
+        return f"{m[name]:.3f} [{lo:.3f}, {hi:.3f}]"
+    lines = [f"{metrics['test_clips']} {metrics['split']} clips of {metrics['classes']} classes "
+             f"(majority class {metrics['majority_top1']:.3f}); {metrics['train_clips']} train clips; "
+             f"retrieval over {metrics['retrieval_queries']} held-out renders",
+             f"{'top-1 (95% interval)':<16} {'model':>24} {'random init':>24}"]
+    for name in METRICS:
+        if name in metrics["model"]:
+            lines.append(f"{name:<16} {cell(metrics['model'], name):>24} {cell(metrics['random_init'], name):>24}")
+    lines.append(f"bias log(M/M_rnd) of the linear probe: {metrics['bias']:.3f}")
+    return "\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:

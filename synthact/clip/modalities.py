@@ -25,10 +25,18 @@ class Array:
 @dataclass(frozen=True)
 class ClipFile:
     name: str  # the file in a clip directory and the member suffix in shards
-    kind: str  # video (H.264 mp4) | frames (a folder of JPEGs, clip directories only) | npz
+    # video (H.264 mp4) | frames (a folder of JPEGs, clip directories only) | npz | a compact 16-bit PNG
+    # codec of quantise.CODECS (depth16, flow16)
+    kind: str
     arrays: tuple[Array, ...] = ()
     packed: bool = True  # goes into shards
     rgb_format: str | None = None  # written only when render.rgb_format is this (or "both")
+    precision: str | None = None  # written only when render.precision is this (compact or float32)
+    layer: str = ""  # the layer it is written from, when not its own name (a compact form of an npz layer)
+
+    @property
+    def source(self) -> str:
+        return self.layer or self.name
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,16 @@ _KEYPOINT_ARRAYS = (
     Array("bbox2d_amodal", "float32", "T,A,4", "box of the whole projected body, clipped to the image"),
 )
 
+
+def _exact_or_compact(stem: str, codec: str, array: Array) -> tuple[ClipFile, ClipFile]:
+    """A float32 npz (render.precision: float32) or its 16-bit PNG (compact, the default; quantise.py)."""
+    bound = {"depth16": "log-quantised, relative error <= 1.41e-4", "flow16": "1/64 px steps (KITTI), error "
+             "<= 1/128 px, components clamped to +-512 px"}[codec]
+    compact = Array(array.key, array.dtype, array.shape, f"{array.description}; 16-bit PNG, {bound}")
+    return (ClipFile(f"{stem}.png", codec, (compact,), precision="compact", layer=f"{stem}.npz"),
+            ClipFile(f"{stem}.npz", "npz", (array,), precision="float32"))
+
+
 MODALITIES: dict[str, Modality] = {m.name: m for m in (
     Modality("rgb", "the rendered video", (
         ClipFile("rgb.mp4", "video", (Array("", "uint8", "T,H,W,3", "sRGB frames, H.264 CRF 18, BT.709"),),
@@ -60,15 +78,14 @@ MODALITIES: dict[str, Modality] = {m.name: m for m in (
         ClipFile("rgb", "frames", (Array("", "uint8", "T,H,W,3", "sRGB frames as JPEG q95"),), packed=False,
                  rgb_format="jpg")),
         checks=(checks.check_rgb,), qc_metrics=("mean_luma",), preview=preview.RGB),
-    Modality("depth", "planar z-depth", (
-        ClipFile("depth.npz", "npz", (Array("depth", "float32", "T,H,W",
-                                            "metres along the optical axis; +inf: sky"),)),),
+    Modality("depth", "planar z-depth", _exact_or_compact(
+        "depth", "depth16", Array("depth", "float32", "T,H,W", "metres along the optical axis; +inf: sky")),
         checks=(checks.check_depth,), qc_metrics=("near_fraction",), preview=preview.DEPTH),
     Modality("flow", "optical flow to the next and the previous frame", (
-        ClipFile("flow_forward.npz", "npz", (Array("flow", "float32", "T,H,W,2",
-                                                   "dx, dy to frame t+1 (NaN: sky, and the last frame)"),)),
-        ClipFile("flow_backward.npz", "npz", (Array("flow", "float32", "T,H,W,2",
-                                                    "dx, dy to frame t-1 (NaN: sky, and the first frame)"),))),
+        *_exact_or_compact("flow_forward", "flow16", Array("flow", "float32", "T,H,W,2",
+                                                           "dx, dy to frame t+1 (NaN: sky, and the last frame)")),
+        *_exact_or_compact("flow_backward", "flow16", Array("flow", "float32", "T,H,W,2",
+                                                            "dx, dy to frame t-1 (NaN: sky, and the first frame)"))),
         checks=(checks.check_flow,), preview=preview.FLOW),
     Modality("segmentation", "instance and body-part maps", (
         ClipFile("segmentation.npz", "npz", (
@@ -95,10 +112,11 @@ def modality(name: str) -> Modality:
     return MODALITIES[name]
 
 
-def expected_files(modalities, rgb_format: str) -> list[ClipFile]:
-    """The files a clip rendered with these modalities and rgb_format holds."""
+def expected_files(modalities, rgb_format: str, precision: str = "compact") -> list[ClipFile]:
+    """The files a clip rendered with these modalities, rgb_format and precision holds."""
     return [f for name in modalities for f in modality(name).files
-            if f.rgb_format is None or rgb_format in (f.rgb_format, "both")]
+            if (f.rgb_format is None or rgb_format in (f.rgb_format, "both"))
+            and f.precision in (None, precision)]
 
 
 def packed_files(names: tuple[str, ...] | list[str]) -> list[ClipFile]:

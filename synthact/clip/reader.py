@@ -17,6 +17,7 @@ from synthact.spec import SceneSpec, spec_from_dict
 
 from .files import MANIFEST, read_npz
 from .modalities import MODALITIES, modality
+from .quantise import CODECS
 from .records import CameraRecord
 from .video import decode_video
 
@@ -152,13 +153,28 @@ class ClipReader:
         return [name for name in MODALITIES if self.has(name)]
 
     def arrays(self, file: str) -> dict[str, np.ndarray]:
+        """The arrays of an npz file, or of a compact PNG (decoded to float32)."""
         if file not in self._arrays:
             data = self.read_bytes(file)
+            codec = CODECS.get(_kind(file))
             try:
-                self._arrays[file] = read_npz(data)
-            except Exception as exc:  # noqa: BLE001 - zip, pickle and format errors all mean a broken file
-                raise ClipError(f"{self.name}/{file}: not a readable npz ({exc})") from None
+                if codec is None:
+                    self._arrays[file] = read_npz(data)
+                else:
+                    self._arrays[file] = {codec.key: codec.decode(data, self.camera.height)}
+            except ClipError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - zip, pickle, PNG and format errors all mean a broken file
+                kind = "npz" if codec is None else "16-bit PNG"
+                raise ClipError(f"{self.name}/{file}: not a readable {kind} ({exc})") from None
         return self._arrays[file]
+
+    def _first_present(self, stem: str) -> str:
+        """The file of a layer as this clip stores it (compact PNG or float32 npz)."""
+        for suffix in (".png", ".npz"):
+            if self.exists(stem + suffix):
+                return stem + suffix
+        raise ClipError(f"{self.name}: no {stem}.png or {stem}.npz")
 
     def array(self, file: str, key: str) -> np.ndarray:
         arrays = self.arrays(file)
@@ -193,12 +209,12 @@ class ClipReader:
         raise ClipError(f"{self.name}: no rgb.mp4 or rgb/ frames")
 
     def depth(self) -> np.ndarray:
-        """(T, H, W) float32 metres, +inf where no surface is seen."""
-        return self.array("depth.npz", "depth")
+        """(T, H, W) float32 metres, +inf where no surface is seen (from depth.png or depth.npz)."""
+        return self.array(self._first_present("depth"), "depth")
 
     def flow(self, direction: str = "forward") -> np.ndarray:
-        """(T, H, W, 2) float32 pixels to frame t+1 (forward) or t-1 (backward)."""
-        return self.array(f"flow_{direction}.npz", "flow")
+        """(T, H, W, 2) float32 pixels to frame t+1 (forward) or t-1 (backward), NaN where there is none."""
+        return self.array(self._first_present(f"flow_{direction}"), "flow")
 
     def keypoints(self) -> Keypoints:
         return Keypoints(**{f.name: self.array("keypoints.npz", f.name) for f in fields(Keypoints)})
@@ -210,3 +226,19 @@ class ClipReader:
     def boxes(self, actor: int, amodal: bool = True) -> np.ndarray:
         """(T, 4) box of one actor: x0, y0, x1, y1."""
         return self.array("keypoints.npz", "bbox2d_amodal" if amodal else "bbox2d")[:, actor]
+
+
+def load_clip(source) -> ClipReader:
+    """A clip directory (path) or a webdataset sample of a SynthAct shard (dict) as a ClipReader."""
+    if isinstance(source, Mapping):
+        return ClipReader.from_sample(source)
+    return ClipReader.from_dir(source)
+
+
+def _kind(file: str) -> str:
+    """The registry kind of a clip file by its name."""
+    for m in MODALITIES.values():
+        for f in m.files:
+            if f.name == file:
+                return f.kind
+    return "npz"

@@ -19,6 +19,7 @@ from synthact.spec import SceneSpec, spec_to_dict
 
 from .files import MANIFEST, sha256_file, write_npz
 from .modalities import expected_files
+from .quantise import CODECS
 from .records import CameraRecord
 from .video import encode_mp4
 
@@ -70,6 +71,9 @@ class ClipWriter:
                             [cv2.IMWRITE_JPEG_QUALITY, 95])
         elif kind == "npz":
             write_npz(self.path(name), content)
+        elif kind in CODECS:
+            codec = CODECS[kind]
+            self.path(name).write_bytes(codec.encode(content[codec.key]))
         else:
             raise ValueError(f"unknown clip file kind {kind!r}")
 
@@ -98,10 +102,11 @@ def write_clip(out_root: Path, spec: SceneSpec, layers: Layers, camera: CameraRe
     writer = ClipWriter(Path(out_root), spec.scene_id)
     try:
         r = spec.render
-        missing = [f.name for f in expected_files(r.modalities, r.rgb_format) if f.name not in layers]
+        files = expected_files(r.modalities, r.rgb_format, r.precision)
+        missing = [f.source for f in files if f.source not in layers]
         if missing:
             raise ValueError(f"scene {spec.scene_id}: the layers lack {', '.join(missing)}")
-        jobs = [(f.name, f.kind, layers[f.name]) for f in expected_files(r.modalities, r.rgb_format)]
+        jobs = [(f.name, f.kind, layers[f.source]) for f in files]
         # files are compressed and encoded in parallel (zlib and the H.264 encoder release the GIL)
         with ThreadPoolExecutor(max_workers=2) as pool:
             for future in [pool.submit(writer.file, name, kind, content, spec.render.fps)

@@ -285,6 +285,8 @@ class RenderConfig(StrictModel):
     motion_blur: number_dist(ge=0, le=1) = 0  # shutter open for this share of a frame (RGB only); 0: none
     modalities: list[Literal[MODALITY_NAMES]] = Field(default=list(MODALITY_NAMES), min_length=1)  # type: ignore[valid-type]
     rgb_format: Literal["mp4", "jpg", "both"] = "mp4"
+    # compact: depth and flow as 16-bit PNGs with bounded error (docs/FORMAT.md); float32: exact arrays
+    precision: Literal["compact", "float32"] = "compact"
 
     @field_validator("engine", mode="before")
     @classmethod
@@ -301,6 +303,8 @@ class RenderConfig(StrictModel):
             raise ValueError("modalities must not repeat")
         if "rgb_format" in self.model_fields_set and "rgb" not in self.modalities:
             raise ValueError("rgb_format is set but modalities has no rgb")
+        if "precision" in self.model_fields_set and not {"depth", "flow"} & set(self.modalities):
+            raise ValueError("precision is set but modalities has neither depth nor flow")
         if self.engine == "workbench":
             given = [f for f in ("samples", "denoise", "denoiser", "noise_seed", "motion_blur")
                      if f in self.model_fields_set]

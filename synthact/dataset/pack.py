@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from synthact import __version__
 from synthact.clip import MODALITIES, ClipReader, sha256_file
 from synthact.clip.modalities import packed_files, qc_metric_names
 from synthact.clip.video import encode_mp4
-from synthact.spec import MODALITY_NAMES, SceneSpec, spec_to_dict
+from synthact.spec import MODALITY_NAMES, SceneSpec
 
+from . import tables
+from .card import write_card
 from .qc import QCThresholds, check_clip
 
 DATASET_MANIFEST = "dataset.json"
@@ -64,26 +65,6 @@ def find_clips(raw: Path) -> list[Path]:
 
 def _stable_rank(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-
-
-_OPTIONAL_ITEMS = {"background": ("pack", "item_seed"), "hdri": ("pack", "item_seed")}
-
-
-def _flatten(prefix: str, value, out: dict) -> None:
-    """Spec fields as flat columns; optional structures always give the same columns (None when absent)."""
-    leaf = prefix.rsplit(".", 1)[-1]
-    if value is None and leaf in _OPTIONAL_ITEMS:
-        for name in _OPTIONAL_ITEMS[leaf]:
-            out[f"{prefix}.{name}"] = None
-        return
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _flatten(f"{prefix}.{k}" if prefix else k, v, out)
-    elif isinstance(value, list) and value and isinstance(value[0], dict):
-        for i, v in enumerate(value):
-            _flatten(f"{prefix}[{i}]", v, out)
-    else:
-        out[prefix] = json.dumps(value) if isinstance(value, list) else value
 
 
 class _ShardWriter:
@@ -141,25 +122,32 @@ class _ShardWriter:
 
 
 class _TableParts:
-    """Index, frame and positive rows, written as a new part every `clips_per_part` clips (bounded memory)."""
+    """Index, frame and positive rows, written as a new part every `clips_per_part` clips (bounded memory), each
+    with its explicit schema (tables.py)."""
 
     def __init__(self, out: Path, first_part: int, layout: str, clips_per_part: int = 1000):
         self.out, self.part, self.layout, self.clips_per_part = out, first_part, layout, clips_per_part
         self.rows: dict[str, list] = {"index": [], "frames": [], "positives": []}
 
-    def add(self, index_row: dict, frame_rows: list, positive_rows: list) -> None:
+    def add(self, index_row: dict, frames: pa.Table | None, positive_rows: list) -> None:
         self.rows["index"].append(index_row)
-        self.rows["frames"] += frame_rows
+        self.rows["frames"] += [frames] if frames is not None else []
         self.rows["positives"] += positive_rows
         if len(self.rows["index"]) >= self.clips_per_part:
             self._flush()
 
     def _flush(self) -> None:
-        if not self.rows["index"]:
+        rows = self.rows
+        if not rows["index"]:
             return
-        for table, rows in self.rows.items():  # one of TABLES
-            if rows:
-                _write_table(self.out / table / f"part-{self.part:05d}.parquet", rows)
+        part = f"part-{self.part:05d}.parquet"
+        schema = tables.index_schema(rows["index"][0], qc_metric_names())
+        tables.write_table(self.out / "index" / part, pa.Table.from_pylist(rows["index"], schema=schema))
+        if rows["frames"]:
+            tables.write_table(self.out / "frames" / part, pa.concat_tables(rows["frames"]))
+        if rows["positives"]:
+            tables.write_table(self.out / "positives" / part,
+                               pa.Table.from_pylist(rows["positives"], schema=tables.POSITIVES_SCHEMA))
         self.rows = {"index": [], "frames": [], "positives": []}
         self.part += 1
 
@@ -174,7 +162,12 @@ def _check(args):
     return check_clip(Path(clip), thresholds).as_dict()
 
 
-def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult:
+def _quiet(stage: str, done: int, total: int, **fields) -> None:
+    pass
+
+
+def pack(raw: Path, out: Path, options: PackOptions | None = None, progress=_quiet) -> PackResult:
+    """progress(stage, done, total): called as clips are checked (qc) and written (pack)."""
     options = options or PackOptions()
     if options.layout not in ("gata", "synapt"):
         raise ValueError(f"layout must be gata or synapt, got {options.layout!r}")
@@ -189,8 +182,11 @@ def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult
     packed_before = set(manifest["scene_ids"]) if manifest else set()
     result = PackResult(out)
     clips = find_clips(raw)
+    checks = []
     with ProcessPoolExecutor(max_workers=max(options.workers, 1)) as pool:
-        checks = list(pool.map(_check, [(str(c), options.thresholds) for c in clips], chunksize=4))
+        for check in pool.map(_check, [(str(c), options.thresholds) for c in clips], chunksize=4):
+            checks.append(check)
+            progress("qc", len(checks), len(clips))
     accepted = [(Path(c["path"]), c) for c in checks if c["accepted"]]
     rejected = [c for c in checks if not c["accepted"]]
     result.accepted, result.rejected = len(accepted), len(rejected)
@@ -205,9 +201,9 @@ def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult
         classes[name] = len(classes)
     views = _view_numbers(chosen, specs)
     writer = _ShardWriter(out / "shards", len(manifest["shards"]) if manifest else 0, options)
-    tables = _TableParts(out, part, options.layout)
+    table_parts = _TableParts(out, part, options.layout)
     files = packed_files(options.modalities)
-    for path, qc in new:
+    for done, (path, qc) in enumerate(new, 1):
         reader, spec = readers[path.name], specs[path.name]
         members = [(f.name, reader.read_bytes(f.name)) for f in files if reader.exists(f.name)]
         if "rgb" in options.modalities and reader.has("rgb") and reader.video_bytes() is None:
@@ -217,18 +213,22 @@ def pack(raw: Path, out: Path, options: PackOptions | None = None) -> PackResult
         members.append(("json", json.dumps(meta, sort_keys=True).encode()))
         group = spec.actors[0].motion.motion_key if options.layout == "gata" else ""
         shard, offset = writer.add(path.name, members, group)
-        tables.add(_index_row(path.name, shard, offset, spec, qc, classes, views[path.name]), _frame_rows(reader),
-                   _positive_rows(path.name, spec) if options.layout == "gata" else [])
+        table_parts.add(_index_row(path.name, shard, offset, spec, qc, classes, views[path.name]),
+                        tables.frames_table(path.name, reader.keypoints()) if reader.has("keypoints") else None,
+                        _positive_rows(path.name, spec) if options.layout == "gata" else [])
         if options.layout == "synapt":
             _export_video(out, reader, spec)
+        progress("pack", done, len(new))
     shards = writer.finish()
-    parts = tables.finish()
+    parts = table_parts.finish()
     result.packed, result.new_shards = len(new), [s["name"] for s in shards]
-    _write_table(out / "rejections.parquet", [  # the latest QC over the raw folder
+    tables.write_table(out / "rejections.parquet", pa.Table.from_pylist([  # the latest QC over the raw folder
         {"scene_id": c["scene_id"], "path": c["path"], "reasons": ",".join(r["code"] for r in c["reasons"]),
-         "details": json.dumps(c["reasons"], sort_keys=True, default=str)} for c in rejected], REJECTION_SCHEMA)
+         "details": json.dumps(c["reasons"], sort_keys=True, default=str)} for c in rejected],
+        schema=tables.REJECTIONS_SCHEMA))
     _write_manifest(out, options, manifest, shards, classes, packed_before | {p.name for p, _ in new}, raw,
                     parts, result)
+    write_card(out)
     return result
 
 
@@ -265,26 +265,9 @@ def _index_row(scene_id, shard, offset, spec: SceneSpec, qc, classes, view) -> d
            "library": m.library, "motion_key": m.motion_key, "clip_id": m.clip_id or "",
            "motion_group": spec.motion_group, "view_index": view, "split": spec.split,
            "actors": len(spec.actors), "frames": spec.render.frames, "fps": spec.render.fps}
-    params: dict = {}
-    _flatten("", {k: spec_to_dict(getattr(spec, k)) for k in ("camera", "environment", "render")}, params)
-    _flatten("actor0", spec_to_dict(spec.actors[0]), params)
-    row.update({f"param.{k}": v for k, v in params.items()})
+    row.update(tables.param_values(spec))
     row.update({f"qc.{k}": qc["metrics"].get(k) for k in qc_metric_names()})
     return row
-
-
-def _frame_rows(clip: ClipReader) -> list[dict]:
-    if not clip.has("keypoints"):
-        return []
-    kp = clip.keypoints()
-    rows = []
-    for t in range(kp.coco2d.shape[0]):
-        for a in range(kp.coco2d.shape[1]):
-            rows.append({"scene_id": clip.name, "frame": t, "actor": a,
-                         "coco2d": kp.coco2d[t, a].ravel().tolist(),
-                         "coco3d_world": kp.coco3d_world[t, a].ravel().tolist(),
-                         "bbox2d": kp.bbox2d[t, a].tolist(), "bbox2d_amodal": kp.bbox2d_amodal[t, a].tolist()})
-    return rows
 
 
 def _positive_rows(scene_id: str, spec: SceneSpec) -> list[dict]:
@@ -303,16 +286,6 @@ def _export_video(out: Path, clip: ClipReader, spec: SceneSpec) -> None:
     target = out / "videos" / spec.split / spec.actors[0].motion.class_name / f"{clip.name}.mp4"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(video)
-
-
-REJECTION_SCHEMA = pa.schema([("scene_id", pa.string()), ("path", pa.string()), ("reasons", pa.string()),
-                              ("details", pa.string())])
-
-
-def _write_table(path: Path, rows: list[dict], schema: pa.Schema | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pylist(rows, schema=schema)
-    pq.write_table(table, path, compression="zstd", write_statistics=True)
 
 
 TABLES = ("index", "frames", "positives")

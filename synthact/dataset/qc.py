@@ -100,7 +100,7 @@ def _integrity(reader: ClipReader, result: QCResult) -> bool:
     try:
         frames = reader.frames
         r = reader.spec.render
-        absent = [f.name for f in expected_files(r.modalities, r.rgb_format) if not reader.exists(f.name)]
+        absent = [f.name for f in expected_files(r.modalities, r.rgb_format, r.precision) if not reader.exists(f.name)]
         if absent:
             result.reject("missing_modality", absent)
             return False
@@ -108,7 +108,7 @@ def _integrity(reader: ClipReader, result: QCResult) -> bool:
         dims = {"T": frames, "H": reader.camera.height, "W": reader.camera.width, "A": len(reader.spec.actors)}
         for m in MODALITIES.values():
             for f in m.files:
-                if f.kind == "npz" and reader.exists(f.name):
+                if f.arrays and f.kind not in ("video", "frames") and reader.exists(f.name):
                     for a in f.arrays:
                         array = reader.array(f.name, a.key)
                         problem = array_problem(array, a, dims)

@@ -66,7 +66,12 @@ def clip_sheet(sample: dict) -> str:
     return base64.b64encode(png.tobytes()).decode()
 
 
-def write_report(dataset: Path, out: Path | None = None, sheets: int = 6) -> Path:
+def _quiet(stage: str, done: int, total: int, **fields) -> None:
+    pass
+
+
+def write_report(dataset: Path, out: Path | None = None, sheets: int = 6, progress=_quiet) -> Path:
+    """progress(stage, done, total): called as sample sheets are drawn (the slow part)."""
     dataset = Path(dataset)
     manifest = json.loads((dataset / "dataset.json").read_text())
     index = pd.read_parquet(dataset / "index") if (dataset / "index").is_dir() else pd.DataFrame()
@@ -94,12 +99,12 @@ def write_report(dataset: Path, out: Path | None = None, sheets: int = 6) -> Pat
     if len(index):
         picks = sorted(index.itertuples(), key=lambda r: hashlib.blake2b(r.scene_id.encode()).hexdigest())[:sheets]
         parts.append("<h2>Sample clips</h2>")
-        for row in picks:
+        for done, row in enumerate(picks, 1):
             sample = read_sample(dataset / "shards" / row.shard, row.scene_id, int(row.offset))
-            if not ClipReader.from_sample(sample).has("rgb"):
-                continue
-            parts.append(f"<p>{html.escape(row.class_name)} &middot; {row.scene_id} &middot; {row.split}</p>"
-                         f"<img src='data:image/png;base64,{clip_sheet(sample)}'/>")
+            if ClipReader.from_sample(sample).has("rgb"):
+                parts.append(f"<p>{html.escape(row.class_name)} &middot; {row.scene_id} &middot; {row.split}</p>"
+                             f"<img src='data:image/png;base64,{clip_sheet(sample)}'/>")
+            progress("report sheets", done, len(picks))
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>SynthAct report</title><style>"
             "body{font-family:sans-serif;margin:2em}.grid{display:flex;flex-wrap:wrap;gap:1.5em}"
             "h3{font-size:0.95em;margin:0.2em 0}</style></head><body>" + "".join(parts) + "</body></html>")

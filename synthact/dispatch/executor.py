@@ -14,6 +14,7 @@ from typing import Any, Protocol
 class Capacity:
     gpus: int
     cpus: int
+    dashboard: str = ""  # where to watch the workers (a line the manager prints at start), if anywhere
 
 
 class BatchError(Exception):

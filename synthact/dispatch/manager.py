@@ -117,6 +117,8 @@ class Dispatcher:
         if room < 1:
             raise BatchError(f"the cluster has no room for a render worker of {res.cpus_per_worker} CPUs (it has "
                              f"{capacity.cpus} CPUs and {capacity.gpus} GPUs); lower --cpus-per-worker")
+        if capacity.dashboard and self.options.show_progress:
+            self.console.print(capacity.dashboard, highlight=False)
         if res.workers and res.workers > room:
             self.console.print(f"[yellow]{res.workers} workers requested but the cluster holds {room}; using {room}")
         self._count = min(res.workers or room, room)

@@ -28,6 +28,19 @@ def connect(address: str | None) -> bool:
     return True
 
 
+def dashboard_line(local: bool) -> str:
+    """The Ray dashboard's URL and how to get past its token authentication (Ray 2.60 enables it by default)."""
+    node = getattr(ray._private.worker.global_worker, "node", None)  # None for Ray Client (ray://) drivers
+    url = getattr(node, "webui_url", "") or ""
+    if not url:
+        return ""
+    url = url if "://" in url else f"http://{url}"
+    if os.environ.get("RAY_AUTH_MODE", "").lower() == "disabled":
+        return f"Ray dashboard: {url}"
+    token = "`ray get-auth-token` prints it" if local else "the cluster's RAY_AUTH_TOKEN"
+    return f"Ray dashboard: {url} (it asks for a token: {token})"
+
+
 class _Worker:
     """An actor and the reference that resolves, once Ray has placed and constructed it, to its process."""
 
@@ -46,7 +59,8 @@ class RayExecutor:
 
     def capacity(self) -> Capacity:
         resources = ray.cluster_resources()  # of the nodes alive now
-        return Capacity(gpus=int(resources.get("GPU", 0)), cpus=int(resources.get("CPU", 0)))
+        return Capacity(gpus=int(resources.get("GPU", 0)), cpus=int(resources.get("CPU", 0)),
+                        dashboard=dashboard_line(self._started))
 
     def spawn(self, host_args: tuple, gpu: bool, cpus: int):
         resources = {"num_gpus": 1, "num_cpus": 1} if gpu else {"num_cpus": cpus}

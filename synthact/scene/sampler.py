@@ -466,5 +466,5 @@ def _render(cfg: BatchConfig, s: Stream) -> RenderSpec:
         denoise_prefilter=r.denoiser.prefilter, noise_seed=r.noise_seed, sensor_noise=noise,
         sensor_noise_seed=(s.bits64("sensor_noise_seed") >> 1) if noise > 0 else 0,
         motion_blur=r.motion_blur.sample(s, "motion_blur"),
-        modalities=tuple(r.modalities), rgb_format=r.rgb_format,
+        modalities=tuple(r.modalities), rgb_format=r.rgb_format, precision=r.precision,
     )

@@ -62,9 +62,20 @@ def grouped_by_motion(views):
         yield group
 
 
+SPLIT_FOLDERS = ("train", "val", "test")
+
+
+def has_split_folders(root: str | Path) -> bool:
+    """True for ROOT/<split>/<class>/<video> (the synapt layout's videos/ folder), False for ROOT/<class>/."""
+    folders = [p for p in Path(root).iterdir() if p.is_dir()] if Path(root).is_dir() else []
+    return bool(folders) and all(p.name in SPLIT_FOLDERS for p in folders)
+
+
 def video_files(root: str | Path) -> list[Path]:
-    """Videos in class folders (ROOT/<class>/<video>), any container PyAV reads, sorted."""
-    return sorted(p for p in Path(root).glob("*/*") if p.suffix.lower() in VIDEO_SUFFIXES)
+    """Videos in class folders, any container PyAV reads, sorted: ROOT/<class>/<video>, or
+    ROOT/<split>/<class>/<video>. The class is always the video's folder."""
+    pattern = "*/*/*" if has_split_folders(root) else "*/*"
+    return sorted(p for p in Path(root).glob(pattern) if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
 
 
 def span(frames: int, stride: int) -> int:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import math
 import os
@@ -16,6 +15,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .data import ClipCache, LabelledStream, PairStream
+from .loading import shard_urls
 from .moco import MoCo, Supervised
 from .models import backbone
 
@@ -23,35 +23,61 @@ from .models import backbone
 class TrainConfig(BaseModel):
     """Defaults follow MoCo v2 and GATA (queue 65,536, momentum 0.999, MLP head, temperature 0.2, cosine lr)."""
 
-    model_config = ConfigDict(extra="forbid")
-    objective: Literal["moco", "supervised"] = "moco"  # supervised: cross-entropy on the shards' class ids
-    classes: int | None = Field(None, ge=2)  # supervised head size; default: the classes in dataset.json
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    objective: Literal["moco", "supervised"] = "moco"
+    """moco: contrastive pretraining; supervised: cross-entropy on the shards' class ids."""
+    classes: int | None = Field(None, ge=2)
+    """Supervised head size; default: the classes in the dataset's dataset.json."""
     backbone: Literal["r2plus1d_18", "r3d_18", "tsm_r18"] = "r2plus1d_18"
-    width: int = Field(64, ge=8)  # backbone base channels (64 = the published networks; features 8 * width)
+    """The video network."""
+    width: int = Field(64, ge=8)
+    """Backbone base channels (64 = the published networks; features 8 x width)."""
     frames: int = Field(8, ge=2)
-    frame_input: Literal["rgb", "difference"] = "rgb"  # difference: the backbone sees consecutive-frame differences
-    min_scale: float = Field(0.5, gt=0, le=1)  # lower bound of GATA's random down-scaling (lambda) with padding
-    frame_stride: int = Field(1, ge=1)  # take every n-th rendered frame: a clip spans (frames-1)*stride+1
+    """Frames per clip the network sees."""
+    frame_input: Literal["rgb", "difference"] = "rgb"
+    """difference: the backbone sees consecutive-frame differences (static appearance cancels)."""
+    min_scale: float = Field(0.5, gt=0, le=1)
+    """Lower bound of GATA's random down-scaling (lambda) with padding."""
+    frame_stride: int = Field(1, ge=1)
+    """Take every n-th rendered frame: a clip spans (frames - 1) x stride + 1 frames."""
     size: int = Field(112, ge=32)
-    pairs: Literal["gata", "classic"] = "gata"  # gata: two renders of one motion; classic: two augmentations
+    """Crop side in pixels."""
+    pairs: Literal["gata", "classic"] = "gata"
+    """gata: two renders of one motion over one window; classic: two augmentations of one render."""
     batch_size: int = Field(32, ge=2)
+    """Pairs (or clips) per step."""
     steps: int = Field(1000, ge=1)
+    """Optimizer steps in all (a rerun resumes towards this)."""
     lr: float = Field(0.03, gt=0)
+    """Peak learning rate of SGD (momentum 0.9) with a cosine schedule."""
     weight_decay: float = Field(1e-4, ge=0)
+    """SGD weight decay."""
     momentum: float = Field(0.999, ge=0, lt=1)
+    """Momentum of the key encoder's moving average."""
     temperature: float = Field(0.2, gt=0)
+    """InfoNCE temperature."""
     queue_size: int = Field(65536, ge=1)
+    """Negative keys kept in MoCo's FIFO queue."""
     dim: int = Field(128, ge=8)
+    """Embedding size of the projection head."""
     hidden: int = Field(2048, ge=8)
+    """Hidden width of the MLP projection head."""
     workers: int = Field(2, ge=0)
-    cache_clips: bool = False  # keep decoded clips in memory after the first pass (needs workers: 0)
-    real_videos: str | None = None  # class folders of real videos: joint training, 1:1 synthetic:real batches
-    mining_threshold: float = Field(0.7, ge=-1, le=1)  # cosine above which a real key is a positive
+    """DataLoader worker processes (each reads its own shards)."""
+    cache_clips: bool = False
+    """Keep decoded clips in memory after the first pass (small datasets on CPU; needs workers: 0)."""
+    real_videos: str | None = None
+    """Class folders of real videos: joint training with a second head and queue, 1:1 synthetic:real batches."""
+    mining_threshold: float = Field(0.7, ge=-1, le=1)
+    """Cosine above which a real key counts as an extra positive of a synthetic query."""
     mining_top_k: int = Field(5, ge=1)
-    # MoCo: batch norm over this many chunks of a batch, keys shuffled across them (shuffle BN); default 2
+    """At most this many mined real positives per query."""
     bn_groups: int | None = Field(None, ge=1)
+    """MoCo: batch norm over this many chunks of a batch, the keys shuffled across them (shuffle BN); 2 when unset."""
     seed: int = 0
+    """Seeds the network's initialisation and the pair stream."""
     checkpoint_every: int = Field(100, ge=1)
+    """Steps between checkpoints (last.pt)."""
 
     @model_validator(mode="after")
     def _supervised_takes_no_real_videos(self):
@@ -62,6 +88,15 @@ class TrainConfig(BaseModel):
         if self.cache_clips and self.workers:
             raise ValueError("cache_clips keeps clips in the training process: set workers: 0")
         return self
+
+
+def train_config_schema() -> dict:
+    """The JSON schema of the training YAML (docs/train_config.schema.json), described by the field docstrings."""
+    from synthact.config.schema import DIALECT
+    schema = TrainConfig.model_json_schema()
+    schema.pop("title", None)
+    return {"$schema": DIALECT, "title": "SynthAct training config",
+            "description": "Keys of `synthact train CONFIG.yaml` (docs/FORMAT.md section 8).", **schema}
 
 
 def pick_device() -> torch.device:
@@ -75,14 +110,9 @@ def seed_everything(seed: int) -> None:
 
 
 def shard_list(shards: str) -> list[str]:
-    path = Path(shards)
-    if path.is_dir():
-        found = sorted(glob.glob(str(path / "shards" / "*.tar"))) or sorted(glob.glob(str(path / "*.tar")))
-        if not found:
-            raise FileNotFoundError(f"no .tar shards under {shards}")
-        return found
-    from braceexpand import braceexpand
-    return list(braceexpand(shards))  # a URL, a path, or a brace pattern such as shard-{000000..000009}.tar
+    """A gata dataset folder's shards, a folder of .tar files, a URL or a brace pattern such as
+    shard-{000000..000009}.tar."""
+    return shard_urls(shards)
 
 
 def batches(cfg: TrainConfig, shards: list[str], skip: int = 0):
@@ -163,10 +193,15 @@ def _gather(keys: torch.Tensor) -> torch.Tensor:
     return torch.cat(parts)
 
 
-def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | None = None) -> Path:
+PROGRESS_FIELDS = {"loss": "loss", "cosine_positive": "cos+", "cosine_negative": "cos-", "accuracy": "acc"}
+
+
+def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | None = None, progress=None) -> Path:
     """Train (or resume from out/last.pt) and return the checkpoint path.
 
     stop_at: leave after this step with a checkpoint (a job slot ending); a later call resumes.
+    progress(stage, step, steps, **fields): called after every step on rank 0 with the loss (and MoCo's
+    query-positive / query-queue cosines, or the supervised accuracy).
     Under torchrun (WORLD_SIZE > 1) each rank reads its own shards, gradients are averaged (DDP) and the
     keys of all ranks enter every rank's queue; rank 0 writes checkpoints and metrics.
     """
@@ -221,6 +256,9 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
                   "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)}
         metrics.write(json.dumps(record) + "\n")
         metrics.flush()
+        if progress is not None and rank == 0:
+            progress("train", step, cfg.steps, **{short: record[k] for k, short in PROGRESS_FIELDS.items()
+                                                   if k in record})
         if (step % cfg.checkpoint_every == 0 or step == end) and rank == 0:
             save(model, optimizer, step, last)
             log(f"step {step}/{cfg.steps} loss {record['loss']:.4f}")

