@@ -1,12 +1,12 @@
 """The clean-RGB bar on every clip of the default batch, and the RGB time against the old settings.
 
-  python benchmarks/bench_clean.py [--n 8] [--frames 32]
+  python benchmarks/bench_clean.py [--n 8] [--frames 32] [--samples 1 2]
 
-For each of the first N scenes of scene_configs/default.yaml: static flicker (mean |frame t+1 - frame t| in
-grey levels on pixels whose flow is below 0.05 px), the residual after warping frame t+1 back by the exact
-flow (clips whose camera moves), both on the rendered frames and on the frames decoded from the clip's
-mp4, and the RGB render time per frame against the same spec rendered with the old settings (4 samples,
-no denoiser, a new sample pattern every frame). Prints Markdown rows for BENCHMARKS.md.
+For each of the first N scenes of scene_configs/default.yaml and each sample count: static flicker (mean
+|frame t+1 - frame t| in grey levels on pixels whose flow is below 0.05 px; static cameras), the residual
+after warping frame t+1 back by the exact flow (moving cameras), on the rendered frames and on frames
+decoded from an mp4 of them, and the RGB render time per frame against the same spec rendered with the
+old settings (4 samples, no denoiser, a new sample pattern every frame). Prints rows for BENCHMARKS.md.
 """
 from __future__ import annotations
 
@@ -41,41 +41,58 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=8)
     parser.add_argument("--frames", type=int, default=32)
+    parser.add_argument("--samples", type=int, nargs="+", default=[1, 2], help="RGB samples to compare (denoised)")
+    parser.add_argument("--clips", type=int, nargs="+", help="only these clip indices (default: all N)")
     args = parser.parse_args()
     registry = AssetRegistry.load()
     config = load_batch_config(ROOT / "scene_configs" / "default.yaml", registry)
     sampler = SceneSampler.create(config, registry)
     worker = RenderWorker(device="cpu", registry=registry)
     worker.render_layers(sampler.sample(args.n))  # warm: body model, kernels
-    worst = {"static": 0.0, "moving": 0.0}
-    ratios = []
-    for i in range(args.n):
+    worst = {n: {"static": 0.0, "moving": 0.0} for n in args.samples}
+    ratios = {n: [] for n in args.samples}
+    for i in args.clips or range(args.n):
         spec = sampler.sample(i)
         spec = dataclasses.replace(spec, render=dataclasses.replace(spec.render, frames=args.frames))
-        new = worker.render_layers(spec)
         old = worker.render_layers(old_settings(spec))
-        rgb, forward = new.layers["rgb.mp4"], new.layers["flow_forward.npz"]["flow"]
-        decoded = decode_video(encode_mp4(rgb, spec.render.fps), (spec.render.width, spec.render.height))
-        static = static_flicker(rgb, forward), static_flicker(decoded, forward)
-        moves = spec.camera.motion.type != "static" or spec.camera.framing > 0
-        warp = ((warped_residual(rgb, forward, new.layers["flow_backward.npz"]["flow"]),
-                 warped_residual(decoded, forward, new.layers["flow_backward.npz"]["flow"])) if moves else None)
-        ratio = new.stats["timings_s"]["render_rgb"] / old.stats["timings_s"]["render_rgb"]
-        ratios.append(ratio)
-        worst["static"] = max(worst["static"], static[0])
-        worst["moving"] = max(worst["moving"], warp[0] if warp else 0.0)
-        c = spec.camera
-        framed = f" framed {c.framing:.2f}" if c.framing else ""
-        what = (f"{spec.actors[0].motion.class_name}, {c.motion.type} camera{framed}, {spec.environment.sky} sky, "
-                f"{spec.environment.weather}")
-        print(f"| {date.today()} | {MACHINE} | default clip {i} ({what}), {spec.render.width}x{spec.render.height}, "
-              f"{args.frames} frames | static {static[0]:.2f} (mp4 {static[1]:.2f})"
-              + (f", warped {warp[0]:.2f} (mp4 {warp[1]:.2f})" if warp else "") + " grey levels | "
-              f"RGB {new.stats['timings_s']['render_rgb'] / args.frames:.3f} s/frame, {ratio:.2f}x the old "
-              f"settings' {old.stats['timings_s']['render_rgb'] / args.frames:.3f} |", flush=True)
-    print(f"| {date.today()} | {MACHINE} | default batch, {args.n} clips | worst static {worst['static']:.2f}, worst "
-          f"warped {worst['moving']:.2f} grey levels | RGB time {np.mean(ratios):.2f}x the old settings "
-          f"(range {min(ratios):.2f}-{max(ratios):.2f}) |", flush=True)
+        for samples in args.samples:
+            variant = dataclasses.replace(spec, render=dataclasses.replace(spec.render, samples=samples))
+            report(i, variant, worker.render_layers(variant), old, args, worst, ratios)
+    n_clips = len(args.clips or range(args.n))
+    for samples in args.samples:
+        w = worst[samples]
+        print(f"| {date.today()} | {MACHINE} | default batch, {n_clips} clips, {samples} spp denoised | worst static "
+              f"{w['static']:.2f}, worst warped {w['moving']:.2f} grey levels (clear weather; rain and snow streaks "
+              f"are not in the flow) | RGB time {np.mean(ratios[samples]):.2f}x the old "
+              f"settings (range {min(ratios[samples]):.2f}-{max(ratios[samples]):.2f}) |", flush=True)
+
+
+def report(i, spec, new, old, args, worst, ratios) -> None:
+    """One clip's row; the worst and ratio tallies per sample count."""
+    rgb, forward = new.layers["rgb.mp4"], new.layers["flow_forward.npz"]["flow"]
+    decoded = decode_video(encode_mp4(rgb, spec.render.fps), (spec.render.width, spec.render.height))
+    static = static_flicker(rgb, forward), static_flicker(decoded, forward)
+    moves = spec.camera.motion.type != "static" or spec.camera.framing > 0
+    warp = ((warped_residual(rgb, forward, new.layers["flow_backward.npz"]["flow"]),
+             warped_residual(decoded, forward, new.layers["flow_backward.npz"]["flow"])) if moves else None)
+    ratio = new.stats["timings_s"]["render_rgb"] / old.stats["timings_s"]["render_rgb"]
+    n = spec.render.samples
+    ratios[n].append(ratio)
+    clear = spec.environment.weather not in ("rain", "snow")
+    static_ok = spec.camera.motion.type == "static"  # (a framed camera only travels when the actor does)
+    if clear and static_ok:
+        worst[n]["static"] = max(worst[n]["static"], static[0])
+    if clear and warp:
+        worst[n]["moving"] = max(worst[n]["moving"], warp[0])
+    c = spec.camera
+    framed = f" framed {c.framing:.2f}" if c.framing else ""
+    what = (f"{spec.actors[0].motion.class_name}, {c.motion.type} camera{framed}, {spec.environment.sky} sky, "
+            f"{spec.environment.weather}")
+    print(f"| {date.today()} | {MACHINE} | default clip {i} ({what}), {spec.render.width}x{spec.render.height}, "
+          f"{args.frames} frames, {n} spp | static {static[0]:.2f} (mp4 {static[1]:.2f})"
+          + (f", warped {warp[0]:.2f} (mp4 {warp[1]:.2f})" if warp else "") + " grey levels | "
+          f"RGB {new.stats['timings_s']['render_rgb'] / args.frames:.3f} s/frame, {ratio:.2f}x the old "
+          f"settings' {old.stats['timings_s']['render_rgb'] / args.frames:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

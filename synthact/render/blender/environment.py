@@ -60,7 +60,7 @@ def ground(env: EnvironmentSpec, rng: np.random.Generator, size: float = 400.0):
     tree.links.new(mapping.outputs["Vector"], node.inputs["Vector"])
     if texture == "noise":
         node.inputs["Scale"].default_value = rng.uniform(2.0, 6.0)
-        node.inputs["Detail"].default_value = 8.0
+        node.inputs["Detail"].default_value = 4.0
     elif texture == "brick":
         node.inputs["Scale"].default_value = rng.uniform(1.0, 2.5)
     elif texture == "wave":
@@ -72,10 +72,26 @@ def ground(env: EnvironmentSpec, rng: np.random.Generator, size: float = 400.0):
     mix.inputs["A"].default_value = (*srgb_to_linear(np.clip(np.array(base) * jitter * darken, 0, 1)), 1)
     mix.inputs["B"].default_value = (*srgb_to_linear(np.clip(np.array(second) * jitter * darken, 0, 1)), 1)
     fac = node.outputs["Fac"] if "Fac" in node.outputs else node.outputs[0]
-    tree.links.new(fac, mix.inputs["Factor"])
+    tree.links.new(_fade_with_distance(tree, fac), mix.inputs["Factor"])
     tree.links.new(mix.outputs["Result"], bsdf.inputs["Base Color"])
     obj.data.materials.append(mat)
     return obj
+
+
+def _fade_with_distance(tree, factor, near_m: float = 6.0, far_m: float = 30.0):
+    """The texture pattern faded to its mean with distance from the camera: a procedural texture has no
+    mipmaps, and detail finer than a pixel shimmers from frame to frame as the camera moves (aliasing that
+    one sample per pixel cannot resolve)."""
+    camera = tree.nodes.new("ShaderNodeCameraData")
+    ramp = tree.nodes.new("ShaderNodeMapRange")
+    ramp.inputs["From Min"].default_value, ramp.inputs["From Max"].default_value = near_m, far_m
+    tree.links.new(camera.outputs["View Distance"], ramp.inputs["Value"])
+    blend = tree.nodes.new("ShaderNodeMix")
+    blend.data_type = "FLOAT"
+    blend.inputs["B"].default_value = 0.5
+    tree.links.new(ramp.outputs["Result"], blend.inputs["Factor"])
+    tree.links.new(factor, blend.inputs["A"])
+    return blend.outputs["Result"]
 
 
 def sky_and_sun(env: EnvironmentSpec, hdri_path: Path | None, background_path: Path | None):
