@@ -10,7 +10,7 @@ N      ?= 8
 OUT    ?= output
 LAYOUT ?= gata
 
-.PHONY: setup render train evidence test lint bench schema clean
+.PHONY: setup render train evidence evidence-v2 test lint bench bench-gpu schema clean
 
 setup: $(STAMP)
 
@@ -41,11 +41,28 @@ evidence: $(STAMP)
 	$(BIN)/python experiments/summarize.py $(EXP)/eval_moco_gata.json $(EXP)/eval_moco_classic.json \
 	  $(EXP)/eval_supervised.json --plot $(EXP)/evidence.png
 
+# Evidence v2 (issue: evidence v2; docs/EXPERIMENTS.md): the same experiment on RGB input in the new look.
+# Prepared, not yet recorded: about 2.5 h on 2 idle cores (1,300 clips, then two runs and their evaluations).
+evidence-v2: $(STAMP)
+	$(BIN)/synthact render experiments/pretrain_frontal_v2.yaml --out $(EXP) --pack gata
+	$(BIN)/synthact render experiments/heldout_v2.yaml --out $(EXP) --pack gata
+	for run in moco_gata_rgb moco_classic_rgb; do \
+	  $(BIN)/synthact train experiments/$$run.yaml --shards $(EXP)/exp_pretrain_frontal_v2/dataset --out $(EXP)/v2_$$run && \
+	  $(BIN)/synthact eval $(EXP)/v2_$$run/last.pt --dataset $(EXP)/exp_heldout300_v2/dataset \
+	    --out $(EXP)/eval_v2_$$run.json --finetune-epochs $(FINETUNE_EPOCHS) || exit 1; \
+	done
+	$(BIN)/python experiments/summarize.py $(EXP)/eval_v2_moco_gata_rgb.json $(EXP)/eval_v2_moco_classic_rgb.json \
+	  --plot $(EXP)/evidence_v2.png
+
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check synthact tests benchmarks experiments
+
+# On a machine with a CUDA GPU (and a CUDA build of torch): renders on the GPU, bf16 MoCo steps; < 10 min.
+bench-gpu: $(STAMP)
+	$(BIN)/python benchmarks/bench_gpu.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sampler.py

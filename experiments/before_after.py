@@ -1,6 +1,6 @@
-"""Render the same scenes in the old look and the new default look, side by side (docs/before_after.png).
+"""Render the same scenes in the old look and the new default look, side by side (docs/before_after.jpg).
 
-  python experiments/before_after.py [--scenes 4] [--frames 8] [--out docs/before_after.png]
+  python experiments/before_after.py [--scenes 4] [--frames 8] [--out docs/before_after.jpg]
 
 Both looks use scene_configs/default.yaml (same seed: the same motions, bodies, places and cameras'
 directions); the old look overrides what the render-fidelity work changed: painted clothing, 4 samples
@@ -52,12 +52,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scenes", type=int, default=4)
     parser.add_argument("--frames", type=int, default=8)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "before_after.png")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "before_after.jpg")
     args = parser.parse_args()
     registry = AssetRegistry.load()
     worker = RenderWorker(device="cpu", registry=registry)
     rows = []
-    for index in range(args.scenes):
+    for index in range(0, 2 * args.scenes, 2):  # one render of each motion (the default renders each twice)
         row = []
         for old in (True, False):
             spec = SceneSampler.create(config(old, args.frames), registry).sample(index)

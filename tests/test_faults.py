@@ -200,8 +200,8 @@ def test_a_killed_worker_process_loses_nothing(local_ray, registry, tmp_path):
 
     def kill_a_worker():
         wait_for_clips(clips, 4)
-        for proc in psutil.process_iter(["cmdline"]):
-            if any("RenderHost" in part for part in (proc.info["cmdline"] or [])):
+        for proc in psutil.Process().children(recursive=True):  # this test's Ray only, not other jobs' workers
+            if any("RenderHost" in part for part in proc.cmdline()):
                 os.kill(proc.pid, signal.SIGKILL)
                 return
 

@@ -14,6 +14,9 @@ from synthact.spec import EnvironmentSpec
 from .engine import display_colours, node_tree
 from .weather import weather_of
 
+# Length in texture units of one period of each pattern at scale 1 (Blender's wave bands: 2 pi / 10; bricks:
+# the default row height), which sets the distance at which it fades.
+PATTERN_PERIOD = {"noise": 1.0, "brick": 0.25, "wave": 0.63, "voronoi": 1.0}
 GROUNDS = {  # base colour, second colour (sRGB), roughness, texture
     "grass": ((0.16, 0.32, 0.07), (0.28, 0.45, 0.12), 0.9, "noise"),
     "asphalt": ((0.10, 0.10, 0.11), (0.20, 0.20, 0.21), 0.85, "noise"),
@@ -38,7 +41,8 @@ def principled(name: str, color, roughness: float = 0.6):
     return mat, tree, bsdf
 
 
-def ground(env: EnvironmentSpec, rng: np.random.Generator, size: float = 400.0):
+def ground(env: EnvironmentSpec, rng: np.random.Generator, camera_height_m: float, focal_px: float,
+           size: float = 400.0):
     mesh = bpy.data.meshes.new("ground")
     h = size / 2
     mesh.from_pydata([(-h, -h, 0), (h, -h, 0), (h, h, 0), (-h, h, 0)], [], [(0, 1, 2, 3)])
@@ -58,34 +62,36 @@ def ground(env: EnvironmentSpec, rng: np.random.Generator, size: float = 400.0):
            "voronoi": "ShaderNodeTexVoronoi"}[texture]
     node = tree.nodes.new(tex)
     tree.links.new(mapping.outputs["Vector"], node.inputs["Vector"])
+    scale = {"noise": (2.0, 6.0), "brick": (1.0, 2.5), "wave": (0.5, 1.5), "voronoi": (8.0, 20.0)}[texture]
+    node.inputs["Scale"].default_value = scale = rng.uniform(*scale)
     if texture == "noise":
-        node.inputs["Scale"].default_value = rng.uniform(2.0, 6.0)
         node.inputs["Detail"].default_value = 4.0
-    elif texture == "brick":
-        node.inputs["Scale"].default_value = rng.uniform(1.0, 2.5)
-    elif texture == "wave":
-        node.inputs["Scale"].default_value = rng.uniform(0.5, 1.5)
-    else:
-        node.inputs["Scale"].default_value = rng.uniform(8.0, 20.0)
     mix = tree.nodes.new("ShaderNodeMix")
     mix.data_type = "RGBA"
     mix.inputs["A"].default_value = (*srgb_to_linear(np.clip(np.array(base) * jitter * darken, 0, 1)), 1)
     mix.inputs["B"].default_value = (*srgb_to_linear(np.clip(np.array(second) * jitter * darken, 0, 1)), 1)
     fac = node.outputs["Fac"] if "Fac" in node.outputs else node.outputs[0]
-    tree.links.new(_fade_with_distance(tree, fac), mix.inputs["Factor"])
+    period_m = PATTERN_PERIOD[texture] / scale
+    tree.links.new(_fade_when_finer_than_pixels(tree, fac, period_m, camera_height_m, focal_px), mix.inputs["Factor"])
     tree.links.new(mix.outputs["Result"], bsdf.inputs["Base Color"])
     obj.data.materials.append(mat)
     return obj
 
 
-def _fade_with_distance(tree, factor, near_m: float = 6.0, far_m: float = 30.0):
-    """The texture pattern faded to its mean with distance from the camera: a procedural texture has no
-    mipmaps, and detail finer than a pixel shimmers from frame to frame as the camera moves (aliasing that
-    one sample per pixel cannot resolve)."""
+def _fade_when_finer_than_pixels(tree, factor, period_m: float, camera_height_m: float, focal_px: float):
+    """The texture pattern faded to its mean where one period spans fewer than ~7 pixels. A procedural
+    texture has no mipmaps, and a pattern finer than a pixel shimmers from frame to frame as the camera moves
+    (aliasing that one sample per pixel cannot resolve). Seen at grazing angles, a pixel at distance d covers
+    about d^2 / (camera height * focal length in pixels) of ground, so the fade follows d^2."""
     camera = tree.nodes.new("ShaderNodeCameraData")
-    ramp = tree.nodes.new("ShaderNodeMapRange")
-    ramp.inputs["From Min"].default_value, ramp.inputs["From Max"].default_value = near_m, far_m
-    tree.links.new(camera.outputs["View Distance"], ramp.inputs["Value"])
+    squared = tree.nodes.new("ShaderNodeMath")
+    squared.operation = "POWER"
+    squared.inputs[1].default_value = 2.0
+    tree.links.new(camera.outputs["View Distance"], squared.inputs[0])
+    ramp = tree.nodes.new("ShaderNodeMapRange")  # footprint / period: from 1/7 (pattern kept) to 1/3 (mean)
+    unit = max(camera_height_m, 0.3) * focal_px * period_m
+    ramp.inputs["From Min"].default_value, ramp.inputs["From Max"].default_value = unit / 7, unit / 3
+    tree.links.new(squared.outputs["Value"], ramp.inputs["Value"])
     blend = tree.nodes.new("ShaderNodeMix")
     blend.data_type = "FLOAT"
     blend.inputs["B"].default_value = 0.5

@@ -30,7 +30,7 @@ def render_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track,
     engine.annotation_material()
     dark = engine.dark_world()
     rng = np.random.default_rng(env.props_seed)
-    ground = environment.ground(env, rng)
+    ground = environment.ground(env, rng, float(np.median(track.positions[:, 2])), float(track.K[0, 0]))
     world = environment.sky_and_sun(env, hdri, background)
     stage = [(np.array([*p[:2], 0.0]), 1.2) for m in meshes for p in m.canonical_joints[:, 0]]
     stage += [(np.array([*p[:2], 0.0]), 1.5) for p in track.positions]
