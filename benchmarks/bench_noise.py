@@ -32,9 +32,9 @@ SETTINGS = [  # (label, samples, denoise, quality, prefilter, noise_seed)
     ("4 spp, OIDN high + accurate prefilter, animated seed", 4, True, "high", "accurate", "animated"),
     ("2 spp, OIDN fast + fast prefilter, animated seed", 2, True, "fast", "fast", "animated"),
     ("1 spp, OIDN fast + fast prefilter, animated seed", 1, True, "fast", "fast", "animated"),
-    ("1 spp, OIDN fast + fast prefilter, fixed seed", 1, True, "fast", "fast", "fixed"),
+    ("1 spp, OIDN fast + fast prefilter, fixed seed (the default)", 1, True, "fast", "fast", "fixed"),
     ("2 spp, OIDN fast + fast prefilter, fixed seed", 2, True, "fast", "fast", "fixed"),
-    ("1 spp, OIDN balanced + fast prefilter, fixed seed (the default)", 1, True, "balanced", "fast", "fixed"),
+    ("1 spp, OIDN balanced + fast prefilter, fixed seed", 1, True, "balanced", "fast", "fixed"),
 ]
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
-SPEC_VERSION = 6  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure,
+SPEC_VERSION = 7  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure,
 #                  camera framing/DOF/exposure, skin variation, fitted garments and hair; 4: motion windows,
-#                  labels and text per clip; 5: both together; 6: render.precision
+#                  labels and text per clip; 5: both together; 6: render.precision; 7: fast denoiser by default
 # The modalities a clip can hold; clip/modalities.py says what each one's files and arrays are.
 MODALITY_NAMES = ("rgb", "depth", "flow", "segmentation", "keypoints")
 ENGINES = ("cycles", "workbench")  # Cycles: the look; Workbench: flat studio shading, for fast previews

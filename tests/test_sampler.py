@@ -50,7 +50,7 @@ def test_specs_are_pinned_across_versions_and_machines(registry):
 
 
 PINNED_YAW = -168.887617
-PINNED_IDS = ['e778da18cb0a27b6', '2aa8efbb321c91a8', '480d99be1f9b6e3b']  # SPEC_VERSION 6
+PINNED_IDS = ['4c97bf0b4d501242', '67de655b47192ee8', 'ddc6d796a1118fbe']  # SPEC_VERSION 7
 
 
 def test_another_process_samples_the_same_specs(smoke_config, registry):

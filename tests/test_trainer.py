@@ -315,8 +315,10 @@ def test_train_and_eval_commands(shards, evaluable, tmp_path):
     assert f"{bad}:2" in res.stderr and "batch_size" in res.stderr and f"{bad}:3" in res.stderr
     good = tmp_path / "sup.yaml"
     good.write_text("objective: supervised\nbackbone: tsm_r18\nframes: 2\nsize: 32\nbatch_size: 2\nworkers: 0\n")
-    res = synthact("train", str(good), "--shards", str(shards), "--out", str(tmp_path / "run"), "--steps", "2")
+    res = synthact("train", str(good), "--shards", str(shards), "--out", str(tmp_path / "run"), "--steps", "2",
+                   "--seed", "7")
     assert res.returncode == 0, res.stderr[-2000:]
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["seed"] == 7  # the override is honoured
     assert "train" in res.stderr and "steps/" in res.stderr and "loss" in res.stderr  # the progress bar
     res = synthact("eval", str(tmp_path / "run" / "last.pt"), "--dataset", str(evaluable), "--finetune-epochs", "1")
     assert res.returncode == 0, res.stderr[-2000:]

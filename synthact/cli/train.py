@@ -15,7 +15,8 @@ from .progress import Bars
 def train(config: Optional[Path] = typer.Argument(None, help="Training YAML (keys of synthact.train.TrainConfig)."),
           shards: str = typer.Option(..., "--shards", help="A gata dataset folder, or a shard URL or brace pattern."),
           out: Path = typer.Option(Path("output/train"), "--out", help="Checkpoints and metrics; reruns resume."),
-          steps: Optional[int] = typer.Option(None, "--steps", min=1)) -> None:
+          steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Overrides the config's steps."),
+          seed: Optional[int] = typer.Option(None, "--seed", help="Overrides the config's seed.")) -> None:
     """Pretraining on packed shards, MoCo v2 on GATA pairs (or supervised with `objective: supervised`);
     CUDA when present, else CPU."""
     from synthact.train.train import TrainConfig
@@ -25,8 +26,8 @@ def train(config: Optional[Path] = typer.Argument(None, help="Training YAML (key
         cfg = load_model(config, TrainConfig, empty_ok=True) if config is not None else TrainConfig()
     except InvalidFile as exc:
         report_problems(exc)
-    if steps:
-        cfg = cfg.model_copy(update={"steps": steps})
+    overrides = {key: value for key, value in (("steps", steps), ("seed", seed)) if value is not None}
+    cfg = cfg.model_copy(update=overrides)
     if "://" not in shards and not any(c in shards for c in "{*") and not Path(shards).exists():
         fail(f"{shards}: not found (expected a gata dataset folder or shard files)")
     writable_dir(out, "checkpoints")
