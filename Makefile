@@ -62,6 +62,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_render.py --memory 200
+	$(BIN)/python benchmarks/bench_noise.py
+	$(BIN)/python benchmarks/bench_clean.py --n 8 --frames 16 --samples 1
+	$(BIN)/python benchmarks/bench_garments.py
 	$(BIN)/python benchmarks/bench_manager.py overhead --n 100000
 	$(BIN)/python benchmarks/bench_manager.py throughput
 	$(BIN)/python benchmarks/bench_service.py
