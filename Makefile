@@ -42,7 +42,7 @@ evidence: $(STAMP)
 	  $(EXP)/eval_supervised.json --plot $(EXP)/evidence.png
 
 # Evidence v2 (docs/EXPERIMENTS.md): RGB input in the new look, two seeds, transfer to and from real CMU
-# motion. Prepared, not yet recorded: about 4 h on 2 idle cores.
+# motion, and the old look at the same budget. Prepared, not yet recorded: about 5 h on 2 idle cores.
 evidence-v2: $(STAMP)
 	BIN=$(BIN) bash experiments/evidence_v2.sh $(EXP)
 

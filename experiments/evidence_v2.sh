@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Evidence v2 (docs/EXPERIMENTS.md): RGB pretraining in the new look, transfer to real motion, both ways.
+# Evidence v2 (docs/EXPERIMENTS.md): RGB pretraining in the new look, transfer to real motion both ways, and
+# the old look at the same budget.
 #   bash experiments/evidence_v2.sh [OUT]      (default output/experiment; `make evidence-v2` runs it)
 # Every step resumes: renders skip finished clips, training resumes from last.pt, an eval is redone.
 set -euo pipefail
@@ -32,5 +33,10 @@ evaluate v2_moco_gata_rgb_s1 exp_heldout_cmu procedural_to_cmu
 render pretrain_cmu
 train moco_gata_rgb exp_pretrain_cmu v2_cmu_moco_gata_rgb
 evaluate v2_cmu_moco_gata_rgb exp_heldout300_v2 cmu_to_procedural
+# 3. What realism buys: the same pretraining on the old look, scored on the same new-look held-out set.
+render pretrain_frontal_oldlook
+train moco_gata_rgb exp_pretrain_frontal_oldlook v2_oldlook_moco_gata_rgb
+evaluate v2_oldlook_moco_gata_rgb exp_heldout300_v2 oldlook_moco_gata_rgb
 "$BIN/python" experiments/summarize.py "$EXP"/eval_v2_moco_*_s1.json "$EXP"/eval_v2_moco_*_s2.json \
-  "$EXP/eval_procedural_to_cmu.json" "$EXP/eval_cmu_to_procedural.json" --plot "$EXP/evidence_v2.png"
+  "$EXP/eval_procedural_to_cmu.json" "$EXP/eval_cmu_to_procedural.json" "$EXP/eval_oldlook_moco_gata_rgb.json" \
+  --plot "$EXP/evidence_v2.png"
