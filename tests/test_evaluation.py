@@ -119,15 +119,20 @@ def write_avi(path, frames):
 def test_class_folders_flat_with_avi_and_by_split(evaluable_raw, checkpoint, tmp_path):
     flat = tmp_path / "ucf"
     clips = sorted((evaluable_raw / "clips").iterdir())
-    for clip in clips:  # two "groups" of each clip, as UCF101 names them: enough for a 30% test share of 20+
+    for clip in clips:  # two clips of one group, as UCF101 names them (v_<Class>_g08_c01, _c02)
         reader = ClipReader.from_dir(clip)
-        for group in ("c01", "c02"):
-            write_avi(flat / reader.spec.actors[0].motion.class_name / f"v_{clip.name}_{group}.avi", reader.rgb())
+        for number in ("c01", "c02"):
+            write_avi(flat / reader.spec.actors[0].motion.class_name / f"v_{clip.name}_g01_{number}.avi",
+                      reader.rgb())
     sources, flat_info = catalogue(flat)
     assert len(sources) == 2 * len(clips) and all(s.endswith(".avi") for s in sources)
     share = flat_info.splits.count("test") / len(sources)
     assert set(flat_info.splits) == {"train", "test"} and 0.15 < share < 0.45
     assert catalogue(flat)[1].splits == flat_info.splits  # the hash split is stable
+    by_group = {}
+    for source, split in zip(sources, flat_info.splits):  # the clips of one group share their split
+        by_group.setdefault(source.rsplit("_c", 1)[0], set()).add(split)
+    assert len(by_group) == len(clips) and all(len(splits) == 1 for splits in by_group.values())
     videos, got = load_dataset(flat, 2, 32)
     assert videos.shape[1:] == (3, 2, 32, 32) and len(videos) == 2 * len(clips)
 

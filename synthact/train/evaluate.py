@@ -5,7 +5,8 @@ nothing.
 Datasets: a packed SynthAct dataset (labels = class names, splits from the SceneSpec, which keeps every
 render of a motion in one split; motion keys for retrieval) or folders of videos by class, either
 ROOT/<split>/<class>/<video> (the synapt layout's videos/ folder; official splits arranged this way) or
-ROOT/<class>/<video>, whose videos go to the test split by a stable hash of their path (FLAT_TEST_SHARE).
+ROOT/<class>/<video>, whose videos go to the test split by a stable hash of their path (FLAT_TEST_SHARE), the
+clips of one UCF101-style group (v_<Class>_g08_c01, _c02, ...: one actor and scene) kept together.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import copy
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -79,9 +81,15 @@ def catalogue(path: Path) -> tuple[list[str], Clips]:
     if has_split_folders(path):
         splits = [v.parent.parent.name for v in videos]
     else:
-        splits = ["test" if _share(v.relative_to(path).as_posix()) < FLAT_TEST_SHARE else "train" for v in videos]
+        splits = ["test" if _share(_split_group(v.relative_to(path))) < FLAT_TEST_SHARE else "train" for v in videos]
     return [str(v) for v in videos], Clips([], [v.parent.name for v in videos],
                                            [v.relative_to(path).as_posix() for v in videos], splits)
+
+
+def _split_group(relative: Path) -> str:
+    """What decides a flat-layout video's split: its path without a trailing _cNN clip number, so that the
+    clips of one UCF101 group, cut from one recording, never straddle train and test."""
+    return (relative.parent / re.sub(r"_c\d+$", "", relative.stem)).as_posix()
 
 
 def _share(text: str) -> float:
