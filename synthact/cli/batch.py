@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Optional
@@ -129,6 +130,8 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
             options = replace(options, renderer=RendererPlugin(renderer, json.loads(renderer_options)))
         except ValueError as exc:
             fail(str(exc))
+    if not renderer and not address:  # workers on this machine: build their caches once, before they start
+        prepare_body_models(cfg)
     try:
         result = run_batch(cfg, registry, n, target, options)
     except BatchError as exc:
@@ -158,6 +161,16 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
         typer.echo(f"{dataset}: {packed.packed} clips packed ({packed.rejected} rejected by QC); report: {report}")
     if failed:
         raise typer.Exit(1)
+
+
+def prepare_body_models(cfg) -> None:
+    """Body-model caches built once per machine, with their own progress line (a worker would build one while
+    its first scene waits, and every worker would wait on it)."""
+    from synthact.human.bodies import prepare_body_model
+    for name in cfg.actors.body_model.options():
+        t0 = time.perf_counter()
+        if prepare_body_model(name, lambda line: typer.echo(line, err=True)):
+            typer.echo(f"{name} body model: ready in {time.perf_counter() - t0:.0f} s", err=True)
 
 
 def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
