@@ -200,8 +200,9 @@ def test_a_killed_worker_process_loses_nothing(local_ray, registry, tmp_path):
 
     def kill_a_worker():
         wait_for_clips(clips, 4)
-        for proc in psutil.process_iter(["cmdline"]):
-            if any("RenderHost" in part for part in (proc.info["cmdline"] or [])):
+        # only this test's workers (descendants of its Ray): other Rays on the machine have RenderHosts too
+        for proc in psutil.Process().children(recursive=True):
+            if any("RenderHost" in part for part in proc.cmdline()):
                 os.kill(proc.pid, signal.SIGKILL)
                 return
 
