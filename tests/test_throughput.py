@@ -129,3 +129,15 @@ def test_one_worker_per_gpu_each_pinned_to_its_own(two_gpu_ray, registry, tmp_pa
     assert len({pid for pid, *_ in warm}) == 2  # two GPUs: two workers (the 2 CPUs would allow more)
     assert {(scene, device, threads) for _, scene, device, threads, _ in warm} == {(first, "gpu", "0")}
     assert sorted(gpu for *_, gpu in warm) == ["0", "1"]  # each worker sees its own GPU only
+
+
+@pytest.mark.parametrize("cpus, workers, threads", [(2, 1, 2), (1, 1, 1), (8, 4, 2)])
+def test_cpu_workers_are_two_threads_each_by_default(registry, tmp_path, cpus, workers, threads):
+    """The measured best on 2 cores (BENCHMARKS.md): a 1-thread Blender keeps two threads busy anyway."""
+    from synthact.dispatch.executor import Capacity
+    from synthact.dispatch.manager import Dispatcher
+    executor = SimpleNamespace(open=lambda: Capacity(gpus=0, cpus=cpus))
+    dispatcher = Dispatcher(config("sizes", 1), registry, 1, str(tmp_path), DispatchOptions(show_progress=False),
+                            executor)
+    dispatcher._plan_workers()
+    assert (dispatcher._count, dispatcher._cpus) == (workers, threads)

@@ -96,7 +96,9 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
                                                  help="Ray cluster address (default: a Ray started in this process)."),
            workers: Optional[int] = typer.Option(None, "--workers", min=1,
                                                  help="Render workers (default: by resources)."),
-           cpus_per_worker: int = typer.Option(1, "--cpus-per-worker", min=1, help="CPU threads per render worker."),
+           cpus_per_worker: Optional[int] = typer.Option(None, "--cpus-per-worker", min=1,
+                                                         help="CPU threads per render worker (default: 2, the "
+                                                              "measured best; 1 on a 1-CPU machine)."),
            timeout: float = typer.Option(1800.0, "--scene-timeout", min=1,
                                          help="Seconds before a scene counts as hung."),
            attempts: int = typer.Option(3, "--max-attempts", min=1,

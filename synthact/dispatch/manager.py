@@ -28,7 +28,7 @@ from synthact.scene import SceneSampler
 from .executor import BatchError, Capacity, Executor, WorkerLost
 from .ledger import Event, Ledger, latest_events
 from .lock import BatchLock
-from .options import DispatchOptions, worker_environment
+from .options import CPUS_PER_WORKER, DispatchOptions, worker_environment
 from .storage import BatchStore
 
 REBALANCE_EVERY_S = 2.0  # how often the pool is matched to the cluster's capacity
@@ -107,7 +107,7 @@ class Dispatcher:
     # --- workers ---------------------------------------------------------------------------------
 
     def _room(self, capacity: Capacity) -> int:
-        return capacity.gpus if self._gpu else capacity.cpus // self.options.resources.cpus_per_worker
+        return capacity.gpus if self._gpu else capacity.cpus // self._cpus
 
     def _plan_workers(self) -> None:
         """GPU workers when the cluster has GPUs (and the batch allows them), else CPU workers; as many as
@@ -115,9 +115,10 @@ class Dispatcher:
         capacity = self.executor.open()
         res = self.options.resources
         self._gpu = capacity.gpus >= 1 and self.config.render.device != "cpu"
+        self._cpus = res.cpus_per_worker or max(min(CPUS_PER_WORKER, capacity.cpus), 1)
         room = self._room(capacity)
         if room < 1:
-            raise BatchError(f"the cluster has no room for a render worker of {res.cpus_per_worker} CPUs (it has "
+            raise BatchError(f"the cluster has no room for a render worker of {self._cpus} CPUs (it has "
                              f"{capacity.cpus} CPUs and {capacity.gpus} GPUs); lower --cpus-per-worker")
         if capacity.dashboard and self.options.show_progress:
             self.console.print(capacity.dashboard, highlight=False)
@@ -127,11 +128,11 @@ class Dispatcher:
 
     def _spawn(self):
         env = {**worker_environment(), "SYNTHACT_ASSETS_DIR": str(self.registry.directory), **self.options.env}
-        device, threads = ("gpu", 0) if self._gpu else ("cpu", self.options.resources.cpus_per_worker)
+        device, threads = ("gpu", 0) if self._gpu else ("cpu", self._cpus)
         if self._warm_up is None and self.n:
             self._warm_up = SceneSampler.create(self.config, self.registry).sample_with_json(0)[1]
         host_args = (self.options.renderer, device, threads, env, self.options.previews, self._warm_up)
-        return self.executor.spawn(host_args, self._gpu, self.options.resources.cpus_per_worker)
+        return self.executor.spawn(host_args, self._gpu, self._cpus)
 
     def _replace(self, slot: _Slot) -> None:
         self.executor.kill(slot.worker)
@@ -331,7 +332,7 @@ class Dispatcher:
         stages = out.get("stages", {})
         self._stages.update(stages)
         if stages:
-            self._stages["other"] += max(out["seconds"] - sum(stages.values()), 0.0)  # writing, preview
+            self._stages["writing"] += max(out["seconds"] - sum(stages.values()), 0.0)  # the clip and its preview
         slot.scenes += 1
         recycle = self.options.recycling
         grown = out["rss_mb"] > out["start_rss_mb"] * (1 + recycle.memory_growth)
