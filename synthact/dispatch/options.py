@@ -31,7 +31,7 @@ class Resources:
 
 # A Blender told to use one thread keeps two busy (Cycles and the denoiser), so workers of 2 CPUs: measured on
 # 2 cores (BENCHMARKS.md, throughput), 1 worker x 2 threads renders as many clips per minute as 2 x 1 with
-# ~17% less CPU and half the memory.
+# ~16% less CPU and half the memory.
 CPUS_PER_WORKER = 2
 
 
