@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import tempfile
 import time
@@ -25,15 +26,29 @@ def resident_memory_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
+def stage_seconds(clip: Path) -> dict[str, float]:
+    """The clip's per-stage render times (stats.json), {} when the renderer records none."""
+    try:
+        return json.loads((Path(clip) / "stats.json").read_text()).get("timings_s", {})
+    except (OSError, ValueError):
+        return {}
+
+
 class RenderHost:
     """Created by an executor in each worker process (as a Ray actor, for the Ray executor)."""
 
     def __init__(self, renderer: RendererFactory, device: str = "auto", threads: int = 0, env: dict | None = None,
-                 previews: bool = True):
+                 previews: bool = True, warm_up: str | None = None):
         os.environ.update(env or {})
         self.renderer = renderer(device, threads)
         self.previews = previews
         self.start_rss: float | None = None
+        if warm_up is not None and hasattr(self.renderer, "warm_up"):
+            # before the worker counts as started: its first scene then costs what later ones do
+            try:
+                self.renderer.warm_up(spec_from_json(warm_up))
+            except SceneError:
+                pass  # that scene's own render reports it
 
     def identity(self) -> Owner:
         """The worker process (its host and pid), so that a manager can tell when it has ended."""
@@ -49,10 +64,13 @@ class RenderHost:
             if store.remote:
                 with tempfile.TemporaryDirectory(prefix="synthact-clip-") as scratch:
                     clip = self.renderer.render(spec, Path(scratch))
+                    stages = stage_seconds(clip)
                     preview = self._preview(clip, store)
                     store.upload_clip(clip)
             else:
-                preview = self._preview(self.renderer.render(spec, store.local_clips), store)
+                clip = self.renderer.render(spec, store.local_clips)
+                stages = stage_seconds(clip)
+                preview = self._preview(clip, store)
         except SceneError as exc:
             return {"ok": False, "reason": exc.reason, "message": str(exc), "seconds": time.perf_counter() - t0}
         except OSError as exc:
@@ -63,7 +81,7 @@ class RenderHost:
         rss = resident_memory_mb()
         self.start_rss = self.start_rss or rss
         return {"ok": True, "seconds": time.perf_counter() - t0, "rss_mb": rss, "start_rss_mb": self.start_rss,
-                "pid": os.getpid(), "warning": preview}
+                "pid": os.getpid(), "warning": preview, "stages": stages}
 
     def _preview(self, clip: Path, store: BatchStore) -> str:
         """Write the clip's contact sheet; '' when done (or not wanted), else why there is none."""

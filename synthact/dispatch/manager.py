@@ -28,7 +28,7 @@ from synthact.scene import SceneSampler
 from .executor import BatchError, Capacity, Executor, WorkerLost
 from .ledger import Event, Ledger, latest_events
 from .lock import BatchLock
-from .options import DispatchOptions, worker_environment
+from .options import CPUS_PER_WORKER, DispatchOptions, worker_environment
 from .storage import BatchStore
 
 REBALANCE_EVERY_S = 2.0  # how often the pool is matched to the cluster's capacity
@@ -101,11 +101,13 @@ class Dispatcher:
         self._error = ""  # set when the batch cannot go on (a full disk, no worker can be placed)
         self._rebalanced = 0.0
         self._unplaced_since: float | None = None
+        self._stages: Counter = Counter()  # seconds per render stage over the clips rendered
+        self._warm_up: str | None = None  # the batch's first scene: what each worker renders small when it starts
 
     # --- workers ---------------------------------------------------------------------------------
 
     def _room(self, capacity: Capacity) -> int:
-        return capacity.gpus if self._gpu else capacity.cpus // self.options.resources.cpus_per_worker
+        return capacity.gpus if self._gpu else capacity.cpus // self._cpus
 
     def _plan_workers(self) -> None:
         """GPU workers when the cluster has GPUs (and the batch allows them), else CPU workers; as many as
@@ -113,9 +115,10 @@ class Dispatcher:
         capacity = self.executor.open()
         res = self.options.resources
         self._gpu = capacity.gpus >= 1 and self.config.render.device != "cpu"
+        self._cpus = res.cpus_per_worker or max(min(CPUS_PER_WORKER, capacity.cpus), 1)
         room = self._room(capacity)
         if room < 1:
-            raise BatchError(f"the cluster has no room for a render worker of {res.cpus_per_worker} CPUs (it has "
+            raise BatchError(f"the cluster has no room for a render worker of {self._cpus} CPUs (it has "
                              f"{capacity.cpus} CPUs and {capacity.gpus} GPUs); lower --cpus-per-worker")
         if capacity.dashboard and self.options.show_progress:
             self.console.print(capacity.dashboard, highlight=False)
@@ -125,9 +128,11 @@ class Dispatcher:
 
     def _spawn(self):
         env = {**worker_environment(), "SYNTHACT_ASSETS_DIR": str(self.registry.directory), **self.options.env}
-        device, threads = ("gpu", 0) if self._gpu else ("cpu", self.options.resources.cpus_per_worker)
-        host_args = (self.options.renderer, device, threads, env, self.options.previews)
-        return self.executor.spawn(host_args, self._gpu, self.options.resources.cpus_per_worker)
+        device, threads = ("gpu", 0) if self._gpu else ("cpu", self._cpus)
+        if self._warm_up is None and self.n:
+            self._warm_up = SceneSampler.create(self.config, self.registry).sample_with_json(0)[1]
+        host_args = (self.options.renderer, device, threads, env, self.options.previews, self._warm_up)
+        return self.executor.spawn(host_args, self._gpu, self._cpus)
 
     def _replace(self, slot: _Slot) -> None:
         self.executor.kill(slot.worker)
@@ -275,16 +280,16 @@ class Dispatcher:
         t0 = time.perf_counter()
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[rate]} clips/min"), TextColumn("failed {task.fields[failed]}"),
-                   TimeElapsedColumn(), TimeRemainingColumn())
+                   TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[split]}"))
         with Progress(*columns, console=self.console, disable=not self.options.show_progress) as bar:
-            task_bar = bar.add_task(f"render {self.config.batch.name}", total=self.n, rate="-", failed=0)
+            task_bar = bar.add_task(f"render {self.config.batch.name}", total=self.n, rate="-", failed=0, split="")
 
             def tick():
                 minutes = (time.perf_counter() - t0) / 60
                 rate = f"{self.result.rendered / minutes:.1f}" if self.result.rendered and minutes > 0 else "-"
                 failed = sum(self.result.failed.values())
                 bar.update(task_bar, completed=self.result.rendered + self.result.already_complete + failed,
-                           rate=rate, failed=failed)
+                           rate=rate, failed=failed, split=stage_split(self._stages))
 
             while not self.stop and not self._error:
                 self._rebalance(slots)
@@ -324,6 +329,10 @@ class Dispatcher:
             self._record_failure(task, out["reason"], out["message"])
             return
         self._record_done(task, out["seconds"], out.get("warning", ""))
+        stages = out.get("stages", {})
+        self._stages.update(stages)
+        if stages:
+            self._stages["writing"] += max(out["seconds"] - sum(stages.values()), 0.0)  # the clip and its preview
         slot.scenes += 1
         recycle = self.options.recycling
         grown = out["rss_mb"] > out["start_rss_mb"] * (1 + recycle.memory_growth)
@@ -359,6 +368,14 @@ class Dispatcher:
         self.result.failed[reason] += 1
         self.ledger.record(Event(task.index, task.scene_id, "failed", task.attempt, reason, message=message))
         self.console.print(f"[red]scene {task.index} ({task.scene_id}) failed: {reason}: {message[:200]}")
+
+
+def stage_split(seconds: Counter) -> str:
+    """Where the render time went, as shares of it: "rgb 71% annotations 9% ..." (largest first)."""
+    total = sum(seconds.values())
+    if total <= 0:
+        return ""
+    return " ".join(f"{stage.removeprefix('render_')} {100 * s / total:.0f}%" for stage, s in seconds.most_common())
 
 
 def config_difference(recorded: dict, config: BatchConfig) -> str:

@@ -25,7 +25,14 @@ RendererFactory = Callable[[str, int], Renderer]
 class Resources:
     address: str | None = None  # a Ray cluster; None: RAY_ADDRESS, else a Ray started in this process
     workers: int | None = None  # worker processes; default: one per GPU, or one per cpus_per_worker CPUs
-    cpus_per_worker: int = 1  # benchmarked: 2 workers x 1 thread beat 1 x 2 threads on 2 cores (BENCHMARKS.md)
+    # None: CPUS_PER_WORKER, or all of a smaller node's CPUs
+    cpus_per_worker: int | None = None
+
+
+# A Blender told to use one thread keeps two busy (Cycles and the denoiser), so workers of 2 CPUs: measured on
+# 2 cores (BENCHMARKS.md, throughput), 1 worker x 2 threads renders as many clips per minute as 2 x 1 with
+# ~16% less CPU and half the memory.
+CPUS_PER_WORKER = 2
 
 
 @dataclass(frozen=True)

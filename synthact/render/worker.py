@@ -10,7 +10,7 @@ import os
 import platform
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +148,12 @@ class RenderWorker:
         return out
 
     # --- rendering -------------------------------------------------------------------------------
+
+    def warm_up(self, spec: SceneSpec) -> None:
+        """What a worker prepares once, before its first scene: a tiny render of `spec` loads its body models,
+        motion library and garments and starts Cycles and the denoiser. Nothing is written."""
+        small = replace(spec.render, width=32, height=32, frames=2)
+        self.render_layers(replace(spec, render=small))
 
     def render(self, spec: SceneSpec, out_root: Path) -> Path:
         """Render one clip into out_root/<scene_id>/ and return that folder."""

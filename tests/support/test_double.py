@@ -31,6 +31,7 @@ class TestDoubleRenderer:
                  hang_index: int | None = None, invalid_index: int | None = None, write_clip: bool = True,
                  marker_dir: str | None = None, fabricate: bool = False, disk_full_index: int | None = None,
                  other_device: str | None = None, full_device: str | None = None):
+        self.device, self.threads = device, threads
         self.seconds, self.crash_index, self.hang_index = seconds, crash_index, hang_index
         self.invalid_index, self.disk_full_index, self.fabricate = invalid_index, disk_full_index, fabricate
         self.write_clip, self.marker_dir = write_clip, Path(marker_dir) if marker_dir else None
@@ -47,6 +48,13 @@ class TestDoubleRenderer:
             return True
         except FileExistsError:
             return False
+
+    def warm_up(self, spec: SceneSpec) -> None:
+        """Records which scene each worker process warmed up on, its device and threads, and its GPU."""
+        if self.marker_dir is not None:
+            with open(self.marker_dir / "warm_ups.log", "a") as log:
+                log.write(f"{os.getpid()} {spec.scene_id} {self.device} {self.threads} "
+                          f"{os.environ.get('CUDA_VISIBLE_DEVICES', '-')}\n")
 
     def render(self, spec: SceneSpec, out_root: Path) -> Path:
         if self.marker_dir is not None:
@@ -68,7 +76,8 @@ class TestDoubleRenderer:
             return fabricate_clip(spec, Path(out_root))
         writer = ClipWriter(Path(out_root), spec.scene_id)
         writer.json("spec.json", spec_to_dict(spec))
-        writer.json("stats.json", {"renderer": "test-double", "pid": os.getpid()})
+        writer.json("stats.json", {"renderer": "test-double", "pid": os.getpid(),
+                                   "timings_s": {"render_rgb": self.seconds}})
         writer.path("frames.txt").write_text(json.dumps({"frames": spec.render.frames}))
         return writer.finish({"scene_id": spec.scene_id, "complete": True})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .base import COCO17_NAMES, COCO17_SKELETON, PART_NAMES, BodyGeometry, BodyModel, body_geometry
 
 __all__ = ["COCO17_NAMES", "COCO17_SKELETON", "PART_NAMES", "BodyGeometry", "BodyModel", "body_geometry",
-           "load_body_model", "BACKENDS"]
+           "load_body_model", "prepare_body_model", "BACKENDS"]
 
 
 # Backends are imported on first use: each needs torch and its own model package.
@@ -32,3 +32,12 @@ def load_body_model(name: str, registry=None, **options) -> BodyModel:
     if name not in BACKENDS:
         raise KeyError(f"unknown body model {name!r} (known: {', '.join(BACKENDS)})")
     return BACKENDS[name](name, registry, **options)
+
+
+def prepare_body_model(name: str, announce=print) -> bool:
+    """Build what a body model caches on this machine (anny's ~790 MB cache) before workers load it; True
+    when this call did the work (announced first). Backends without a cache have nothing to prepare."""
+    if name != "anny":
+        return False
+    from .anny_body import prepare_cache
+    return prepare_cache(announce)

@@ -1,14 +1,17 @@
 """The anny body model (pip `anny`, Apache-2.0 code, CC0 MakeHuman assets) as a body backend.
 
 anny's first load builds a ~790 MB cache; it lives in SYNTHACT_CACHE_DIR/anny (default
-~/.cache/synthact/anny) so repeated runs and workers share it.
+~/.cache/synthact/anny) so repeated runs and workers share it. It is built under a file lock (never by two
+processes of a machine at once) and marked built after; `synthact render` builds it before workers start.
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import io
 import os
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -43,15 +46,48 @@ def cache_dir() -> Path:
     return root / "anny"
 
 
-@functools.cache
-def _load_model():
+def _built_marker() -> Path:
+    return cache_dir() / f"built-anny-{version('anny')}"
+
+
+@contextlib.contextmanager
+def _cache_built():
+    """Around anny's instantiation: when this machine's cache is not built yet, hold the machine-wide lock while
+    anny builds it (a second process waits, then loads it), and mark it built."""
+    if _built_marker().exists():
+        yield
+        return
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    with open(cache_dir() / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+        _built_marker().touch()
+
+
+def _anny():
     os.environ.setdefault("ANNY_CACHE_DIR", str(cache_dir()))
     import torch
     # Plain torch skinning: warp's kernels are ~2x faster here but print to the terminal from C and
     # compile into a cache of their own; 64 frames take ~0.1 s either way.
-    with contextlib.redirect_stdout(io.StringIO()):
+    with contextlib.redirect_stdout(io.StringIO()), _cache_built():
         import anny
-        model = anny.Anny(skinning_method="lbs").to(torch.float32)
+        return anny, anny.Anny(skinning_method="lbs").to(torch.float32)
+
+
+def prepare_cache(announce=print) -> bool:
+    """Build this machine's cache unless it is built (True: this call built it, or waited for another
+    process that did); announce(line) says so first."""
+    if _built_marker().exists():
+        return False
+    announce(f"anny body model: building its cache in {cache_dir()} (once per machine: ~80 s, ~790 MB)")
+    _anny()
+    return True
+
+
+@functools.cache
+def _load_model():
+    anny, model = _anny()
+    with contextlib.redirect_stdout(io.StringIO()):
         regressor = anny.KeypointsRegressor.coco(model, labels=list(COCO17_NAMES))
     return model, regressor
 

@@ -23,9 +23,10 @@ _BOUNCES = ("max_bounces", "diffuse_bounces", "glossy_bounces", "transmission_bo
 _RGB_CYCLES = {"filter_width": 1.5, **dict(zip(_BOUNCES, (4, 2, 2, 2, 1, 4)))}
 # one sample on the pixel centre, first hits only
 _ANNOTATION_CYCLES = {"samples": 1, "use_denoising": False, "filter_width": 0.01, **dict.fromkeys(_BOUNCES, 0)}
-_RGB_IMAGE = {"media_type": "IMAGE", "file_format": "PNG", "color_mode": "RGB", "color_depth": "8"}
+# Uncompressed: the files live for one frame in a temporary folder (ZIP cost ~1 s per clip).
+_RGB_IMAGE = {"media_type": "IMAGE", "file_format": "PNG", "color_mode": "RGB", "color_depth": "8", "compression": 0}
 _ANNOTATION_IMAGE = {"media_type": "MULTI_LAYER_IMAGE", "file_format": "OPEN_EXR_MULTILAYER", "color_depth": "32",
-                     "exr_codec": "ZIP"}
+                     "exr_codec": "NONE"}
 
 
 def version() -> str:
@@ -38,21 +39,34 @@ def datafiles(relative: str) -> Path | None:
     return Path(found) if found else None
 
 
+GPU_BACKENDS = ("OPTIX", "CUDA", "HIP", "METAL", "ONEAPI")  # Cycles' GPU backends, preferred first
+
+
+def use_gpu(prefs=None) -> str | None:
+    """Point Cycles at this process's GPUs: the first backend in GPU_BACKENDS that finds a device, with its
+    devices enabled and every other device (the CPU included) disabled. Returns the backend, None when there is
+    none. Which GPUs a process sees is the executor's pinning (one per worker, CUDA_VISIBLE_DEVICES)."""
+    prefs = prefs or bpy.context.preferences.addons["cycles"].preferences
+    for kind in GPU_BACKENDS:
+        try:
+            prefs.compute_device_type = kind
+        except TypeError:  # a backend this build of Cycles lacks
+            continue
+        prefs.get_devices()
+        if any(d.type == kind for d in prefs.devices):
+            for d in prefs.devices:
+                d.use = d.type == kind
+            return kind
+    prefs.compute_device_type = "NONE"
+    return None
+
+
 def gpu_backend_available() -> bool:
     """True when Cycles finds a GPU (OptiX, CUDA, HIP, Metal or oneAPI) on this machine."""
     try:
-        prefs = bpy.context.preferences.addons["cycles"].preferences
-        for kind in ("OPTIX", "CUDA", "HIP", "METAL", "ONEAPI"):
-            try:
-                prefs.compute_device_type = kind
-            except TypeError:
-                continue
-            prefs.get_devices()
-            if any(d.type == kind for d in prefs.devices):
-                return True
+        return use_gpu() is not None
     except Exception:  # noqa: BLE001 - no GPU backend is not an error on CPU machines
-        pass
-    return False
+        return False
 
 
 def node_tree(owner):
@@ -85,6 +99,9 @@ def configure(render: RenderSpec, device: str, threads: int) -> None:
         scene.render.threads = threads
     scene.render.use_motion_blur = False
     scene.render.use_persistent_data = True  # keep the sky, its light map and the BVH between frames
+    # reset() loaded factory preferences, which render on the CPU: select the GPU again
+    if device == "gpu" and use_gpu() is None:
+        raise RuntimeError("this worker was given a GPU but Cycles finds none")
     scene.cycles.device = "GPU" if device == "gpu" else "CPU"
     scene.cycles.seed = 0
     scene.cycles.use_adaptive_sampling = False

@@ -52,11 +52,11 @@ def render_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track,
         t0 = time.perf_counter()
         engine.set_mode("rgb", spec, world, dark, overlay)
         rgb = np.empty((r.frames, r.height, r.width, 3), np.uint8)
+        scene.render.filepath = str(work / "rgb_######")
+        bpy.ops.render.render(animation=True)  # one call for the clip: less set-up per frame than a call each
         for frame in range(r.frames):
-            scene.frame_set(frame)
-            scene.render.filepath = str(work / f"rgb_{frame:06d}.png")
-            bpy.ops.render.render(write_still=True)
-            rgb[frame] = cv2.cvtColor(cv2.imread(scene.render.filepath, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+            rgb[frame] = cv2.cvtColor(cv2.imread(scene.render.frame_path(frame=frame), cv2.IMREAD_COLOR),
+                                      cv2.COLOR_BGR2RGB)
         timings.add("render_rgb", time.perf_counter() - t0)
 
         t0 = time.perf_counter()
