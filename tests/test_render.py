@@ -161,6 +161,22 @@ def test_flow_at_surface_vertices_matches_their_projection(worker, orbit_clip, s
     assert np.median(errors) <= 0.5
 
 
+def test_surface_points_follow_a_triangle_between_frames():
+    """The annotation render names a triangle of the actor's combined mesh and a barycentric point on it; the
+    same point at another frame is that combination of the triangle's corners there."""
+    from synthact.render.annotate import surface_points
+    from synthact.render.dressing import Surface, combined
+    rng = np.random.default_rng(0)
+    parts = [Surface(name, rng.normal(size=(2, v, 3)).astype(np.float32), rng.integers(0, v, (f, 3)),
+                     np.zeros((f, 3, 2), np.float32), np.zeros(f), np.zeros(f)) for name, v, f in
+             (("body", 6, 4), ("outfit", 5, 3))]
+    mesh = combined(parts)
+    assert mesh.vertices.shape == (2, 11, 3) and len(mesh.faces) == 7
+    face_id, bary = np.array([[5.0]]), np.array([[[0.2, 0.3, 0.5]]])  # the outfit's second triangle
+    corners = parts[1].vertices[1][parts[1].faces[1]]
+    assert np.allclose(surface_points(mesh.vertices[1], mesh.faces, face_id, bary)[0, 0], bary[0, 0] @ corners)
+
+
 def _blur(img):
     pad = np.pad(img, ((1, 1), (1, 1), (0, 0)), mode="edge")
     return sum(pad[dy:dy + img.shape[0], dx:dx + img.shape[1]] for dy in range(3) for dx in range(3)) / 9

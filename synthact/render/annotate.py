@@ -28,6 +28,13 @@ def flow_to(other_positions: np.ndarray, hit: np.ndarray, K: np.ndarray, world_t
     return flow
 
 
+def surface_points(vertices: np.ndarray, faces: np.ndarray, face_id: np.ndarray, bary: np.ndarray) -> np.ndarray:
+    """(..., 3) the points with barycentric coordinates bary (..., 3) on the triangles face_id (...) of a mesh
+    whose vertices (N, 3) are at some frame: where the surface points a render saw are at that frame."""
+    corners = vertices[faces[np.rint(face_id).astype(np.int64)]]  # (..., 3 corners, 3)
+    return np.einsum("...c,...cd->...d", bary, corners)
+
+
 def keypoints_2d(points_world: np.ndarray, K: np.ndarray, world_to_camera: np.ndarray, depth: np.ndarray,
                  instance: np.ndarray, instance_id: int) -> np.ndarray:
     """(17, 3) COCO x, y, visibility for one actor in one frame.

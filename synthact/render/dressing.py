@@ -62,3 +62,18 @@ def dress(geometry, look: ActorSpec, library: GarmentLibrary | None = None) -> l
         surfaces.append(Surface(kind, asset.fit(geometry.vertices).astype(np.float32), asset.faces, asset.uv,
                                 part.astype(np.uint8), regions.astype(np.int8), hint))
     return surfaces
+
+
+@dataclass
+class CombinedSurface:
+    """All of an actor's surfaces as one mesh, in their order: what the annotation render's face numbers
+    index (a surface's faces follow those of the surfaces before it)."""
+
+    vertices: np.ndarray  # (T, N, 3) every vertex of the body and what it wears (also the amodal extent)
+    faces: np.ndarray  # (F, 3) into vertices
+
+
+def combined(surfaces: list[Surface]) -> CombinedSurface:
+    first_vertex = np.cumsum([0] + [s.vertices.shape[1] for s in surfaces[:-1]])
+    return CombinedSurface(np.concatenate([s.vertices for s in surfaces], axis=1),
+                           np.concatenate([s.faces + v for s, v in zip(surfaces, first_vertex)]).astype(np.int64))

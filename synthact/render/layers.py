@@ -27,22 +27,22 @@ class RenderedFrames:
 
     spec: SceneSpec
     rgb: np.ndarray  # (T, H, W, 3) uint8
-    passes: list[dict]  # per frame: depth, position, object_index, pos_next, pos_prev, part
+    passes: list[dict]  # per frame: depth, position, object_index, face_id, bary, part
     geometries: list  # per actor: BodyGeometry in world coordinates
-    outlines: list  # per actor: (T, N, 3) every vertex of its body and what it wears (the amodal extent)
+    surfaces: list  # per actor: dressing.CombinedSurface, what face_id indexes
     track: CameraTrack
     depth: np.ndarray  # (T, H, W) float32, +inf where nothing is hit
     instance: np.ndarray  # (T, H, W) uint8, 0 background, k + 1 actor k
     body_part: np.ndarray  # (T, H, W) uint8
 
     @classmethod
-    def from_passes(cls, spec: SceneSpec, rgb: np.ndarray, passes: list[dict], geometries: list, outlines: list,
+    def from_passes(cls, spec: SceneSpec, rgb: np.ndarray, passes: list[dict], geometries: list, surfaces: list,
                     track: CameraTrack) -> "RenderedFrames":
         depth = np.stack([p["depth"] for p in passes]).astype(np.float32)
         depth[~(depth < BACKGROUND_DEPTH)] = np.inf  # no surface (NaN included)
         instance = np.stack([p["object_index"] for p in passes]).round().astype(np.uint8)
         body_part = np.where(instance > 0, np.stack([p["part"] for p in passes]).round(), 0).astype(np.uint8)
-        return cls(spec, rgb, passes, geometries, outlines, track, depth, instance, body_part)
+        return cls(spec, rgb, passes, geometries, surfaces, track, depth, instance, body_part)
 
     @property
     def hit(self) -> np.ndarray:
@@ -59,20 +59,23 @@ def depth_layers(f: RenderedFrames) -> dict:
 
 
 def flow_layers(f: RenderedFrames) -> dict:
-    """Exact flow: actors carry their own positions at t +- 1 (AOVs); everything else is static, so its
-    position now is its position then."""
+    """Exact flow: the point each actor pixel sees is found on its triangle at t +- 1 (the annotation render
+    names the triangle and the barycentric coordinates); everything else is static, so its position now is
+    its position then."""
     t, h, w = f.depth.shape
     K, w2c, hit = f.track.K, f.track.world_to_camera, f.hit
     forward = np.full((t, h, w, 2), np.nan, np.float32)
     backward = np.full((t, h, w, 2), np.nan, np.float32)
     for i, p in enumerate(f.passes):
-        moving = f.instance[i] > 0
-        if i + 1 < t:
-            other = np.where(moving[..., None], p["pos_next"], p["position"])
-            forward[i] = annotate.flow_to(other, hit[i], K, w2c[i + 1])
-        if i > 0:
-            other = np.where(moving[..., None], p["pos_prev"], p["position"])
-            backward[i] = annotate.flow_to(other, hit[i], K, w2c[i - 1])
+        for other_frame, out in ((i + 1, forward), (i - 1, backward)):
+            if not 0 <= other_frame < t:
+                continue
+            other = p["position"].astype(np.float64)
+            for k, surface in enumerate(f.surfaces):
+                actor = f.instance[i] == k + 1
+                other[actor] = annotate.surface_points(surface.vertices[other_frame], surface.faces,
+                                                       p["face_id"][actor], p["bary"][actor])
+            out[i] = annotate.flow_to(other, hit[i], K, w2c[other_frame])
     return {"flow_forward.npz": {"flow": forward}, "flow_backward.npz": {"flow": backward}}
 
 
@@ -93,7 +96,7 @@ def keypoint_layers(f: RenderedFrames) -> dict:
         for k in range(count):
             coco2d[i, k] = annotate.keypoints_2d(coco_world[i, k], K, w2c[i], f.depth[i], f.instance[i], k + 1)
             bbox[i, k] = annotate.mask_box(f.instance[i] == k + 1)
-            amodal[i, k] = annotate.projected_box(f.outlines[k][i], K, w2c[i], w, h)
+            amodal[i, k] = annotate.projected_box(f.surfaces[k].vertices[i], K, w2c[i], w, h)
     cam = np.einsum("tij,takj->taki", w2c[:, :3, :3], coco_world) + w2c[:, None, None, :3, 3]
     return {"keypoints.npz": {
         "coco2d": coco2d, "coco3d_world": coco_world.astype(np.float32), "coco3d_camera": cam.astype(np.float32),

@@ -26,7 +26,7 @@ from synthact.human.motions.rotations import rot_z
 from synthact.spec import SceneSpec
 
 from .camera import camera_track
-from .dressing import dress
+from .dressing import combined, dress
 from .effects import add_sensor_noise
 from .errors import SceneError
 from .layers import ANNOTATIONS, RenderedFrames
@@ -201,8 +201,8 @@ class RenderWorker:
             raise RuntimeError(f"scene {spec.scene_id}: rendering failed: {exc}\n--- Blender log ---\n{tail(log)}") \
                 from exc
         t1 = time.perf_counter()
-        outlines = [np.concatenate([s.vertices for s in m.surfaces], axis=1) for m in meshes]
-        frames = RenderedFrames.from_passes(spec, rgb, passes, geometries, outlines, track)
+        surfaces = [combined(m.surfaces) for m in meshes]
+        frames = RenderedFrames.from_passes(spec, rgb, passes, geometries, surfaces, track)
         after = weather_of(spec.environment).after_render
         if after is not None:
             frames.rgb = after(frames.rgb, frames.depth, spec.environment)

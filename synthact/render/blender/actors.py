@@ -12,7 +12,7 @@ from synthact.render.appearance import BOTTOM, HAT, SHOES, SKIN, TOP, garment_li
 from synthact.render.dressing import Surface
 from synthact.spec import ActorSpec, GarmentSpec
 
-from .engine import AOV_NEXT, AOV_PREV, display_colours, node_tree
+from .engine import AOV_BARY, AOV_FACE, display_colours, node_tree
 
 # Skin's mean free paths are longest in red (Jensen et al. 2001: about 3.7, 1.4 and 0.7 mm for R, G, B).
 SKIN_SCATTER_RADIUS = (1.0, 0.37, 0.19)
@@ -35,8 +35,9 @@ def actor(mesh: ActorMesh, workbench: bool = False) -> list:
     body_material = actor_material(mesh.index, mesh.look, mesh.surfaces)
     hair = hair_material(mesh.index, mesh.look)
     objects = []
-    for surface in mesh.surfaces:
-        obj = _keyed_mesh(f"actor{mesh.index}_{surface.name}", surface, mesh.index + 1)
+    first_faces = np.cumsum([0] + [len(s.faces) for s in mesh.surfaces])
+    for surface, first_face in zip(mesh.surfaces, first_faces):
+        obj = _keyed_mesh(f"actor{mesh.index}_{surface.name}", surface, mesh.index + 1, int(first_face))
         obj.data.materials.append(hair if surface.name in ("hair", "eyebrows", "eyelashes") else body_material)
         if workbench:
             display_colours(obj, np.repeat(_workbench_palette(mesh.look, surface)[surface.region], 3, axis=0))
@@ -44,7 +45,12 @@ def actor(mesh: ActorMesh, workbench: bool = False) -> list:
     return objects
 
 
-def _keyed_mesh(name: str, surface: Surface, pass_index: int):
+def _keyed_mesh(name: str, surface: Surface, pass_index: int, first_face: int):
+    """The surface as a mesh with one shape key per frame. Its faces carry their number in the actor's
+    combined mesh (dressing.combined: the first of this surface is first_face) and their corners the
+    barycentric unit vectors, so that the annotation render's AOVs name the triangle and the point on it
+    that each pixel sees: the same point at any other frame is then plain numpy, and the annotation
+    material needs nothing that changes between frames."""
     t, v, _ = surface.vertices.shape
     f = len(surface.faces)
     me = bpy.data.meshes.new(name)
@@ -62,8 +68,10 @@ def _keyed_mesh(name: str, surface: Surface, pass_index: int):
     for attribute, values in (("part", surface.part), ("region", surface.region)):
         attr = me.attributes.new(attribute, "FLOAT", "FACE")
         attr.data.foreach_set("value", values.astype(np.float32))
-    for attribute in (AOV_NEXT, AOV_PREV):
-        me.attributes.new(attribute, "FLOAT_VECTOR", "POINT")
+    face = me.attributes.new(AOV_FACE, "FLOAT", "FACE")  # float32 holds face numbers exactly up to 2**24
+    face.data.foreach_set("value", np.arange(first_face, first_face + f, dtype=np.float32))
+    me.attributes.new(AOV_BARY, "FLOAT_VECTOR", "CORNER").data.foreach_set(
+        "vector", np.tile(np.eye(3, dtype=np.float32), (f, 1)).ravel())
     obj = bpy.data.objects.new(name, me)
     obj.pass_index = pass_index
     bpy.context.scene.collection.objects.link(obj)
@@ -82,16 +90,6 @@ def _workbench_palette(look: ActorSpec, surface: Surface) -> np.ndarray:
     hair = hair_linear(look.clothing.hair_melanin, look.clothing.hair_redness)
     return np.array([skin_linear(look.skin_tone_monk), garment_linear(c.top), garment_linear(c.bottom),
                      garment_linear(c.shoes), surface.hint_rgb or (0.05, 0.05, 0.05), hair])
-
-
-def set_annotation_attributes(objects: list, mesh: ActorMesh, frame: int) -> None:
-    """Where this frame's surface points are one frame later and earlier (clamped at the ends)."""
-    for obj, surface in zip(objects, mesh.surfaces):
-        t = len(surface.vertices)
-        me = obj.data
-        me.attributes[AOV_NEXT].data.foreach_set("vector", surface.vertices[min(frame + 1, t - 1)].ravel())
-        me.attributes[AOV_PREV].data.foreach_set("vector", surface.vertices[max(frame - 1, 0)].ravel())
-        me.update()
 
 
 def hair_material(index: int, look: ActorSpec):

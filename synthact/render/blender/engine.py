@@ -2,7 +2,7 @@
 
 The RGB render is the look (materials, sky, sun, weather; Cycles or Workbench); the annotation render
 is always Cycles at 1 sample on the pixel centre with no bounces and one override material whose AOVs
-carry each visible surface point's position one frame later and earlier and its body part.
+carry each visible actor point's triangle (its face number and barycentric coordinates) and body part.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import numpy as np
 
 from synthact.spec import RenderSpec, SceneSpec
 
-AOV_NEXT, AOV_PREV, AOV_PART = "pos_next", "pos_prev", "part"
+AOV_BARY, AOV_FACE, AOV_PART = "bary", "face_id", "part"
 ANNOTATION_MATERIAL = "synthact_annotation"
 ENGINES = {"cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH"}
 NEUTRAL_WHITE_K = 6500.0
@@ -111,7 +111,7 @@ def configure(render: RenderSpec, device: str, threads: int) -> None:
     scene.render.film_transparent = False
     layer = scene.view_layers[0]
     layer.use_pass_z = layer.use_pass_position = layer.use_pass_object_index = True
-    for name, kind in ((AOV_NEXT, "COLOR"), (AOV_PREV, "COLOR"), (AOV_PART, "VALUE")):
+    for name, kind in ((AOV_BARY, "COLOR"), (AOV_FACE, "VALUE"), (AOV_PART, "VALUE")):
         aov = layer.aovs.add()
         aov.name, aov.type = name, kind
     shading = scene.display.shading  # Workbench: flat studio light on the objects' display colours
@@ -176,7 +176,7 @@ def annotation_material() -> None:
     black = tree.nodes.new("ShaderNodeBsdfDiffuse")
     black.inputs["Color"].default_value = (0.0, 0.0, 0.0, 1.0)
     tree.links.new(black.outputs[0], out.inputs["Surface"])
-    for name, socket in ((AOV_NEXT, "Vector"), (AOV_PREV, "Vector"), (AOV_PART, "Fac")):
+    for name, socket in ((AOV_BARY, "Vector"), (AOV_FACE, "Fac"), (AOV_PART, "Fac")):
         attr = tree.nodes.new("ShaderNodeAttribute")
         attr.attribute_name = name
         aov = tree.nodes.new("ShaderNodeOutputAOV")

@@ -29,7 +29,7 @@ GROUNDS = {  # base colour, second colour (sRGB), roughness, texture
     "snow": ((0.88, 0.90, 0.94), (0.96, 0.97, 0.99), 0.6, "noise"),
 }
 
-SKY_MAP_RESOLUTION = 256  # the physical sky's importance map (BENCHMARKS.md: sky compile)
+SKY_MAP_RESOLUTION = 512  # the world's importance map, sky or HDRI (BENCHMARKS.md: sky compile)
 
 
 def principled(name: str, color, roughness: float = 0.6):
@@ -132,10 +132,6 @@ def sky_and_sun(env: EnvironmentSpec, hdri_path: Path | None, background_path: P
         sky.sun_elevation, sky.sun_rotation = elevation, azimuth
         tree.links.new(sky.outputs["Color"], bg.inputs["Color"])
         bg.inputs["Strength"].default_value = 0.35
-        # By default Cycles evaluates the sky into a 1024x512 importance map whenever the world changes: ~3 s
-        # of one core on every clip's first frame. The sky is smooth; a coarse map samples it as well.
-        world.cycles.sampling_method = "MANUAL"
-        world.cycles.sample_map_resolution = SKY_MAP_RESOLUTION
     if env.sky == "background" and background_path is not None:
         image = tree.nodes.new("ShaderNodeTexImage")
         image.image = bpy.data.images.load(str(background_path))
@@ -151,6 +147,11 @@ def sky_and_sun(env: EnvironmentSpec, hdri_path: Path | None, background_path: P
         tree.links.new(mix.outputs[0], out.inputs["Surface"])
     else:
         tree.links.new(bg.outputs[0], out.inputs["Surface"])
+    # Cycles evaluates the world into an importance map whenever it changes, by default 1024x512 (a sky) or
+    # the image's own size (an HDRI): ~2-3 s of one core on every clip's first frame. The map only guides
+    # where light is sampled from (the sky itself is evaluated exactly); a coarse one guides as well.
+    world.cycles.sampling_method = "MANUAL"
+    world.cycles.sample_map_resolution = SKY_MAP_RESOLUTION
     if not hdri:  # an HDRI brings its own sun (its light and shadows come from the map)
         add_sun(env, elevation, azimuth, overcast)
     return world

@@ -10,7 +10,7 @@ _LAYER = "ViewLayer."
 
 
 def read_exr_passes(path: Path) -> dict[str, np.ndarray]:
-    """-> depth (H, W), position (H, W, 3), object_index (H, W), pos_next / pos_prev (H, W, 3), part (H, W)."""
+    """-> depth (H, W), position (H, W, 3), object_index (H, W), face_id (H, W), bary (H, W, 3), part (H, W)."""
     channels: dict[str, np.ndarray] = {}
     with OpenEXR.File(str(path)) as f:
         for part in f.parts:
@@ -33,7 +33,7 @@ def read_exr_passes(path: Path) -> dict[str, np.ndarray]:
         "depth": channels["Depth.Z"],
         "position": vec("Position"),
         "object_index": channels["Object Index.X"],
-        "pos_next": vec("pos_next"),
-        "pos_prev": vec("pos_prev"),
+        "face_id": scalar("face_id"),
+        "bary": vec("bary"),
         "part": scalar("part"),
     }

@@ -20,8 +20,9 @@ from .weather import weather_of
 
 def render_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track, hdri: Path | None,
                  background: Path | None, device: str, threads: int, timings) -> tuple[np.ndarray, list[dict]]:
-    """(T, H, W, 3) uint8 RGB and, per frame, the annotation passes (depth, position, object index,
-    positions at t +- 1, body part). timings.add(stage, seconds) receives the stage times."""
+    """(T, H, W, 3) uint8 RGB and, per frame, the annotation passes (depth, position, object index, face
+    number and barycentric coordinates on the actors, body part). timings.add(stage, seconds) receives the
+    stage times."""
     t0 = time.perf_counter()
     r, env = spec.render, spec.environment
     workbench = r.engine == "workbench"
@@ -40,7 +41,8 @@ def render_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track,
     centre = np.concatenate([m.canonical_joints[:, 0] for m in meshes]).mean(axis=0)
     build = weather_of(env).build
     overlay = [o for o in [build(env, rng, centre, r.frames, r.fps) if build else None] if o is not None]
-    objects = [blender_actors.actor(m, workbench) for m in meshes]
+    for m in meshes:
+        blender_actors.actor(m, workbench)
     camera(track, spec.camera.fstop)
     if workbench:
         environment.workbench_colours(ground, props, overlay, world, env)
@@ -61,13 +63,8 @@ def render_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track,
 
         t0 = time.perf_counter()
         engine.set_mode("annotation", spec, world, dark, overlay)
-        passes = []
-        for frame in range(r.frames):
-            scene.frame_set(frame)
-            for actor_objects, mesh in zip(objects, meshes):
-                blender_actors.set_annotation_attributes(actor_objects, mesh, frame)
-            scene.render.filepath = str(work / f"ann_{frame:06d}.exr")
-            bpy.ops.render.render(write_still=True)
-            passes.append(read_exr_passes(Path(scene.render.filepath)))
+        scene.render.filepath = str(work / "ann_######")
+        bpy.ops.render.render(animation=True)  # nothing changes between frames but the keyed shapes
+        passes = [read_exr_passes(Path(scene.render.frame_path(frame=frame))) for frame in range(r.frames)]
         timings.add("render_annotations", time.perf_counter() - t0)
     return rgb, passes
