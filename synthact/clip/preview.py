@@ -2,6 +2,7 @@
 with skeletons. Each modality's column is a small function of (clip, frame) -> RGB image."""
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -104,10 +105,24 @@ def draw_skeletons(image: np.ndarray, coco2d: np.ndarray, scale: float = 1.0) ->
     return out
 
 
+def _per_clip(statistic: Callable[["ClipReader"], object]) -> Callable[["ClipReader"], object]:
+    """A whole-clip statistic (a colour scale) computed once per reader: every row of a sheet shares it."""
+    cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def of(clip: "ClipReader"):
+        if clip not in cache:
+            cache[clip] = statistic(clip)
+        return cache[clip]
+    return of
+
+
+_clip_depth_range = _per_clip(lambda clip: depth_range(clip.depth()))
+_clip_flow_scale = _per_clip(lambda clip: flow_scale(clip.flow("forward")))
+
 RGB = Column("rgb", lambda clip, i: clip.rgb()[i])
 KEYPOINTS = Column("keypoints", lambda clip, i: draw_skeletons(clip.rgb()[i], clip.array("keypoints.npz", "coco2d")[i]))
-DEPTH = Column("depth (inverse)", lambda clip, i: depth_image(clip.depth()[i], *depth_range(clip.depth())))
-FLOW = Column("flow ->", lambda clip, i: flow_image(clip.flow("forward")[i], flow_scale(clip.flow("forward"))))
+DEPTH = Column("depth (inverse)", lambda clip, i: depth_image(clip.depth()[i], *_clip_depth_range(clip)))
+FLOW = Column("flow ->", lambda clip, i: flow_image(clip.flow("forward")[i], _clip_flow_scale(clip)))
 SEGMENTATION = Column("segmentation", lambda clip, i: segmentation_image(
     clip.array("segmentation.npz", "instance")[i], clip.array("segmentation.npz", "body_part")[i]))
 
@@ -147,14 +162,14 @@ def contact_sheet(clip: "ClipReader | Path", out: Path, frames: int = 4, cell: i
     y = sheet.shape[0] - legend + 6
     if DEPTH in columns:
         x = columns.index(DEPTH) * size[0]
-        near, far = depth_range(clip.depth())
+        near, far = _clip_depth_range(clip)
         sheet[y:y + 12, x + 4:x + size[0] - 4] = depth_bar(size[0] - 8, 12, near, far)
         _label(sheet, f"{far:.1f} m", (x + 4, y + 26))
         _label(sheet, f"{near:.1f} m", (x + size[0] - 44, y + 26))
     if FLOW in columns:
         x = columns.index(FLOW) * size[0]
-        sheet[y - 2:y + 30, x + 4:x + 36] = flow_wheel(32, flow_scale(clip.flow("forward")))
-        _label(sheet, f"rim: {flow_scale(clip.flow('forward')):.1f} px/frame", (x + 42, y + 18))
+        sheet[y - 2:y + 30, x + 4:x + 36] = flow_wheel(32, _clip_flow_scale(clip))
+        _label(sheet, f"rim: {_clip_flow_scale(clip):.1f} px/frame", (x + 42, y + 18))
     out = Path(out)
     cv2.imwrite(str(out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     return out
