@@ -117,11 +117,7 @@ def crop(view: View, start: int, length: int, size: int, rng: np.random.Generato
 
 def pair_from_group(group: list[View], frames: int, size: int, rng: np.random.Generator, mode: str = "gata",
                     stride: int = 1, min_scale: float = 0.5):
-    """Two views of one motion over one window (gata), two augmentations of one view (classic), or either at
-    even odds (mixed: the classic half keeps an instance-discrimination signal that GATA pairs on RGB lack
-    early on, when nothing but the motion is shared and the network has not learnt to see it)."""
-    if mode == "mixed":
-        mode = "gata" if len(group) > 1 and rng.uniform() < 0.5 else "classic"
+    """Two views of one motion over one window (gata), or two augmentations of one view (classic)."""
     if mode == "gata":
         if len(group) < 2:
             return None

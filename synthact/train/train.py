@@ -42,9 +42,8 @@ class TrainConfig(BaseModel):
     """Take every n-th rendered frame: a clip spans (frames - 1) x stride + 1 frames."""
     size: int = Field(112, ge=32)
     """Crop side in pixels."""
-    pairs: Literal["gata", "classic", "mixed"] = "gata"
-    """gata: two renders of one motion over one window; classic: two augmentations of one render; mixed: each
-    pair one or the other at even odds (on RGB at CPU scale, GATA pairs alone collapse: docs/EXPERIMENTS.md)."""
+    pairs: Literal["gata", "classic"] = "gata"
+    """gata: two renders of one motion over one window; classic: two augmentations of one render."""
     batch_size: int = Field(32, ge=2)
     """Pairs (or clips) per step."""
     steps: int = Field(1000, ge=1)
