@@ -209,7 +209,10 @@ def test_a_killed_worker_process_loses_nothing(local_ray, registry, tmp_path):
     killer.start()
     result = run_batch(cfg, registry, 16, tmp_path / "out", options(tmp_path, seconds=0.3))
     killer.join(timeout=5)
-    assert result.retries.get("crash", 0) >= 1 and not result.failed
+    # the killed scene is retried, or, when the kill landed after its clip was complete on disk, recorded done
+    # from the disk with a warning; either way nothing is lost
+    finished_before_the_kill = any(w.startswith("no report (crash") for w in result.warnings)
+    assert (result.retries.get("crash", 0) >= 1 or finished_before_the_kill) and not result.failed
     assert_complete_once_and_ledger_is_disk(tmp_path / "out" / "killed", scene_ids(cfg, registry, 16))
 
 

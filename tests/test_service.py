@@ -200,7 +200,9 @@ def test_batches_queue_and_are_cancelled(queued):
     state = wait_for(queued, "first", lambda s: s["state"] == "cancelled")
     assert state["reason"] == "cancelled" and state["finished"] is False and state["done"] < 40, state
     assert state["retries"] == 0 and state["failed"] == 0
-    assert state["done"] == len(list((queued.root / "first" / "clips").glob("*/manifest.json")))  # ledger = disk
+    # ledger = disk: complete clips (a clip cut off while it was finishing leaves only a hidden temp folder)
+    assert state["done"] == len([m for m in (queued.root / "first" / "clips").glob("*/manifest.json")
+                                 if not m.parent.name.startswith(".")])
     assert queued.post("/batches/first/cancel", headers=AUTH).status_code == 409  # nothing left to cancel
     assert not list((queued.root / "second").glob("clips/*"))  # never started
 
