@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,16 @@ def test_hung_scene_times_out_and_a_bad_scene_is_not_retried(local_ray, registry
               for line in f.read_text().splitlines()]
     assert any(e["outcome"] == "failed" and e["reason"] == "invalid_spec" and e["index"] == 4 for e in events)
     assert any(e["outcome"] == "retry" and e["reason"] == "timeout" and e["index"] == 2 for e in events)
+
+
+def test_a_worker_slow_to_start_is_not_a_hung_scene(local_ray, registry, tmp_path):
+    cfg = config()
+    result = run_batch(cfg, registry, 4, tmp_path, options(tmp_path, timeout_s=2, start_seconds=4))
+    assert result.rendered == 4 and not result.failed and not result.retries and result.state == "finished"
+    stuck = replace(options(tmp_path, start_seconds=60), failures=FailurePolicy(worker_start_timeout_s=2))
+    result = run_batch(cfg, registry, 8, tmp_path, stuck)
+    assert result.state == "error" and result.rendered == 0
+    assert "no render worker could be started for 2 s" in result.reason
 
 
 def test_object_store_uri(local_ray, registry, tmp_path):

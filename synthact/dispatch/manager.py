@@ -156,7 +156,7 @@ class Dispatcher:
             slots.append(_Slot(self._spawn()))
         if waiting and len(waiting) == len(slots):  # not one worker is running
             self._unplaced_since = self._unplaced_since or now
-            limit = self.options.failures.scene_timeout_s
+            limit = self.options.failures.worker_start_timeout_s
             if now - self._unplaced_since > limit:
                 self._error = (f"no render worker could be started for {limit:.0f} s (the cluster has room for "
                                f"{room}); rerun when it has capacity")

@@ -39,6 +39,9 @@ CPUS_PER_WORKER = 2
 class FailurePolicy:
     scene_timeout_s: float = 1800.0  # a scene without a result after this long counts as hung
     max_attempts: int = 3  # crashes, hangs and out-of-memory are retried on a fresh worker up to this
+    # not one worker of the pool running for this long stops the batch (the cluster has no room); separate from
+    # the scene timeout, because a loaded machine can take longer to start a process than a short scene takes
+    worker_start_timeout_s: float = 600.0
 
 
 @dataclass(frozen=True)
