@@ -4,7 +4,8 @@
 #   bash experiments/evidence_v2.sh [OUT]      (default output/experiment; `make evidence-v2` runs it)
 #   PRETRAIN_N=600 (the recorded run): scenes of each procedural pretraining set (its config says 1,000)
 #   FINETUNE_EPOCHS=0 (the recorded run) skips whole-network fine-tuning in the evaluations
-#   STEPS=A,B,...: only these parts (data, difference, rgb, to_cmu, oldlook, from_cmu, summary), in that order;
+#   STEPS=A,B,...: only these parts (data, difference, rgb, rgb_curriculum, to_cmu, oldlook, from_cmu, summary), in
+#   that order;
 #   default all
 # Every step resumes: renders skip finished clips, training resumes from last.pt, an eval is redone.
 set -euo pipefail
@@ -14,7 +15,7 @@ EXP=${1:-output/experiment}
 PRETRAIN_N=${PRETRAIN_N:-1000}
 FINETUNE_EPOCHS=${FINETUNE_EPOCHS:-0}
 SHARED=${SHARED:-../shared/mocap}
-STEPS=${STEPS:-data,difference,rgb,to_cmu,oldlook,from_cmu,summary}
+STEPS=${STEPS:-data,difference,rgb,rgb_curriculum,to_cmu,oldlook,from_cmu,summary}
 
 wanted() { [[ ",$STEPS," == *",$1,"* ]]; }
 log() { echo "[evidence-v2 $(date +%H:%M:%S)] $*"; }
@@ -50,11 +51,21 @@ if wanted rgb; then
     done
   done
 fi
+# 1c. RGB reached through a curriculum: differences faded into RGB between 40% and 80% of the steps.
+if wanted rgb_curriculum; then
+  for seed in 1 2; do
+    for run in moco_gata_rgb_curriculum moco_classic_rgb_curriculum; do
+      train "$run" exp_pretrain_frontal_v2 "v2_${run}_s$seed" --seed "$seed"
+      evaluate "v2_${run}_s$seed" exp_heldout300_v2 "v2_${run}_s$seed"
+    done
+  done
+fi
 # 2a. Transfer to real motion: the procedural networks on held-out clips of CMU windows.
 if wanted to_cmu; then
   "$BIN/synthact" motions import-library cmu "$SHARED/cmu_bvh"
   render heldout_cmu
-  for run in v2_moco_gata_difference_s1 v2_moco_gata_difference_s2 v2_moco_classic_rgb_s1 v2_moco_gata_rgb_s1; do
+  for run in v2_moco_gata_difference_s1 v2_moco_gata_difference_s2 v2_moco_classic_rgb_s1 v2_moco_gata_rgb_s1 \
+             v2_moco_gata_rgb_curriculum_s1 v2_moco_gata_rgb_curriculum_s2 v2_moco_classic_rgb_curriculum_s1; do
     if [[ -f "$EXP/$run/last.pt" ]]; then evaluate "$run" exp_heldout_cmu "to_cmu_$run"; fi
   done
 fi
@@ -73,8 +84,8 @@ if wanted from_cmu; then
 fi
 if wanted summary; then
   summaries=(
-    "evidence_v2_procedural v2_moco_gata_difference_s1 v2_moco_gata_difference_s2 v2_moco_gata_rgb_s1 v2_moco_gata_rgb_s2 v2_moco_classic_rgb_s1 v2_moco_classic_rgb_s2 oldlook_moco_gata_difference cmu_to_procedural"
-    "evidence_v2_to_cmu to_cmu_v2_moco_gata_difference_s1 to_cmu_v2_moco_gata_difference_s2 to_cmu_v2_moco_classic_rgb_s1 to_cmu_v2_moco_gata_rgb_s1")
+    "evidence_v2_procedural v2_moco_gata_difference_s1 v2_moco_gata_difference_s2 v2_moco_gata_rgb_s1 v2_moco_gata_rgb_s2 v2_moco_classic_rgb_s1 v2_moco_classic_rgb_s2 v2_moco_gata_rgb_curriculum_s1 v2_moco_gata_rgb_curriculum_s2 v2_moco_classic_rgb_curriculum_s1 v2_moco_classic_rgb_curriculum_s2 oldlook_moco_gata_difference cmu_to_procedural"
+    "evidence_v2_to_cmu to_cmu_v2_moco_gata_difference_s1 to_cmu_v2_moco_gata_difference_s2 to_cmu_v2_moco_classic_rgb_s1 to_cmu_v2_moco_gata_rgb_s1 to_cmu_v2_moco_gata_rgb_curriculum_s1 to_cmu_v2_moco_gata_rgb_curriculum_s2 to_cmu_v2_moco_classic_rgb_curriculum_s1")
   for line in "${summaries[@]}"; do
     read -r name runs <<< "$line"
     files=()

@@ -123,6 +123,40 @@ def test_difference_input_sees_only_what_moves():
         backbone("r3d_18", 4, frame_input="flow")
 
 
+def test_difference_to_rgb_fades_from_differences_to_the_frames():
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 4, 32, 32)
+    model = backbone("r3d_18", 4, width=8, frame_input="difference_to_rgb").eval()
+    differences = backbone("r3d_18", 4, width=8, frame_input="difference").eval()
+    differences.inner.load_state_dict(model.inner.state_dict())
+    assert float(model.alpha) == 1.0 and torch.allclose(model(x), differences(x), atol=1e-5)  # untrained: differences
+    model.alpha.fill_(0.0)
+    assert torch.allclose(model(x), model.inner(x[:, :, 1:]), atol=1e-6)  # trained: the RGB frames themselves
+    cfg = TrainConfig(frame_input="difference_to_rgb", steps=100, input_schedule=(0.2, 0.6))
+    assert [cfg.rgb_share(s) for s in (0, 20, 40, 60, 100)] == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.0])
+    with pytest.raises(ValueError, match="needs frame_input: difference_to_rgb"):
+        TrainConfig(frame_input="rgb", input_schedule=(0.2, 0.6))
+    with pytest.raises(ValueError, match="0 <= start < end <= 1"):
+        TrainConfig(frame_input="difference_to_rgb", input_schedule=(0.6, 0.2))
+
+
+def test_a_difference_to_rgb_checkpoint_carries_its_input_and_evaluates_on_rgb(shards, evaluable, tmp_path,
+                                                                               monkeypatch):
+    from synthact.train import evaluate as evaluation
+    cfg = TrainConfig(backbone="tsm_r18", frames=3, size=32, batch_size=2, steps=4, queue_size=16, dim=8, hidden=16,
+                      workers=0, frame_input="difference_to_rgb", input_schedule=(0.25, 0.75))
+    halfway = train(cfg, str(shards), tmp_path / "run", log=lambda *_: None, stop_at=2)
+    assert float(torch.load(halfway, weights_only=False)["model"]["encoder_q.alpha"]) == 0.5
+    done = train(cfg, str(shards), tmp_path / "run", log=lambda *_: None)
+    state = torch.load(done, weights_only=False)["model"]
+    assert float(state["encoder_q.alpha"]) == float(state["encoder_k.alpha"]) == 0.0
+    seen, original = [], evaluation.evaluate
+    monkeypatch.setattr(evaluation, "evaluate", lambda enc, rnd, *args, **kw: seen.append(
+        (float(enc.alpha), float(rnd.alpha))) or original(enc, rnd, *args, **kw))
+    evaluation.evaluate_checkpoint(done, evaluable, tmp_path / "eval.json")
+    assert seen == [(0.0, 0.0)]  # the trained and the random network both see RGB
+
+
 @pytest.fixture(scope="module")
 def shards(raw, tmp_path_factory):
     out = tmp_path_factory.mktemp("gata")

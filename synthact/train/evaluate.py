@@ -299,6 +299,8 @@ def evaluate_checkpoint(checkpoint: Path, dataset: Path, out: Path | None = None
     encoder.load_state_dict({k[len("encoder_q."):]: v for k, v in state.items() if k.startswith("encoder_q.")})
     torch.manual_seed(12345)
     random_encoder = backbone(cfg.backbone, cfg.frames, cfg.width, cfg.frame_input)
+    if hasattr(encoder, "alpha"):  # difference_to_rgb: the random network sees the input the trained one does
+        random_encoder.alpha.copy_(encoder.alpha)
     metrics = {"checkpoint": str(checkpoint), "dataset": str(dataset),
                **evaluate(encoder, random_encoder, clips, info, split, finetune_epochs, progress)}
     out = Path(out) if out else checkpoint.parent / "eval.json"

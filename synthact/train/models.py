@@ -156,8 +156,29 @@ class FrameDifferences(nn.Module):
         return self.inner(x[:, :, 1:] - x[:, :, :-1])
 
 
+class DifferencesToRGB(nn.Module):
+    """A curriculum from frame differences to RGB: the wrapped backbone sees x_t - alpha * x_(t-1) over the
+    last T-1 frames; training lowers alpha from 1 (differences) to 0 (the RGB frames themselves).
+
+    Why: MoCo with GATA pairs on RGB from scratch collapses at small scale (two renders share only the
+    motion, which an untrained network cannot see in RGB; docs/EXPERIMENTS.md), while on differences it
+    learns. Started on differences, the network learns to see motion, then carries it over as the
+    appearance is faded in. alpha is a buffer, so a checkpoint evaluates with the input it was trained on.
+    """
+
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+        self.feature_dim = inner.feature_dim
+        self.register_buffer("alpha", torch.ones(()))
+
+    def forward(self, x):
+        return self.inner(x[:, :, 1:] - self.alpha * x[:, :, :-1])
+
+
 def backbone(name: str, frames: int, width: int = 64, frame_input: str = "rgb") -> nn.Module:
-    """frame_input: "rgb" (the frames) or "difference" (consecutive-frame differences, FrameDifferences)."""
+    """frame_input: "rgb" (the frames), "difference" (consecutive-frame differences, FrameDifferences) or
+    "difference_to_rgb" (DifferencesToRGB: differences faded into RGB during training)."""
     builders = {"r3d_18": lambda t, w: r3d_18(w), "r2plus1d_18": lambda t, w: r2plus1d_18(w),
                 "tsm_r18": TSMResNet18}
     if name not in builders:
@@ -166,4 +187,6 @@ def backbone(name: str, frames: int, width: int = 64, frame_input: str = "rgb") 
         return builders[name](frames, width)
     if frame_input == "difference":
         return FrameDifferences(builders[name](frames - 1, width))
-    raise ValueError(f"unknown frame_input {frame_input!r}; choose rgb or difference")
+    if frame_input == "difference_to_rgb":
+        return DifferencesToRGB(builders[name](frames - 1, width))
+    raise ValueError(f"unknown frame_input {frame_input!r}; choose rgb, difference or difference_to_rgb")

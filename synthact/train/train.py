@@ -34,8 +34,12 @@ class TrainConfig(BaseModel):
     """Backbone base channels (64 = the published networks; features 8 x width)."""
     frames: int = Field(8, ge=2)
     """Frames per clip the network sees."""
-    frame_input: Literal["rgb", "difference"] = "rgb"
-    """difference: the backbone sees consecutive-frame differences (static appearance cancels)."""
+    frame_input: Literal["rgb", "difference", "difference_to_rgb"] = "rgb"
+    """difference: the backbone sees consecutive-frame differences (static appearance cancels);
+    difference_to_rgb: differences first, faded into RGB over input_schedule (the trained network takes RGB)."""
+    input_schedule: tuple[float, float] | None = None
+    """difference_to_rgb: the fade from differences to RGB starts and ends at these fractions of `steps`;
+    (0.4, 0.8) when unset."""
     min_scale: float = Field(0.5, gt=0, le=1)
     """Lower bound of GATA's random down-scaling (lambda) with padding."""
     frame_stride: int = Field(1, ge=1)
@@ -78,6 +82,23 @@ class TrainConfig(BaseModel):
     """Seeds the network's initialisation and the pair stream."""
     checkpoint_every: int = Field(100, ge=1)
     """Steps between checkpoints (last.pt)."""
+
+    @model_validator(mode="after")
+    def _input_schedule_is_a_fade(self):
+        if self.input_schedule is None:
+            return self
+        if self.frame_input != "difference_to_rgb":
+            raise ValueError("input_schedule fades differences into RGB: it needs frame_input: difference_to_rgb")
+        start, end = self.input_schedule
+        if not 0 <= start < end <= 1:
+            raise ValueError(f"input_schedule must be two fractions of the steps, 0 <= start < end <= 1; got "
+                             f"{list(self.input_schedule)}")
+        return self
+
+    def rgb_share(self, step: int) -> float:
+        """difference_to_rgb: how far the fade to RGB has come before `step` (0: differences, 1: RGB)."""
+        start, end = self.input_schedule or (0.4, 0.8)
+        return min(max((step / self.steps - start) / (end - start), 0.0), 1.0)
 
     @model_validator(mode="after")
     def _supervised_takes_no_real_videos(self):
@@ -246,6 +267,8 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
         ra, rb = next(real) if real is not None else (None, None)
         for group in optimizer.param_groups:  # cosine schedule
             group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))
+        if cfg.frame_input == "difference_to_rgb":  # the key encoder copies the buffer in its momentum update
+            model.encoder_q.alpha.fill_(1 - cfg.rgb_share(step))
         with autocast:
             losses = runner(a.to(device), b.to(device), *(x.to(device) for x in (ra, rb) if x is not None))
         optimizer.zero_grad(set_to_none=True)
@@ -259,6 +282,8 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
         if progress is not None and rank == 0:
             progress("train", step, cfg.steps, **{short: record[k] for k, short in PROGRESS_FIELDS.items()
                                                    if k in record})
+        if cfg.frame_input == "difference_to_rgb":
+            model.encoder_q.alpha.fill_(1 - cfg.rgb_share(step))  # a checkpoint carries the input of its step
         if (step % cfg.checkpoint_every == 0 or step == end) and rank == 0:
             save(model, optimizer, step, last)
             log(f"step {step}/{cfg.steps} loss {record['loss']:.4f}")
