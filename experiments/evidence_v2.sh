@@ -42,24 +42,19 @@ if wanted difference; then
     evaluate "v2_moco_gata_difference_s$seed" exp_heldout300_v2 "v2_moco_gata_difference_s$seed"
   done
 fi
-# 1b. RGB input: GATA and classic pairs, two seeds (GATA pairs on RGB collapse at this scale: docs/EXPERIMENTS.md).
-if wanted rgb; then
+# Two seeds of each run on the new-look pretraining set, scored on the held-out procedural classes.
+pretrain_and_score() {
   for seed in 1 2; do
-    for run in moco_classic_rgb moco_gata_rgb; do
+    for run in "$@"; do
       train "$run" exp_pretrain_frontal_v2 "v2_${run}_s$seed" --seed "$seed"
       evaluate "v2_${run}_s$seed" exp_heldout300_v2 "v2_${run}_s$seed"
     done
   done
-fi
+}
+# 1b. RGB input: GATA and classic pairs (GATA pairs on plain RGB collapse at this scale: docs/EXPERIMENTS.md).
+if wanted rgb; then pretrain_and_score moco_classic_rgb moco_gata_rgb; fi
 # 1c. RGB reached through a curriculum: differences faded into RGB between 40% and 80% of the steps.
-if wanted rgb_curriculum; then
-  for seed in 1 2; do
-    for run in moco_gata_rgb_curriculum moco_classic_rgb_curriculum; do
-      train "$run" exp_pretrain_frontal_v2 "v2_${run}_s$seed" --seed "$seed"
-      evaluate "v2_${run}_s$seed" exp_heldout300_v2 "v2_${run}_s$seed"
-    done
-  done
-fi
+if wanted rgb_curriculum; then pretrain_and_score moco_gata_rgb_curriculum moco_classic_rgb_curriculum; fi
 # 2a. Transfer to real motion: the procedural networks on held-out clips of CMU windows.
 if wanted to_cmu; then
   "$BIN/synthact" motions import-library cmu "$SHARED/cmu_bvh"
