@@ -65,7 +65,7 @@ def test_clip_directory_is_complete_with_checksums(orbit_clip):
     assert not list(clip.parent.glob(".tmp-*"))
     stats = json.loads((clip / "stats.json").read_text())
     assert stats["blender_version"].startswith("5.0") and stats["device"] == "cpu"
-    assert set(stats["timings_s"]) >= {"render_rgb", "render_annotations", "scene_build"}
+    assert set(stats["timings_s"]) >= {"render_rgb", "ray_cast", "annotate", "scene_build"}
     from synthact.dataset.qc import check_clip
     qc = check_clip(clip)  # the QC defaults hold for real renders, not only for fabricated clips
     assert qc.accepted, qc.reasons
@@ -170,11 +170,31 @@ def test_surface_points_follow_a_triangle_between_frames():
     parts = [Surface(name, rng.normal(size=(2, v, 3)).astype(np.float32), rng.integers(0, v, (f, 3)),
                      np.zeros((f, 3, 2), np.float32), np.zeros(f), np.zeros(f)) for name, v, f in
              (("body", 6, 4), ("outfit", 5, 3))]
+    parts[1].part = np.full(3, 7)
     mesh = combined(parts)
     assert mesh.vertices.shape == (2, 11, 3) and len(mesh.faces) == 7
-    face_id, bary = np.array([[5.0]]), np.array([[[0.2, 0.3, 0.5]]])  # the outfit's second triangle
+    assert mesh.part.tolist() == [0, 0, 0, 0, 7, 7, 7]  # what the body-part mask reads by face number
+    face_id, bary = np.array([[5]]), np.array([[[0.2, 0.3, 0.5]]])  # the outfit's second triangle
     corners = parts[1].vertices[1][parts[1].faces[1]]
     assert np.allclose(surface_points(mesh.vertices[1], mesh.faces, face_id, bary)[0, 0], bary[0, 0] @ corners)
+
+
+def test_back_projection_inverts_projection():
+    """The annotation render writes depth, not positions: a pixel's world point comes from its depth and the
+    camera, and projects back onto the pixel centre at that depth."""
+    from synthact.human.motions.rotations import rot_z
+    from synthact.render.annotate import back_project, pixel_grid
+    from synthact.render.camera import intrinsics, project
+    K = intrinsics(35.0, 36.0, 40, 30)
+    w2c = np.eye(4)
+    w2c[:3, :3] = np.diag([1.0, -1.0, -1.0]) @ rot_z(np.array(0.4))
+    w2c[:3, 3] = [0.3, -1.2, 4.0]
+    depth = np.random.default_rng(1).uniform(1.0, 30.0, (30, 40))
+    depth[0, :5] = np.inf  # sky
+    world = back_project(depth, K, w2c)
+    assert np.isnan(world[0, :5]).all() and np.isfinite(world[1:]).all()
+    uv, z = project(world[1:], K, w2c)
+    assert np.allclose(uv, pixel_grid(30, 40)[1:], atol=1e-9) and np.allclose(z, depth[1:])
 
 
 def _blur(img):

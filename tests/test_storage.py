@@ -121,9 +121,10 @@ def test_render_takes_precision_from_the_command_line(tmp_path):
             "--renderer", "support.test_double:TestDoubleRenderer"]
     res = subprocess.run(args + ["--precision", "half"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and res.stderr.strip() == "--precision must be compact or float32, got 'half'"
-    res = subprocess.run(args + ["--precision", "float32"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    res = subprocess.run(args + ["--precision", "float32", "--dashboard"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
-    # a Ray of its own, and where to watch it (Ray 2.60 asks for a token)
+    # a Ray of its own, and, when asked for, where to watch it (Ray 2.60 asks for a token)
     assert "Ray dashboard: http://127.0.0.1:" in res.stderr and "ray get-auth-token" in res.stderr
     specs = [json.loads(p.read_text()) for p in (tmp_path / "out" / "exact" / "clips").glob("*/spec.json")]
     assert len(specs) == 1 and specs[0]["render"]["precision"] == "float32"

@@ -57,8 +57,8 @@ def test_the_body_model_cache_is_built_by_one_process_at_a_time(tmp_path, monkey
 
 
 def test_stage_split_names_the_shares_largest_first():
-    assert stage_split(Counter({"render_rgb": 6.0, "annotate": 1.0, "render_annotations": 3.0})) == \
-        "rgb 60% annotations 30% annotate 10%"
+    assert stage_split(Counter({"render_rgb": 6.0, "annotate": 1.0, "ray_cast": 3.0})) == \
+        "rgb 60% ray_cast 30% annotate 10%"
     assert stage_split(Counter()) == ""
 
 

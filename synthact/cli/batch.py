@@ -99,6 +99,8 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
            cpus_per_worker: Optional[int] = typer.Option(None, "--cpus-per-worker", min=1,
                                                          help="CPU threads per render worker (default: 2, the "
                                                               "measured best; 1 on a 1-CPU machine)."),
+           dashboard: bool = typer.Option(False, "--dashboard", help="Start Ray's dashboard with the Ray started "
+                                          "here (~5 CPU-s a minute; a cluster has its own)."),
            timeout: float = typer.Option(1800.0, "--scene-timeout", min=1,
                                          help="Seconds before a scene counts as hung."),
            attempts: int = typer.Option(3, "--max-attempts", min=1,
@@ -125,7 +127,7 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
     target = out or cfg.batch.output
     if "://" not in target:
         writable_dir(Path(target), "the batch's output")
-    options = DispatchOptions(resources=Resources(address, workers, cpus_per_worker),
+    options = DispatchOptions(resources=Resources(address, workers, cpus_per_worker, dashboard),
                               failures=FailurePolicy(timeout, attempts), verify=verify)
     if renderer:
         try:

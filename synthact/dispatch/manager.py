@@ -406,5 +406,5 @@ def run_batch(config: BatchConfig, registry: AssetRegistry, n: int, out: str | P
     options = options or DispatchOptions()
     if executor is None:
         from .ray_executor import RayExecutor
-        executor = RayExecutor(options.resources.address)
+        executor = RayExecutor(options.resources.address, options.resources.dashboard)
     return Dispatcher(config, registry, n, str(out), options, executor, console, stop).run()

@@ -27,6 +27,9 @@ class Resources:
     workers: int | None = None  # worker processes; default: one per GPU, or one per cpus_per_worker CPUs
     # None: CPUS_PER_WORKER, or all of a smaller node's CPUs
     cpus_per_worker: int | None = None
+    # Ray's dashboard, when Ray is started here (a cluster has its own): its processes cost ~5 CPU-s a minute,
+    # 6% of a 2-core batch's CPU (BENCHMARKS.md, throughput), so it is opt-in
+    dashboard: bool = False
 
 
 # A Blender told to use one thread keeps two busy (Cycles and the denoiser), so workers of 2 CPUs: measured on

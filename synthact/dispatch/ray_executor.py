@@ -11,8 +11,9 @@ from .executor import Capacity, WorkerLost
 from .host import RenderHost
 
 
-def connect(address: str | None) -> bool:
-    """Connect to Ray; returns True when this call started a local Ray (to be shut down afterwards).
+def connect(address: str | None, dashboard: bool = False) -> bool:
+    """Connect to Ray; returns True when this call started a local Ray (to be shut down afterwards), with its
+    dashboard when asked.
 
     Without an address (and no RAY_ADDRESS) Ray is started in this process: a plain ray.init() would
     attach to whatever cluster was last started on the machine (/tmp/ray/ray_current_cluster).
@@ -24,7 +25,7 @@ def connect(address: str | None) -> bool:
     if address:
         ray.init(address=address, **kwargs)
         return False
-    ray.init(address="local", include_dashboard=True, **kwargs)
+    ray.init(address="local", include_dashboard=dashboard, **kwargs)
     return True
 
 
@@ -49,12 +50,12 @@ class _Worker:
 
 
 class RayExecutor:
-    def __init__(self, address: str | None = None):
-        self.address = address
+    def __init__(self, address: str | None = None, dashboard: bool = False):
+        self.address, self.dashboard = address, dashboard
         self._started = False
 
     def open(self) -> Capacity:
-        self._started = connect(self.address)
+        self._started = connect(self.address, self.dashboard)
         return self.capacity()
 
     def capacity(self) -> Capacity:

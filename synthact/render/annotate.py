@@ -14,6 +14,18 @@ def pixel_grid(height: int, width: int) -> np.ndarray:
     return np.stack([xs, ys], axis=-1).astype(np.float64)
 
 
+def back_project(depth: np.ndarray, K: np.ndarray, world_to_camera: np.ndarray) -> np.ndarray:
+    """(H, W, 3) the world point each pixel centre sees, from its depth along the optical axis (H, W);
+    pixels that see nothing (depth +inf) get NaN."""
+    h, w = depth.shape
+    hit = np.isfinite(depth)
+    rays = np.concatenate([pixel_grid(h, w), np.ones((h, w, 1))], axis=-1) @ np.linalg.inv(K).T  # at z = 1
+    cam = rays * np.where(hit, depth, 0.0)[..., None]
+    world = (cam - world_to_camera[:3, 3]) @ world_to_camera[:3, :3]  # R^T (cam - t), row by row
+    world[~hit] = np.nan
+    return world
+
+
 def flow_to(other_positions: np.ndarray, hit: np.ndarray, K: np.ndarray, world_to_camera_other: np.ndarray
             ) -> np.ndarray:
     """Flow (H, W, 2) to another frame: where each pixel's surface point projects there, minus (x, y).
@@ -30,8 +42,8 @@ def flow_to(other_positions: np.ndarray, hit: np.ndarray, K: np.ndarray, world_t
 
 def surface_points(vertices: np.ndarray, faces: np.ndarray, face_id: np.ndarray, bary: np.ndarray) -> np.ndarray:
     """(..., 3) the points with barycentric coordinates bary (..., 3) on the triangles face_id (...) of a mesh
-    whose vertices (N, 3) are at some frame: where the surface points a render saw are at that frame."""
-    corners = vertices[faces[np.rint(face_id).astype(np.int64)]]  # (..., 3 corners, 3)
+    whose vertices (N, 3) are at some frame: where the surface points the pixels saw are at that frame."""
+    corners = vertices[faces[face_id]]  # (..., 3 corners, 3)
     return np.einsum("...c,...cd->...d", bary, corners)
 
 

@@ -71,9 +71,11 @@ class CombinedSurface:
 
     vertices: np.ndarray  # (T, N, 3) every vertex of the body and what it wears (also the amodal extent)
     faces: np.ndarray  # (F, 3) into vertices
+    part: np.ndarray  # (F,) segmentation label of each face
 
 
 def combined(surfaces: list[Surface]) -> CombinedSurface:
     first_vertex = np.cumsum([0] + [s.vertices.shape[1] for s in surfaces[:-1]])
     return CombinedSurface(np.concatenate([s.vertices for s in surfaces], axis=1),
-                           np.concatenate([s.faces + v for s, v in zip(surfaces, first_vertex)]).astype(np.int64))
+                           np.concatenate([s.faces + v for s, v in zip(surfaces, first_vertex)]).astype(np.int64),
+                           np.concatenate([s.part for s in surfaces]).astype(np.uint8))

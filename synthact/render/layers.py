@@ -6,6 +6,7 @@ frames, or {array key: array} for npz files).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -17,32 +18,37 @@ from synthact.spec import SceneSpec
 
 from . import annotate
 from .camera import CameraTrack
-
-BACKGROUND_DEPTH = 1e9  # Cycles writes 1e10 where a ray hits nothing
+from .raster import AnnotationHits
 
 
 @dataclass
 class RenderedFrames:
-    """What annotation functions read: the spec, the final RGB, the stacked passes, the actors' geometry."""
+    """What annotation functions read: the spec, the final RGB, what each pixel centre sees (raster.py), the
+    actors' geometry and the camera."""
 
     spec: SceneSpec
     rgb: np.ndarray  # (T, H, W, 3) uint8
-    passes: list[dict]  # per frame: depth, position, object_index, face_id, bary, part
+    hits: AnnotationHits  # depth, instance, and the actor face and barycentric point under each pixel
     geometries: list  # per actor: BodyGeometry in world coordinates
-    surfaces: list  # per actor: dressing.CombinedSurface, what face_id indexes
+    surfaces: list  # per actor: dressing.CombinedSurface, what hits.face indexes
     track: CameraTrack
-    depth: np.ndarray  # (T, H, W) float32, +inf where nothing is hit
-    instance: np.ndarray  # (T, H, W) uint8, 0 background, k + 1 actor k
-    body_part: np.ndarray  # (T, H, W) uint8
 
-    @classmethod
-    def from_passes(cls, spec: SceneSpec, rgb: np.ndarray, passes: list[dict], geometries: list, surfaces: list,
-                    track: CameraTrack) -> "RenderedFrames":
-        depth = np.stack([p["depth"] for p in passes]).astype(np.float32)
-        depth[~(depth < BACKGROUND_DEPTH)] = np.inf  # no surface (NaN included)
-        instance = np.stack([p["object_index"] for p in passes]).round().astype(np.uint8)
-        body_part = np.where(instance > 0, np.stack([p["part"] for p in passes]).round(), 0).astype(np.uint8)
-        return cls(spec, rgb, passes, geometries, surfaces, track, depth, instance, body_part)
+    @property
+    def depth(self) -> np.ndarray:  # (T, H, W) float32, +inf where nothing is hit
+        return self.hits.depth
+
+    @property
+    def instance(self) -> np.ndarray:  # (T, H, W) uint8, 0 background, k + 1 actor k
+        return self.hits.instance
+
+    @cached_property
+    def body_part(self) -> np.ndarray:
+        """(T, H, W) uint8: the segmentation label of the actor face each pixel sees, 0 elsewhere."""
+        out = np.zeros(self.instance.shape, np.uint8)
+        for k, surface in enumerate(self.surfaces):
+            actor = self.instance == k + 1
+            out[actor] = surface.part[self.hits.face[actor]]
+        return out
 
     @property
     def hit(self) -> np.ndarray:
@@ -59,22 +65,23 @@ def depth_layers(f: RenderedFrames) -> dict:
 
 
 def flow_layers(f: RenderedFrames) -> dict:
-    """Exact flow: the point each actor pixel sees is found on its triangle at t +- 1 (the annotation render
-    names the triangle and the barycentric coordinates); everything else is static, so its position now is
-    its position then."""
+    """Exact flow: the point each actor pixel sees is found on its triangle at t +- 1 (the ray cast names the
+    triangle and the barycentric coordinates); everything else is static, so its position now (from the
+    depth) is its position then."""
     t, h, w = f.depth.shape
     K, w2c, hit = f.track.K, f.track.world_to_camera, f.hit
     forward = np.full((t, h, w, 2), np.nan, np.float32)
     backward = np.full((t, h, w, 2), np.nan, np.float32)
-    for i, p in enumerate(f.passes):
+    for i in range(t):
+        now = annotate.back_project(f.depth[i].astype(np.float64), K, w2c[i])
         for other_frame, out in ((i + 1, forward), (i - 1, backward)):
             if not 0 <= other_frame < t:
                 continue
-            other = p["position"].astype(np.float64)
+            other = now.copy()
             for k, surface in enumerate(f.surfaces):
                 actor = f.instance[i] == k + 1
                 other[actor] = annotate.surface_points(surface.vertices[other_frame], surface.faces,
-                                                       p["face_id"][actor], p["bary"][actor])
+                                                       f.hits.face[i][actor], f.hits.bary[i][actor])
             out[i] = annotate.flow_to(other, hit[i], K, w2c[other_frame])
     return {"flow_forward.npz": {"flow": forward}, "flow_backward.npz": {"flow": backward}}
 

@@ -10,11 +10,13 @@ import os
 import platform
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import psutil
+from threadpoolctl import threadpool_limits
 
 from synthact.clip import CameraRecord, Layers, write_clip
 from synthact.config import AssetRegistry
@@ -30,6 +32,7 @@ from .dressing import combined, dress
 from .effects import add_sensor_noise
 from .errors import SceneError
 from .layers import ANNOTATIONS, RenderedFrames
+from .raster import annotation_hits
 
 
 @dataclass
@@ -86,6 +89,9 @@ class RenderWorker:
                  log_dir: Path | None = None, garments: GarmentLibrary | None = None):
         from .blender import engine  # fail early if Blender is missing
         self._engine = engine
+        # numpy's OpenBLAS threads busy-wait after every call; beside a Blender that has the worker's cores they
+        # doubled the CPU time of the annotation maths (BENCHMARKS.md, throughput). One thread for this process.
+        threadpool_limits(limits=1, user_api="blas")
         self.registry = registry or AssetRegistry.load()
         self.garments = garments  # None: the built-in library
         self.threads = threads
@@ -166,7 +172,7 @@ class RenderWorker:
         """The clip's layers, camera, stats and Blender log, without writing the clip."""
         from .blender.actors import ActorMesh
         from .blender.log import blender_output_to, tail
-        from .blender.render import render_scene
+        from .blender.render import build_scene, render_rgb
         from .blender.weather import weather_of
         timings = Timings()
         log = self.log_dir / f"{spec.scene_id}.blender.log"
@@ -194,15 +200,28 @@ class RenderWorker:
                       for g, a in zip(geometries, spec.actors)]
         except (GarmentAssetError, KeyError) as exc:
             raise SceneError(spec.scene_id, str(exc), "missing_asset") from exc
-        try:
-            with blender_output_to(log):
-                rgb, passes = render_scene(spec, meshes, track, hdri, background, device, self.threads, timings)
-        except Exception as exc:
-            raise RuntimeError(f"scene {spec.scene_id}: rendering failed: {exc}\n--- Blender log ---\n{tail(log)}") \
-                from exc
-        t1 = time.perf_counter()
         surfaces = [combined(m.surfaces) for m in meshes]
-        frames = RenderedFrames.from_passes(spec, rgb, passes, geometries, surfaces, track)
+
+        def ray_cast(static):
+            t = time.perf_counter()
+            hits = annotation_hits(static, surfaces, track.K, track.world_to_camera, r.width, r.height)
+            timings.add("ray_cast", time.perf_counter() - t)
+            return hits
+
+        # the ray cast needs only the scene's geometry: it runs while Blender renders the frames (on a GPU
+        # worker the CPU is otherwise idle then; on CPU it fills the cores Cycles leaves idle)
+        with ThreadPoolExecutor(1, thread_name_prefix="ray-cast") as pool:
+            try:
+                with blender_output_to(log):
+                    cast = pool.submit(ray_cast, build_scene(spec, meshes, track, hdri, background, device,
+                                                             self.threads, timings))
+                    rgb = render_rgb(spec, timings)
+            except Exception as exc:
+                raise RuntimeError(f"scene {spec.scene_id}: rendering failed: {exc}\n--- Blender log ---\n"
+                                   f"{tail(log)}") from exc
+            hits = cast.result()
+        t1 = time.perf_counter()
+        frames = RenderedFrames(spec, rgb, hits, geometries, surfaces, track)
         after = weather_of(spec.environment).after_render
         if after is not None:
             frames.rgb = after(frames.rgb, frames.depth, spec.environment)

@@ -1,6 +1,6 @@
 """Actors in Blender: the body and what it wears as meshes with keyed shape data per frame (so Blender can
-evaluate motion between frames), face attributes for segmentation label and material region, and the
-skin, fabric and hair materials."""
+evaluate motion between frames), a face attribute for the material region, and the skin, fabric and hair
+materials."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,7 +12,7 @@ from synthact.render.appearance import BOTTOM, HAT, SHOES, SKIN, TOP, garment_li
 from synthact.render.dressing import Surface
 from synthact.spec import ActorSpec, GarmentSpec
 
-from .engine import AOV_BARY, AOV_FACE, display_colours, node_tree
+from .engine import display_colours, node_tree
 
 # Skin's mean free paths are longest in red (Jensen et al. 2001: about 3.7, 1.4 and 0.7 mm for R, G, B).
 SKIN_SCATTER_RADIUS = (1.0, 0.37, 0.19)
@@ -31,13 +31,12 @@ class ActorMesh:
 
 def actor(mesh: ActorMesh, workbench: bool = False) -> list:
     """One object per surface, with keyed shape data per frame (so Blender can evaluate motion between
-    frames), face attributes for segmentation label and material region, and the actor's materials."""
+    frames), a face attribute for the material region, and the actor's materials."""
     body_material = actor_material(mesh.index, mesh.look, mesh.surfaces)
     hair = hair_material(mesh.index, mesh.look)
     objects = []
-    first_faces = np.cumsum([0] + [len(s.faces) for s in mesh.surfaces])
-    for surface, first_face in zip(mesh.surfaces, first_faces):
-        obj = _keyed_mesh(f"actor{mesh.index}_{surface.name}", surface, mesh.index + 1, int(first_face))
+    for surface in mesh.surfaces:
+        obj = _keyed_mesh(f"actor{mesh.index}_{surface.name}", surface)
         obj.data.materials.append(hair if surface.name in ("hair", "eyebrows", "eyelashes") else body_material)
         if workbench:
             display_colours(obj, np.repeat(_workbench_palette(mesh.look, surface)[surface.region], 3, axis=0))
@@ -45,12 +44,9 @@ def actor(mesh: ActorMesh, workbench: bool = False) -> list:
     return objects
 
 
-def _keyed_mesh(name: str, surface: Surface, pass_index: int, first_face: int):
-    """The surface as a mesh with one shape key per frame. Its faces carry their number in the actor's
-    combined mesh (dressing.combined: the first of this surface is first_face) and their corners the
-    barycentric unit vectors, so that the annotation render's AOVs name the triangle and the point on it
-    that each pixel sees: the same point at any other frame is then plain numpy, and the annotation
-    material needs nothing that changes between frames."""
+def _keyed_mesh(name: str, surface: Surface):
+    """The surface as a mesh with one shape key per frame (the vertices the annotations are ray-cast against,
+    so Blender's frame and numpy's agree) and its material region as a face attribute."""
     t, v, _ = surface.vertices.shape
     f = len(surface.faces)
     me = bpy.data.meshes.new(name)
@@ -65,15 +61,8 @@ def _keyed_mesh(name: str, surface: Surface, pass_index: int, first_face: int):
     uv = me.uv_layers.new(name="UVMap")
     uv.data.foreach_set("uv", surface.uv.astype(np.float32).ravel())
     me.polygons.foreach_set("use_smooth", np.ones(f, bool))
-    for attribute, values in (("part", surface.part), ("region", surface.region)):
-        attr = me.attributes.new(attribute, "FLOAT", "FACE")
-        attr.data.foreach_set("value", values.astype(np.float32))
-    face = me.attributes.new(AOV_FACE, "FLOAT", "FACE")  # float32 holds face numbers exactly up to 2**24
-    face.data.foreach_set("value", np.arange(first_face, first_face + f, dtype=np.float32))
-    me.attributes.new(AOV_BARY, "FLOAT_VECTOR", "CORNER").data.foreach_set(
-        "vector", np.tile(np.eye(3, dtype=np.float32), (f, 1)).ravel())
+    me.attributes.new("region", "FLOAT", "FACE").data.foreach_set("value", surface.region.astype(np.float32))
     obj = bpy.data.objects.new(name, me)
-    obj.pass_index = pass_index
     bpy.context.scene.collection.objects.link(obj)
     obj.shape_key_add(name="Basis", from_mix=False)
     for k in range(t):

@@ -1,8 +1,6 @@
-"""The Blender scene's lifecycle and render settings, and the two renders every frame gets.
-
-The RGB render is the look (materials, sky, sun, weather; Cycles or Workbench); the annotation render
-is always Cycles at 1 sample on the pixel centre with no bounces and one override material whose AOVs
-carry each visible actor point's triangle (its face number and barycentric coordinates) and body part.
+"""The Blender scene's lifecycle and the RGB render's settings: the look (materials, sky, sun, weather;
+Cycles or Workbench). Blender renders only the RGB frames: the annotations (depth, masks, the triangle and
+point under each pixel centre) are ray-cast in numpy from the same geometry (render/raster.py).
 """
 from __future__ import annotations
 
@@ -14,19 +12,13 @@ import numpy as np
 
 from synthact.spec import RenderSpec, SceneSpec
 
-AOV_BARY, AOV_FACE, AOV_PART = "bary", "face_id", "part"
-ANNOTATION_MATERIAL = "synthact_annotation"
 ENGINES = {"cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH"}
 NEUTRAL_WHITE_K = 6500.0
 _BOUNCES = ("max_bounces", "diffuse_bounces", "glossy_bounces", "transmission_bounces", "volume_bounces",
             "transparent_max_bounces")
 _RGB_CYCLES = {"filter_width": 1.5, **dict(zip(_BOUNCES, (4, 2, 2, 2, 1, 4)))}
-# one sample on the pixel centre, first hits only
-_ANNOTATION_CYCLES = {"samples": 1, "use_denoising": False, "filter_width": 0.01, **dict.fromkeys(_BOUNCES, 0)}
 # Uncompressed: the files live for one frame in a temporary folder (ZIP cost ~1 s per clip).
 _RGB_IMAGE = {"media_type": "IMAGE", "file_format": "PNG", "color_mode": "RGB", "color_depth": "8", "compression": 0}
-_ANNOTATION_IMAGE = {"media_type": "MULTI_LAYER_IMAGE", "file_format": "OPEN_EXR_MULTILAYER", "color_depth": "32",
-                     "exr_codec": "NONE"}
 
 
 def version() -> str:
@@ -109,88 +101,44 @@ def configure(render: RenderSpec, device: str, threads: int) -> None:
     scene.view_settings.view_transform = "AgX"
     scene.view_settings.look = "AgX - Medium High Contrast"  # AgX's base look is flat next to real daylight
     scene.render.film_transparent = False
-    layer = scene.view_layers[0]
-    layer.use_pass_z = layer.use_pass_position = layer.use_pass_object_index = True
-    for name, kind in ((AOV_BARY, "COLOR"), (AOV_FACE, "VALUE"), (AOV_PART, "VALUE")):
-        aov = layer.aovs.add()
-        aov.name, aov.type = name, kind
     shading = scene.display.shading  # Workbench: flat studio light on the objects' display colours
     # VERTEX: the active colour attribute
     shading.light, shading.color_type, shading.background_type = "STUDIO", "VERTEX", "WORLD"
 
 
-def set_mode(mode: str, spec: SceneSpec, main_world, dark_world, overlay_objects: list) -> None:
-    """Switch between the RGB look and the annotation render (which has no motion blur, no exposure or
-    white balance, no weather objects: it annotates the surfaces at the frame instant)."""
+def set_look(spec: SceneSpec, overlay_objects: list) -> None:
+    """The RGB render's look: engine, samples and denoiser, exposure, white balance, depth of field, blur."""
     scene = bpy.context.scene
-    c = scene.cycles
-    layer = scene.view_layers[0]
     render, camera = spec.render, spec.camera
-    rgb = mode == "rgb"
-    scene.view_settings.exposure = camera.exposure_ev if rgb else 0.0
-    scene.view_settings.use_white_balance = rgb and camera.white_balance_k != NEUTRAL_WHITE_K
+    scene.view_settings.exposure = camera.exposure_ev
+    scene.view_settings.use_white_balance = camera.white_balance_k != NEUTRAL_WHITE_K
     scene.view_settings.white_balance_temperature = camera.white_balance_k
-    _motion_blur(rgb, render.motion_blur, overlay_objects)
-    if scene.camera is not None:  # the annotation's one sample must hit the pixel centre: a pinhole
-        scene.camera.data.dof.use_dof = rgb and camera.fstop > 0
-    if rgb:
-        scene.render.engine = ENGINES[render.engine]
-        cycles = {"samples": render.samples, "use_denoising": render.denoise, **_RGB_CYCLES,
-                  "use_animated_seed": render.noise_seed == "animated"}
-        if render.denoise:
-            cycles.update(denoiser="OPENIMAGEDENOISE", denoising_input_passes="RGB_ALBEDO_NORMAL",
-                          denoising_quality=render.denoise_quality.upper(),
-                          denoising_prefilter=render.denoise_prefilter.upper())
-        layer.material_override, scene.world, hidden, image = None, main_world, False, _RGB_IMAGE
-    else:
-        scene.render.engine = "CYCLES"
-        cycles = _ANNOTATION_CYCLES
-        layer.material_override = bpy.data.materials[ANNOTATION_MATERIAL]
-        scene.world, hidden, image = dark_world, True, _ANNOTATION_IMAGE
+    _motion_blur(render.motion_blur, overlay_objects)
+    if scene.camera is not None:
+        scene.camera.data.dof.use_dof = camera.fstop > 0
+    scene.render.engine = ENGINES[render.engine]
+    cycles = {"samples": render.samples, "use_denoising": render.denoise, **_RGB_CYCLES,
+              "use_animated_seed": render.noise_seed == "animated"}
+    if render.denoise:
+        cycles.update(denoiser="OPENIMAGEDENOISE", denoising_input_passes="RGB_ALBEDO_NORMAL",
+                      denoising_quality=render.denoise_quality.upper(),
+                      denoising_prefilter=render.denoise_prefilter.upper())
     for name, value in cycles.items():
-        setattr(c, name, value)
-    for obj in overlay_objects:
-        obj.hide_render = hidden
-    for name, value in image.items():  # in order: the media type decides which formats exist
+        setattr(scene.cycles, name, value)
+    for name, value in _RGB_IMAGE.items():  # in order: the media type decides which formats exist
         setattr(scene.render.image_settings, name, value)
 
 
-def _motion_blur(rgb: bool, shutter: float, overlay_objects: list) -> None:
+def _motion_blur(shutter: float, overlay_objects: list) -> None:
     """Shutter blur on the RGB render; falling rain and snow are always blurred into streaks (the
     shutter of a typical video camera, half a frame), the rest only when the spec asks for it."""
     scene = bpy.context.scene
-    scene.render.use_motion_blur = rgb and (shutter > 0 or bool(overlay_objects))
+    scene.render.use_motion_blur = shutter > 0 or bool(overlay_objects)
     scene.render.motion_blur_shutter = shutter if shutter > 0 else 0.5
     scene.render.motion_blur_position = "CENTER"  # the frame instant is the middle of the exposure
     streaks = {o.name for o in overlay_objects}
     for obj in scene.objects:
         obj.cycles.use_motion_blur = shutter > 0 or obj.name in streaks
-
-
-def annotation_material() -> None:
-    mat = bpy.data.materials.new(ANNOTATION_MATERIAL)
-    tree = node_tree(mat)
-    out = tree.nodes.new("ShaderNodeOutputMaterial")
-    # A black diffuse surface: opaque, so the first hit ends the ray (a zero-strength emission shader
-    # counts as no surface at all, and the ray would go on through the body, adding AOVs up).
-    black = tree.nodes.new("ShaderNodeBsdfDiffuse")
-    black.inputs["Color"].default_value = (0.0, 0.0, 0.0, 1.0)
-    tree.links.new(black.outputs[0], out.inputs["Surface"])
-    for name, socket in ((AOV_BARY, "Vector"), (AOV_FACE, "Fac"), (AOV_PART, "Fac")):
-        attr = tree.nodes.new("ShaderNodeAttribute")
-        attr.attribute_name = name
-        aov = tree.nodes.new("ShaderNodeOutputAOV")
-        aov.aov_name = name
-        tree.links.new(attr.outputs[socket], aov.inputs["Color" if socket == "Vector" else "Value"])
-
-
-def dark_world():
-    world = bpy.data.worlds.new("synthact_dark")
-    tree = node_tree(world)
-    bg = tree.nodes.new("ShaderNodeBackground")
-    bg.inputs["Strength"].default_value = 0.0
-    tree.links.new(bg.outputs[0], tree.nodes.new("ShaderNodeOutputWorld").inputs["Surface"])
-    return world
 
 
 def display_colours(obj, corner_rgb: np.ndarray) -> None:

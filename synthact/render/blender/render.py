@@ -1,4 +1,5 @@
-"""One scene in Blender: build it from the spec and render the RGB frames and the annotation passes."""
+"""One scene in Blender: build it from the spec (handing back the static geometry that the annotations are
+ray-cast against, render/raster.py), then render its RGB frames."""
 from __future__ import annotations
 
 import tempfile
@@ -14,25 +15,22 @@ from synthact.spec import SceneSpec
 from . import actors as blender_actors
 from . import engine, environment
 from .camera import camera
-from .passes import read_exr_passes
 from .weather import weather_of
 
 
-def render_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track, hdri: Path | None,
-                 background: Path | None, device: str, threads: int, timings) -> tuple[np.ndarray, list[dict]]:
-    """(T, H, W, 3) uint8 RGB and, per frame, the annotation passes (depth, position, object index, face
-    number and barycentric coordinates on the actors, body part). timings.add(stage, seconds) receives the
-    stage times."""
+def build_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track, hdri: Path | None,
+                background: Path | None, device: str, threads: int, timings) -> tuple[np.ndarray, np.ndarray]:
+    """A fresh Blender scene for the spec, ready to render. Returns its geometry besides the actors as world-space
+    (vertices, triangles): the ground and props (weather is not geometry). timings.add(stage, seconds)
+    receives the stage time."""
     t0 = time.perf_counter()
     r, env = spec.render, spec.environment
     workbench = r.engine == "workbench"
     engine.reset()
     engine.configure(r, device, threads)
-    engine.annotation_material()
-    dark = engine.dark_world()
     rng = np.random.default_rng(env.props_seed)
     ground = environment.ground(env, rng, float(np.median(track.positions[:, 2])), float(track.K[0, 0]))
-    world = environment.sky_and_sun(env, hdri, background)
+    world = bpy.context.scene.world = environment.sky_and_sun(env, hdri, background)
     stage = [(np.array([*p[:2], 0.0]), 1.2) for m in meshes for p in m.canonical_joints[:, 0]]
     stage += [(np.array([*p[:2], 0.0]), 1.5) for p in track.positions]
     sightlines = [(p, c) for p in track.positions[[0, len(track.positions) // 2, -1]]
@@ -46,25 +44,47 @@ def render_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track,
     camera(track, spec.camera.fstop)
     if workbench:
         environment.workbench_colours(ground, props, overlay, world, env)
+    engine.set_look(spec, overlay)
+    static = static_geometry([ground, *props])
     timings.add("scene_build", time.perf_counter() - t0)
+    return static
 
+
+def render_rgb(spec: SceneSpec, timings) -> np.ndarray:
+    """(T, H, W, 3) uint8: the built scene's frames. Blender releases Python's lock while it renders, so other
+    threads of this process (the annotations' ray cast) run meanwhile."""
+    r = spec.render
     scene = bpy.context.scene
     with tempfile.TemporaryDirectory(prefix=f"synthact-{spec.scene_id}-") as tmp:
-        work = Path(tmp)
         t0 = time.perf_counter()
-        engine.set_mode("rgb", spec, world, dark, overlay)
         rgb = np.empty((r.frames, r.height, r.width, 3), np.uint8)
-        scene.render.filepath = str(work / "rgb_######")
+        scene.render.filepath = str(Path(tmp) / "rgb_######")
         bpy.ops.render.render(animation=True)  # one call for the clip: less set-up per frame than a call each
         for frame in range(r.frames):
             rgb[frame] = cv2.cvtColor(cv2.imread(scene.render.frame_path(frame=frame), cv2.IMREAD_COLOR),
                                       cv2.COLOR_BGR2RGB)
         timings.add("render_rgb", time.perf_counter() - t0)
+    return rgb
 
-        t0 = time.perf_counter()
-        engine.set_mode("annotation", spec, world, dark, overlay)
-        scene.render.filepath = str(work / "ann_######")
-        bpy.ops.render.render(animation=True)  # nothing changes between frames but the keyed shapes
-        passes = [read_exr_passes(Path(scene.render.frame_path(frame=frame))) for frame in range(r.frames)]
-        timings.add("render_annotations", time.perf_counter() - t0)
-    return rgb, passes
+
+def static_geometry(objects: list) -> tuple[np.ndarray, np.ndarray]:
+    """World-space vertices (V, 3) and triangles (F, 3) of meshes that do not move (as Blender evaluates them:
+    modifiers and object transforms applied)."""
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    vertices, triangles, first = [], [], 0
+    for obj in objects:
+        evaluated = obj.evaluated_get(depsgraph)
+        mesh = evaluated.to_mesh()
+        mesh.calc_loop_triangles()
+        co = np.empty(3 * len(mesh.vertices), np.float32)
+        mesh.vertices.foreach_get("co", co)
+        tri = np.empty(3 * len(mesh.loop_triangles), np.int32)
+        mesh.loop_triangles.foreach_get("vertices", tri)
+        m = np.array(evaluated.matrix_world, np.float64)
+        vertices.append(co.reshape(-1, 3) @ m[:3, :3].T + m[:3, 3])
+        triangles.append(tri.reshape(-1, 3).astype(np.int64) + first)
+        first += len(co) // 3
+        evaluated.to_mesh_clear()
+    if not vertices:
+        return np.zeros((0, 3)), np.zeros((0, 3), np.int64)
+    return np.concatenate(vertices), np.concatenate(triangles)
