@@ -162,8 +162,8 @@ def test_flow_at_surface_vertices_matches_their_projection(worker, orbit_clip, s
 
 
 def test_surface_points_follow_a_triangle_between_frames():
-    """The annotation render names a triangle of the actor's combined mesh and a barycentric point on it; the
-    same point at another frame is that combination of the triangle's corners there."""
+    """The annotations' ray cast names a triangle of the actor's combined mesh and a barycentric point on it;
+    the same point at another frame is that combination of the triangle's corners there."""
     from synthact.render.annotate import surface_points
     from synthact.render.dressing import Surface, combined
     rng = np.random.default_rng(0)
@@ -180,8 +180,8 @@ def test_surface_points_follow_a_triangle_between_frames():
 
 
 def test_back_projection_inverts_projection():
-    """The annotation render writes depth, not positions: a pixel's world point comes from its depth and the
-    camera, and projects back onto the pixel centre at that depth."""
+    """A static pixel's world point comes from its depth and the camera, and projects back onto the pixel
+    centre at that depth."""
     from synthact.human.motions.rotations import rot_z
     from synthact.render.annotate import back_project, pixel_grid
     from synthact.render.camera import intrinsics, project

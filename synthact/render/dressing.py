@@ -66,8 +66,8 @@ def dress(geometry, look: ActorSpec, library: GarmentLibrary | None = None) -> l
 
 @dataclass
 class CombinedSurface:
-    """All of an actor's surfaces as one mesh, in their order: what the annotation render's face numbers
-    index (a surface's faces follow those of the surfaces before it)."""
+    """All of an actor's surfaces as one mesh, in their order: what the annotations are ray-cast against, and
+    what their face numbers index (a surface's faces follow those of the surfaces before it)."""
 
     vertices: np.ndarray  # (T, N, 3) every vertex of the body and what it wears (also the amodal extent)
     faces: np.ndarray  # (F, 3) into vertices
