@@ -123,3 +123,21 @@ def test_annotation_hits_name_the_actor_and_its_own_face_numbers():
     assert (hits.face[hits.instance == 0] == -1).all()
     moved = np.mean(np.argwhere(hits.instance[1] == 1), 0) - np.mean(np.argwhere(hits.instance[0] == 1), 0)
     assert moved[1] > 0.5  # actor 0 moved right between the frames; the ray cast follows its vertices
+
+
+def test_chunked_candidates_give_the_same_hits(monkeypatch):
+    """Small triangles are tested in chunks (bounded memory at any resolution); the chunking changes nothing."""
+    import synthact.render.raster as raster
+    K, w2c = intrinsics(35.0, 36.0, W, H), _camera()
+    rng = np.random.default_rng(3)
+    centres = rng.uniform([-1.5, 3.0, 0.2], [1.5, 6.0, 2.0], (300, 1, 3))
+    tris = (centres + rng.normal(scale=0.15, size=(300, 3, 3))).reshape(-1, 3)
+    ground_v, ground_f = _ground()
+    vertices = np.concatenate([ground_v, tris])
+    faces = np.concatenate([ground_f, 4 + np.arange(900).reshape(-1, 3)])
+    whole = first_hits(vertices, faces, K, w2c, W, H)
+    monkeypatch.setattr(raster, "CHUNK", 50)
+    chunked = first_hits(vertices, faces, K, w2c, W, H)
+    assert (whole.triangle > 1).sum() > 300
+    assert np.array_equal(whole.triangle, chunked.triangle) and np.array_equal(whole.depth, chunked.depth)
+    assert np.array_equal(whole.bary, chunked.bary)

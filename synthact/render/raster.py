@@ -20,6 +20,7 @@ import numpy as np
 
 NEAR_M, FAR_M = 0.05, 1000.0  # the Blender camera's clip range: nothing nearer or farther is seen
 DENSE_PIXELS = 4096  # triangles whose screen box holds more pixel centres than this are tested as a dense image
+CHUNK = 1 << 20  # (triangle, pixel) rows tested at once: ~200 MB of temporaries at most
 
 
 @dataclass
@@ -105,15 +106,13 @@ def first_hits(vertices: np.ndarray, faces: np.ndarray, K: np.ndarray, world_to_
         depth[pix], triangle[pix], u_of[pix], v_of[pix] = t[closer], f, u[closer], v[closer]
 
     small = np.flatnonzero((count > 0) & (count <= DENSE_PIXELS))
-    n = count[small]
-    if n.sum():
-        tri = np.repeat(small, n)  # one row per (triangle, pixel centre in its box)
-        k = np.arange(len(tri)) - np.repeat(np.cumsum(n) - n, n)
-        row_width = nx[tri]
-        xs, ys = x0[tri] + k % row_width, y0[tri] + k // row_width
-        t, u, v = _hit(coef[:, tri], a * xs + b, c * ys + e)
-        hit = t < np.inf
-        tri, pix, t, u, v = tri[hit], (ys * width + xs)[hit], t[hit], u[hit], v[hit]
+    # one row per (triangle, pixel centre in its box), in chunks of about CHUNK rows to bound memory
+    ends = np.cumsum(count[small])
+    cuts = np.searchsorted(ends, np.arange(CHUNK, ends[-1] if len(ends) else 0, CHUNK), side="right")
+    found = [_hits_in_boxes(chunk, count[chunk], x0, y0, nx, coef, (a, b, c, e), width)
+             for chunk in np.split(small, cuts) if len(chunk)]
+    if found:
+        tri, pix, t, u, v = (np.concatenate(parts) for parts in zip(*found))
         nearest = depth.copy()
         np.minimum.at(nearest, pix, t)
         win = t == nearest[pix]
@@ -123,6 +122,19 @@ def first_hits(vertices: np.ndarray, faces: np.ndarray, K: np.ndarray, world_to_
     bary = np.stack([1 - u_of - v_of, u_of, v_of], -1)
     bary[triangle < 0] = 0
     return FirstHits(depth.reshape(height, width), triangle.reshape(height, width), bary.reshape(height, width, 3))
+
+
+def _hits_in_boxes(tri: np.ndarray, n: np.ndarray, x0, y0, nx, coef, ray, width: int) -> tuple:
+    """The hits of triangles tri against the n pixel centres of each one's screen box -> (triangle, pixel,
+    depth, u, v) of every ray that meets its triangle."""
+    a, b, c, e = ray
+    tri = np.repeat(tri, n)
+    k = np.arange(len(tri)) - np.repeat(np.cumsum(n) - n, n)
+    row_width = nx[tri]
+    xs, ys = x0[tri] + k % row_width, y0[tri] + k // row_width
+    t, u, v = _hit(coef[:, tri], a * xs + b, c * ys + e)
+    hit = t < np.inf
+    return tri[hit], (ys * width + xs)[hit], t[hit], u[hit], v[hit]
 
 
 def _ray_coefficients(c0: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
