@@ -39,13 +39,14 @@ def build_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track, 
     centre = np.concatenate([m.canonical_joints[:, 0] for m in meshes]).mean(axis=0)
     build = weather_of(env).build
     overlay = [o for o in [build(env, rng, centre, r.frames, r.fps) if build else None] if o is not None]
-    for m in meshes:
-        blender_actors.actor(m, workbench)
+    moving = {o.name for o in overlay} | {o.name for m in meshes for o in blender_actors.actor(m, workbench)}
     camera(track, spec.camera.fstop)
     if workbench:
         environment.workbench_colours(ground, props, overlay, world, env)
     engine.set_look(spec, overlay)
-    static = static_geometry([ground, *props])
+    # everything else the camera sees is static: the ray cast gets all of it, whatever built it
+    static = static_geometry([o for o in bpy.context.scene.objects
+                              if o.type == "MESH" and not o.hide_render and o.name not in moving])
     timings.add("scene_build", time.perf_counter() - t0)
     return static
 
