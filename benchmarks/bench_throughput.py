@@ -7,7 +7,7 @@ A run is NAME[=TREE]:WORKERSxTHREADS; TREE is a checkout of another version (the
 its `synthact` is the one imported; the default is this checkout). CPU time is the sum over the process
 tree of `synthact render` (manager, Ray, workers), sampled every 0.5 s. Per clip (stats.json, ledger): a
 worker's first clip against its later ones, and pipeline / bare RGB render (the clip's time in the worker
-over its RGB render loop).
+over its RGB render, which the annotations overlap: --bare measures the RGB render alone).
 Prints Markdown rows for BENCHMARKS.md.
 """
 from __future__ import annotations
@@ -94,6 +94,65 @@ def same_scene_twice(tree: str | None, config: str, index: int, threads: int) ->
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+PIPELINE_AND_BARE = """
+import json, shutil, sys, tempfile, time
+from dataclasses import replace
+from pathlib import Path
+import numpy as np
+from synthact.clip.preview import contact_sheet
+from synthact.config import AssetRegistry
+from synthact.render import worker as render_worker
+from synthact.render.raster import AnnotationHits
+from synthact.render.worker import RenderWorker
+from synthact.scene import SceneSampler, load_batch_config
+config, n, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+registry = AssetRegistry.load()
+sampler = SceneSampler.create(load_batch_config(Path(config), registry), registry)
+worker = RenderWorker(device="cpu", threads=threads, registry=registry)
+worker.warm_up(sampler.sample(0))
+ray_cast = render_worker.annotation_hits
+
+def nothing_seen(static, surfaces, K, world_to_camera, width, height):  # the bare render: no ray cast beside it
+    t = len(world_to_camera)
+    return AnnotationHits(np.full((t, height, width), np.inf, np.float32), np.zeros((t, height, width), np.uint8),
+                          np.full((t, height, width), -1), np.zeros((t, height, width, 3), np.float32))
+
+rows = []
+with tempfile.TemporaryDirectory() as tmp:
+    for i in range(n):
+        spec = sampler.sample(i)
+        rgb_only = replace(spec, render=replace(spec.render, modalities=("rgb",)))
+        for whole in ((True, False) if i % 2 == 0 else (False, True)):
+            if whole:  # as a dispatched worker does: the clip, then its preview
+                t0 = time.perf_counter()
+                clip = worker.render(spec, Path(tmp))
+                contact_sheet(clip, Path(tmp) / "preview.png")
+                pipeline = time.perf_counter() - t0
+                shutil.rmtree(clip)
+            else:
+                render_worker.annotation_hits = nothing_seen
+                bare = worker.render_layers(rgb_only).stats["timings_s"]["render_rgb"]
+                render_worker.annotation_hits = ray_cast
+        rows.append([pipeline, bare])
+print(json.dumps(rows))
+"""
+
+
+def pipeline_and_bare(args) -> None:
+    """Each scene as a whole clip with its preview, and its RGB render alone (nothing beside it), alternately in
+    one fresh worker: pipeline / bare without the overlapped work slowing the render it is compared with."""
+    _, layout = args.runs[0].rsplit(":", 1)
+    threads = int(layout.split("x")[1])
+    out = subprocess.run([sys.executable, "-c", PIPELINE_AND_BARE, str(Path(args.config).resolve()), str(args.n),
+                          str(threads)], cwd=ROOT, capture_output=True, text=True, check=True)
+    rows = json.loads(out.stdout.strip().splitlines()[-1])
+    pipeline, bare = sum(r[0] for r in rows), sum(r[1] for r in rows)
+    row(f"{args.config} x{args.n}, each scene as a whole clip and as a bare RGB render, one worker x {threads} threads",
+        f"pipeline / bare RGB {pipeline / bare:.2f}x",
+        f"per clip: whole clip with preview {pipeline / len(rows):.2f} s, RGB render alone {bare / len(rows):.2f} s "
+        f"(scenes {min(r[0] / r[1] for r in rows):.2f}x to {max(r[0] / r[1] for r in rows):.2f}x)")
+
+
 def clip_stats(batch: Path) -> list[dict]:
     """Each clip's stats.json, with clip_s: its time in the worker, writing and preview included (ledger)."""
     seconds = {}
@@ -118,7 +177,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--same-scene", type=int, default=None, metavar="INDEX",
                         help="instead: a fresh worker renders scene INDEX twice (first clip vs a later one)")
+    parser.add_argument("--bare", action="store_true",
+                        help="instead: a fresh worker renders each scene as a whole clip and as a bare RGB render "
+                             "(this checkout, the first run's threads)")
     args = parser.parse_args()
+    if args.bare:
+        pipeline_and_bare(args)
+        return
     if args.same_scene is not None:
         first_and_later(args)
         return

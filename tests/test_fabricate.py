@@ -151,3 +151,31 @@ def test_the_same_spec_gives_the_same_bytes(registry, tmp_path):
     for name in npz:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert (a / "manifest.json").read_bytes() == (b / "manifest.json").read_bytes()  # every file's sha256
+
+
+def test_a_clip_written_as_its_layers_arrive_is_the_clip_written_at_once(registry, tmp_path):
+    from synthact.clip import SceneClipWriter, write_clip
+    spec = two_actor_spec(registry)
+    layers, camera, _ = fabricate_layers(spec)
+    at_once = write_clip(tmp_path / "a", spec, layers, camera, {"timings_s": {}})
+    with SceneClipWriter(tmp_path / "b", spec) as clip:
+        clip.add({k: v for k, v in layers.items() if not k.startswith("rgb")})  # the annotations first
+        assert not (tmp_path / "b" / spec.scene_id).exists()  # nothing in place before finish()
+        clip.add({k: v for k, v in layers.items() if k.startswith("rgb")})
+        streamed = clip.finish(camera, {"timings_s": {}})
+    assert (at_once / "manifest.json").read_bytes() == (streamed / "manifest.json").read_bytes()
+
+
+def test_an_unfinished_or_incomplete_clip_leaves_nothing(registry, tmp_path):
+    from synthact.clip import SceneClipWriter
+    spec = two_actor_spec(registry)
+    layers, camera, _ = fabricate_layers(spec)
+    with pytest.raises(ValueError, match=f"scene {spec.scene_id}: the layers lack flow_forward.npz"):
+        with SceneClipWriter(tmp_path, spec) as clip:
+            clip.add({k: v for k, v in layers.items() if k != "flow_forward.npz"})
+            clip.finish(camera, {})
+    with pytest.raises(RuntimeError, match="the render failed"):
+        with SceneClipWriter(tmp_path, spec) as clip:
+            clip.add({"depth.npz": layers["depth.npz"]})
+            raise RuntimeError("the render failed")
+    assert list(tmp_path.iterdir()) == []  # no clip, no temporary folder

@@ -1,5 +1,6 @@
 """Real Blender renders of tiny scenes, checked against geometry computed independently."""
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -265,6 +266,30 @@ def test_a_frontal_face_has_visible_nose_eyes_and_ears(worker, registry):
                      render={"resolution": {"width": 96, "height": 96}, "frames": 3, "samples": 1})
     coco2d = worker.render_layers(spec).layers["keypoints.npz"]["coco2d"]
     assert (coco2d[:, 0, :5, 2] == 2).all(), coco2d[:, 0, :5]  # nose, eyes, ears face the camera
+
+
+def test_annotation_files_are_written_while_blender_renders_the_rgb(worker, registry, tmp_path, monkeypatch):
+    from synthact.render.blender import render as blender_render
+    annotated, order = threading.Event(), []
+    original = blender_render.render_rgb
+
+    def render_rgb_after_the_annotations(spec, timings):
+        # the RGB render starts only once the annotations have come: a worker that made them after the render
+        # (or not at all before it) would wait here in vain
+        order.append("rgb started, annotations already written" if annotated.wait(120) else "rgb started alone")
+        return original(spec, timings)
+
+    def on_layers(layers):
+        order.append(sorted(layers))
+        annotated.set()
+
+    monkeypatch.setattr(blender_render, "render_rgb", render_rgb_after_the_annotations)
+    spec = make_spec(registry, index=2, render={"resolution": {"width": 32, "height": 32}, "frames": 2,
+                                                "samples": 1})
+    clip = worker.render_layers(spec, on_layers=on_layers)
+    assert order == [["depth.npz", "flow_backward.npz", "flow_forward.npz", "keypoints.npz", "segmentation.npz"],
+                     "rgb started, annotations already written", ["rgb.mp4"]]
+    assert sorted(clip.layers) == sorted(order[0] + order[2])
 
 
 def test_a_corrupt_garment_file_fails_the_scene_as_a_missing_asset(registry, tmp_path):

@@ -4,7 +4,8 @@ from .files import MANIFEST, clip_problem, is_complete, manifest_problem, sha256
 from .modalities import MODALITIES, Modality, modality
 from .reader import ClipError, ClipReader, Keypoints
 from .records import CameraRecord
-from .writer import ClipWriter, Layers, write_clip
+from .writer import ClipWriter, Layers, SceneClipWriter, write_clip
 
 __all__ = ["MANIFEST", "MODALITIES", "CameraRecord", "ClipError", "ClipReader", "ClipWriter", "Keypoints", "Layers",
-           "Modality", "clip_problem", "is_complete", "manifest_problem", "modality", "sha256_file", "write_clip"]
+           "Modality", "SceneClipWriter", "clip_problem", "is_complete", "manifest_problem", "modality", "sha256_file",
+           "write_clip"]

@@ -116,8 +116,9 @@ def _per_clip(statistic: Callable[["ClipReader"], object]) -> Callable[["ClipRea
     return of
 
 
-_clip_depth_range = _per_clip(lambda clip: depth_range(clip.depth()))
-_clip_flow_scale = _per_clip(lambda clip: flow_scale(clip.flow("forward")))
+# colour scales from every other pixel of every frame: the same percentiles for a preview, in a quarter of the time
+_clip_depth_range = _per_clip(lambda clip: depth_range(clip.depth()[:, ::2, ::2]))
+_clip_flow_scale = _per_clip(lambda clip: flow_scale(clip.flow("forward")[:, ::2, ::2]))
 
 RGB = Column("rgb", lambda clip, i: clip.rgb()[i])
 KEYPOINTS = Column("keypoints", lambda clip, i: draw_skeletons(clip.rgb()[i], clip.array("keypoints.npz", "coco2d")[i]))

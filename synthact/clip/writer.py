@@ -95,29 +95,53 @@ class ClipWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class SceneClipWriter:
+    """A scene's clip, written as its layers arrive: each file of the spec's modalities when add() brings its
+    layer (the worker adds the annotations while Blender still renders the RGB), then finish() writes the
+    records and the manifest. Used as a context manager, a clip that is not finished is removed."""
+
+    def __init__(self, out_root: Path, spec: SceneSpec):
+        self.spec = spec
+        r = spec.render
+        self._files = {f.name: f for f in expected_files(r.modalities, r.rgb_format, r.precision)}
+        self._written: set[str] = set()
+        self._writer = ClipWriter(Path(out_root), spec.scene_id)
+
+    def __enter__(self) -> "SceneClipWriter":
+        return self
+
+    def __exit__(self, kind, *_) -> None:
+        if kind is not None:
+            self._writer.abandon()
+
+    def add(self, layers: Layers) -> None:
+        """Write every file of the clip whose layer is in `layers` (a file already written is left as it is)."""
+        jobs = [f for f in self._files.values() if f.source in layers and f.name not in self._written]
+        # files are compressed and encoded in parallel (zlib and the H.264 encoder release the GIL)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for future in [pool.submit(self._writer.file, f.name, f.kind, layers[f.source], self.spec.render.fps)
+                           for f in jobs]:
+                future.result()
+        self._written.update(f.name for f in jobs)
+
+    def finish(self, camera: CameraRecord, stats: dict, log_text: str | None = None) -> Path:
+        """camera.json, spec.json, stats.json and the renderer's log, the manifest last, and the folder moved
+        into place; refuses a clip that lacks a file of its modalities."""
+        missing = sorted({f.source for f in self._files.values() if f.name not in self._written})
+        if missing:
+            raise ValueError(f"scene {self.spec.scene_id}: the layers lack {', '.join(missing)}")
+        self._writer.json("camera.json", camera.to_json())
+        self._writer.json("spec.json", spec_to_dict(self.spec))
+        if log_text is not None:
+            self._writer.path("blender.log").write_text(log_text)
+        self._writer.json("stats.json", stats)
+        return self._writer.finish({"scene_id": self.spec.scene_id, "complete": True})
+
+
 def write_clip(out_root: Path, spec: SceneSpec, layers: Layers, camera: CameraRecord, stats: dict,
                log_text: str | None = None) -> Path:
     """Write the clip directory out_root/<scene_id>/: every file of the spec's modalities that the layers
     hold, camera.json, spec.json, stats.json, the renderer's log, and the manifest last."""
-    writer = ClipWriter(Path(out_root), spec.scene_id)
-    try:
-        r = spec.render
-        files = expected_files(r.modalities, r.rgb_format, r.precision)
-        missing = [f.source for f in files if f.source not in layers]
-        if missing:
-            raise ValueError(f"scene {spec.scene_id}: the layers lack {', '.join(missing)}")
-        jobs = [(f.name, f.kind, layers[f.source]) for f in files]
-        # files are compressed and encoded in parallel (zlib and the H.264 encoder release the GIL)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for future in [pool.submit(writer.file, name, kind, content, spec.render.fps)
-                           for name, kind, content in jobs]:
-                future.result()
-        writer.json("camera.json", camera.to_json())
-        writer.json("spec.json", spec_to_dict(spec))
-        if log_text is not None:
-            writer.path("blender.log").write_text(log_text)
-        writer.json("stats.json", stats)
-        return writer.finish({"scene_id": spec.scene_id, "complete": True})
-    except BaseException:
-        writer.abandon()
-        raise
+    with SceneClipWriter(out_root, spec) as clip:
+        clip.add(layers)
+        return clip.finish(camera, stats, log_text)

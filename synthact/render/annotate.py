@@ -1,6 +1,8 @@
 """Annotations from rendered passes, in plain numpy: optical flow, keypoints with visibility, boxes."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .camera import project
@@ -8,10 +10,13 @@ from .camera import project
 KEYPOINT_DEPTH_TOLERANCE = 0.12  # m: a keypoint lies inside the body, up to this far behind the visible surface
 
 
+@lru_cache(maxsize=8)
 def pixel_grid(height: int, width: int) -> np.ndarray:
-    """(H, W, 2) pixel centre coordinates (x, y), integers as in OpenCV."""
+    """(H, W, 2) pixel centre coordinates (x, y), integers as in OpenCV (read-only: one array per size)."""
     ys, xs = np.mgrid[0:height, 0:width]
-    return np.stack([xs, ys], axis=-1).astype(np.float64)
+    grid = np.stack([xs, ys], axis=-1).astype(np.float64)
+    grid.flags.writeable = False
+    return grid
 
 
 def back_project(depth: np.ndarray, K: np.ndarray, world_to_camera: np.ndarray) -> np.ndarray:

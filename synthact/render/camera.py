@@ -45,16 +45,17 @@ def intrinsics(focal_length_mm: float, sensor_width_mm: float, width: int, heigh
 
 
 def project(points: np.ndarray, K: np.ndarray, world_to_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """points (..., 3) with matching (..., 4, 4) or one (4, 4) -> pixels (..., 2) and camera depth (...).
+    """points (..., 3) with matching (..., 4, 4) or one (4, 4) -> pixels (..., 2) and camera depth (...); K is a
+    pinhole matrix (last row 0 0 1).
 
     By hand rather than cv2.projectPoints: flow projects whole pixel grids with a camera per point, and the
     depth of each point (to tell what is behind the camera) comes out of the same product."""
-    if world_to_camera.ndim == 2:  # one camera for all points: plain matrix products are much faster
-        cam = points @ world_to_camera[:3, :3].T + world_to_camera[:3, 3]
+    if world_to_camera.ndim == 2:  # one camera for all points: one 3 x 4 product (K's last row is 0 0 1)
+        P = K @ world_to_camera[:3]
+        uv = points @ P[:, :3].T + P[:, 3]
     else:
-        cam = np.einsum("...ij,...j->...i", world_to_camera[..., :3, :3], points) + world_to_camera[..., :3, 3]
-    z = cam[..., 2]
-    uv = cam @ K.T
+        uv = (np.einsum("...ij,...j->...i", world_to_camera[..., :3, :3], points) + world_to_camera[..., :3, 3]) @ K.T
+    z = uv[..., 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         return uv[..., :2] / uv[..., 2:3], z
 

@@ -24,10 +24,10 @@ from .raster import AnnotationHits
 @dataclass
 class RenderedFrames:
     """What annotation functions read: the spec, the final RGB, what each pixel centre sees (raster.py), the
-    actors' geometry and the camera."""
+    actors' geometry and the camera. Only rgb_layers reads the RGB: the others run before the render ends."""
 
     spec: SceneSpec
-    rgb: np.ndarray  # (T, H, W, 3) uint8
+    rgb: np.ndarray | None  # (T, H, W, 3) uint8; None until Blender has rendered the frames
     hits: AnnotationHits  # depth, instance, and the actor face and barycentric point under each pixel
     geometries: list  # per actor: BodyGeometry in world coordinates
     surfaces: list  # per actor: dressing.CombinedSurface, what hits.face indexes

@@ -1,7 +1,8 @@
 """RenderWorker: a SceneSpec in, a complete and verified clip directory out (one Blender per process).
 
 render_layers() turns a spec into the clip's layers (arrays, camera, stats) without writing the clip;
-render() writes them as a clip directory through the clip format's writer.
+render() writes them as a clip directory through the clip format's writer, the annotation files while
+Blender still renders the RGB.
 """
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import psutil
 from threadpoolctl import threadpool_limits
 
-from synthact.clip import CameraRecord, Layers, write_clip
+from synthact.clip import CameraRecord, Layers, SceneClipWriter
 from synthact.config import AssetRegistry
 from synthact.human.bodies import body_geometry, load_body_model
 from synthact.human.garments import GarmentAssetError, GarmentLibrary
@@ -163,13 +165,15 @@ class RenderWorker:
 
     def render(self, spec: SceneSpec, out_root: Path) -> Path:
         """Render one clip into out_root/<scene_id>/ and return that folder."""
-        rendered = self.render_layers(spec)
-        clip = write_clip(Path(out_root), spec, rendered.layers, rendered.camera, rendered.stats, rendered.log)
+        with SceneClipWriter(Path(out_root), spec) as clip:
+            rendered = self.render_layers(spec, on_layers=clip.add)
+            folder = clip.finish(rendered.camera, rendered.stats, rendered.log)
         self.scenes_rendered += 1
-        return clip
+        return folder
 
-    def render_layers(self, spec: SceneSpec) -> RenderedClip:
-        """The clip's layers, camera, stats and Blender log, without writing the clip."""
+    def render_layers(self, spec: SceneSpec, on_layers: Callable[[Layers], None] | None = None) -> RenderedClip:
+        """The clip's layers, camera, stats and Blender log, without writing the clip. on_layers, when given,
+        receives the layers as they are made: the annotations while Blender renders the RGB, then the RGB."""
         from .blender.actors import ActorMesh
         from .blender.log import blender_output_to, tail
         from .blender.render import build_scene, render_rgb
@@ -202,35 +206,43 @@ class RenderWorker:
             raise SceneError(spec.scene_id, str(exc), "missing_asset") from exc
         surfaces = [combined(m.surfaces) for m in meshes]
 
-        def ray_cast(static):
+        def annotations(static) -> tuple[RenderedFrames, Layers]:
             t = time.perf_counter()
             hits = annotation_hits(static, surfaces, track.K, track.world_to_camera, r.width, r.height)
             timings.add("ray_cast", time.perf_counter() - t)
-            return hits
+            t = time.perf_counter()
+            frames = RenderedFrames(spec, None, hits, geometries, surfaces, track)
+            layers: Layers = {}
+            for name in r.modalities:
+                if name != "rgb":
+                    layers.update(ANNOTATIONS[name](frames))
+            timings.add("annotate", time.perf_counter() - t)
+            if on_layers is not None:
+                on_layers(layers)
+            return frames, layers
 
-        # the ray cast needs only the scene's geometry: it runs while Blender renders the frames (on a GPU
-        # worker the CPU is otherwise idle then; on CPU it fills the cores Cycles leaves idle)
-        with ThreadPoolExecutor(1, thread_name_prefix="ray-cast") as pool:
+        # the annotations need only the scene's geometry: they are made (and written) while Blender renders the
+        # frames; on a GPU worker the CPU is otherwise idle then, on CPU they fill the cores Cycles leaves idle
+        with ThreadPoolExecutor(1, thread_name_prefix="annotations") as pool:
             try:
                 with blender_output_to(log):
-                    cast = pool.submit(ray_cast, build_scene(spec, meshes, track, hdri, background, device,
-                                                             self.threads, timings))
+                    annotated = pool.submit(annotations, build_scene(spec, meshes, track, hdri, background, device,
+                                                                     self.threads, timings))
                     rgb = render_rgb(spec, timings)
             except Exception as exc:
                 raise RuntimeError(f"scene {spec.scene_id}: rendering failed: {exc}\n--- Blender log ---\n"
                                    f"{tail(log)}") from exc
-            hits = cast.result()
+            frames, layers = annotated.result()
         t1 = time.perf_counter()
-        frames = RenderedFrames(spec, rgb, hits, geometries, surfaces, track)
         after = weather_of(spec.environment).after_render
-        if after is not None:
-            frames.rgb = after(frames.rgb, frames.depth, spec.environment)
+        frames.rgb = rgb if after is None else after(rgb, frames.depth, spec.environment)
         if r.sensor_noise > 0:
             frames.rgb = add_sensor_noise(frames.rgb, r.sensor_noise, r.sensor_noise_seed)
-        layers: Layers = {}
-        for name in r.modalities:
-            layers.update(ANNOTATIONS[name](frames))
+        rgb_layers = ANNOTATIONS["rgb"](frames) if "rgb" in r.modalities else {}
+        layers.update(rgb_layers)
         timings.add("annotate", time.perf_counter() - t1)
+        if on_layers is not None and rgb_layers:
+            on_layers(rgb_layers)
         camera = CameraRecord(r.width, r.height, r.fps, track.K, track.world_to_camera, track.focal_length_mm,
                               track.sensor_width_mm)
         return RenderedClip(layers, camera, self._stats(spec, timings, device), log.read_text(errors="replace"))
