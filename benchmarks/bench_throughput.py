@@ -140,17 +140,24 @@ print(json.dumps(rows))
 
 def pipeline_and_bare(args) -> None:
     """Each scene as a whole clip with its preview, and its RGB render alone (nothing beside it), alternately in
-    one fresh worker: pipeline / bare without the overlapped work slowing the render it is compared with."""
-    _, layout = args.runs[0].rsplit(":", 1)
-    threads = int(layout.split("x")[1])
-    out = subprocess.run([sys.executable, "-c", PIPELINE_AND_BARE, str(Path(args.config).resolve()), str(args.n),
-                          str(threads)], cwd=ROOT, capture_output=True, text=True, check=True)
-    rows = json.loads(out.stdout.strip().splitlines()[-1])
-    pipeline, bare = sum(r[0] for r in rows), sum(r[1] for r in rows)
-    row(f"{args.config} x{args.n}, each scene as a whole clip and as a bare RGB render, one worker x {threads} threads",
-        f"pipeline / bare RGB {pipeline / bare:.2f}x",
-        f"per clip: whole clip with preview {pipeline / len(rows):.2f} s, RGB render alone {bare / len(rows):.2f} s "
-        f"(scenes {min(r[0] / r[1] for r in rows):.2f}x to {max(r[0] / r[1] for r in rows):.2f}x)")
+    one fresh worker per run and repeat: pipeline / bare without the overlapped work slowing the render it is
+    compared with."""
+    rows: dict[str, list] = defaultdict(list)
+    for _ in range(args.repeat):
+        for spec in args.runs:
+            name_tree, layout = spec.rsplit(":", 1)
+            name, _, tree = name_tree.partition("=")
+            out = subprocess.run([sys.executable, "-c", PIPELINE_AND_BARE, str(Path(args.config).resolve()),
+                                  str(args.n), layout.split("x")[1]], cwd=tree or ROOT, capture_output=True,
+                                 text=True, check=True)
+            rows[f"{name} {layout}"] += json.loads(out.stdout.strip().splitlines()[-1])
+    for key, clips in rows.items():
+        pipeline, bare = sum(r[0] for r in clips), sum(r[1] for r in clips)
+        row(f"{args.config} x{args.n} (x{args.repeat}), {key} (workers x threads), each scene as a whole clip and as "
+            f"a bare RGB render", f"pipeline / bare RGB {pipeline / bare:.2f}x",
+            f"per clip: whole clip with preview {pipeline / len(clips):.2f} s, RGB render alone "
+            f"{bare / len(clips):.2f} s (scenes {min(r[0] / r[1] for r in clips):.2f}x to "
+            f"{max(r[0] / r[1] for r in clips):.2f}x)")
 
 
 def clip_stats(batch: Path) -> list[dict]:
@@ -178,8 +185,7 @@ def main() -> None:
     parser.add_argument("--same-scene", type=int, default=None, metavar="INDEX",
                         help="instead: a fresh worker renders scene INDEX twice (first clip vs a later one)")
     parser.add_argument("--bare", action="store_true",
-                        help="instead: a fresh worker renders each scene as a whole clip and as a bare RGB render "
-                             "(this checkout, the first run's threads)")
+                        help="instead: a fresh worker renders each scene as a whole clip and as a bare RGB render")
     args = parser.parse_args()
     if args.bare:
         pipeline_and_bare(args)

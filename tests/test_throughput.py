@@ -57,8 +57,10 @@ def test_the_body_model_cache_is_built_by_one_process_at_a_time(tmp_path, monkey
 
 
 def test_stage_split_names_the_shares_largest_first():
-    assert stage_split(Counter({"render_rgb": 6.0, "annotate": 1.0, "ray_cast": 3.0})) == \
-        "rgb 60% ray_cast 30% annotate 10%"
+    assert stage_split(Counter({"render_rgb": 6.0, "writing": 1.0, "scene_build": 3.0})) == \
+        "rgb 60% scene_build 30% writing 10%"
+    assert stage_split(Counter({"render_rgb": 8.0, "writing": 2.0}), Counter({"annotate": 1.0, "ray_cast": 2.0})) \
+        == "rgb 80% writing 20% (beside rgb: ray_cast 20% annotate 10%)"
     assert stage_split(Counter()) == ""
 
 

@@ -26,12 +26,14 @@ def resident_memory_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def stage_seconds(clip: Path) -> dict[str, float]:
-    """The clip's per-stage render times (stats.json), {} when the renderer records none."""
+def stage_seconds(clip: Path) -> tuple[dict[str, float], list[str]]:
+    """The clip's per-stage render times (stats.json), and which of them ran beside the RGB render; empty when
+    the renderer records none."""
     try:
-        return json.loads((Path(clip) / "stats.json").read_text()).get("timings_s", {})
+        stats = json.loads((Path(clip) / "stats.json").read_text())
     except (OSError, ValueError):
-        return {}
+        return {}, []
+    return stats.get("timings_s", {}), stats.get("beside_render", [])
 
 
 class RenderHost:
@@ -64,12 +66,12 @@ class RenderHost:
             if store.remote:
                 with tempfile.TemporaryDirectory(prefix="synthact-clip-") as scratch:
                     clip = self.renderer.render(spec, Path(scratch))
-                    stages = stage_seconds(clip)
+                    stages, beside = stage_seconds(clip)
                     preview = self._preview(clip, store)
                     store.upload_clip(clip)
             else:
                 clip = self.renderer.render(spec, store.local_clips)
-                stages = stage_seconds(clip)
+                stages, beside = stage_seconds(clip)
                 preview = self._preview(clip, store)
         except SceneError as exc:
             return {"ok": False, "reason": exc.reason, "message": str(exc), "seconds": time.perf_counter() - t0}
@@ -81,7 +83,8 @@ class RenderHost:
         rss = resident_memory_mb()
         self.start_rss = self.start_rss or rss
         return {"ok": True, "seconds": time.perf_counter() - t0, "rss_mb": rss, "start_rss_mb": self.start_rss,
-                "pid": os.getpid(), "warning": preview, "stages": stages}
+                "pid": os.getpid(), "warning": preview, "stages": stages,
+                "beside_render": beside}
 
     def _preview(self, clip: Path, store: BatchStore) -> str:
         """Write the clip's contact sheet; '' when done (or not wanted), else why there is none."""

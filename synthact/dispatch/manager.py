@@ -102,6 +102,7 @@ class Dispatcher:
         self._rebalanced = 0.0
         self._unplaced_since: float | None = None
         self._stages: Counter = Counter()  # seconds per render stage over the clips rendered
+        self._beside: Counter = Counter()  # seconds of the stages that ran beside the RGB render
         self._warm_up: str | None = None  # the batch's first scene: what each worker renders small when it starts
 
     # --- workers ---------------------------------------------------------------------------------
@@ -289,7 +290,7 @@ class Dispatcher:
                 rate = f"{self.result.rendered / minutes:.1f}" if self.result.rendered and minutes > 0 else "-"
                 failed = sum(self.result.failed.values())
                 bar.update(task_bar, completed=self.result.rendered + self.result.already_complete + failed,
-                           rate=rate, failed=failed, split=stage_split(self._stages))
+                           rate=rate, failed=failed, split=stage_split(self._stages, self._beside))
 
             while not self.stop and not self._error:
                 self._rebalance(slots)
@@ -329,10 +330,12 @@ class Dispatcher:
             self._record_failure(task, out["reason"], out["message"])
             return
         self._record_done(task, out["seconds"], out.get("warning", ""))
-        stages = out.get("stages", {})
-        self._stages.update(stages)
+        stages, beside = out.get("stages", {}), set(out.get("beside_render", ()))
+        waited = {k: v for k, v in stages.items() if k not in beside}  # what the clip's time is made of
+        self._stages.update(waited)
+        self._beside.update({k: v for k, v in stages.items() if k in beside})
         if stages:
-            self._stages["writing"] += max(out["seconds"] - sum(stages.values()), 0.0)  # the clip and its preview
+            self._stages["writing"] += max(out["seconds"] - sum(waited.values()), 0.0)  # the clip and its preview
         slot.scenes += 1
         recycle = self.options.recycling
         grown = out["rss_mb"] > out["start_rss_mb"] * (1 + recycle.memory_growth)
@@ -370,12 +373,17 @@ class Dispatcher:
         self.console.print(f"[red]scene {task.index} ({task.scene_id}) failed: {reason}: {message[:200]}")
 
 
-def stage_split(seconds: Counter) -> str:
-    """Where the render time went, as shares of it: "rgb 71% annotations 9% ..." (largest first)."""
+def stage_split(seconds: Counter, beside: Counter | None = None) -> str:
+    """Where the clips' time went, as shares of it: "rgb 71% writing 12% ..." (largest first), then the stages
+    that ran beside the RGB render, as shares of the same time: "(beside rgb: ray_cast 9% ...)"."""
     total = sum(seconds.values())
     if total <= 0:
         return ""
-    return " ".join(f"{stage.removeprefix('render_')} {100 * s / total:.0f}%" for stage, s in seconds.most_common())
+    text = " ".join(f"{stage.removeprefix('render_')} {100 * s / total:.0f}%" for stage, s in seconds.most_common())
+    if beside:
+        text += " (beside rgb: " + " ".join(f"{stage} {100 * s / total:.0f}%" for stage, s in beside.most_common())
+        text += ")"
+    return text
 
 
 def config_difference(recorded: dict, config: BatchConfig) -> str:
