@@ -155,6 +155,16 @@ def test_the_same_spec_gives_the_same_bytes(registry, tmp_path):
     assert (a / "manifest.json").read_bytes() == (b / "manifest.json").read_bytes()  # every file's sha256
 
 
+def test_the_video_encoder_gives_the_same_bytes_every_time():
+    """x264's macroblock-tree rate control made nearly every encode of the same rendered frames differ."""
+    from synthact.clip.video import encode_mp4
+    rng = np.random.default_rng(0)
+    # independent blurred noise: content on which mbtree differed in 2-5 of 6 encodes (seeds 0-3)
+    frames = np.stack([cv2.GaussianBlur((rng.random((144, 176, 3)) * 255).astype(np.uint8), (0, 0), 3)
+                       for _ in range(32)])
+    assert len({encode_mp4(frames, 30) for _ in range(6)}) == 1
+
+
 def test_a_clip_written_as_its_layers_arrive_is_the_clip_written_at_once(registry, tmp_path):
     from synthact.clip import SceneClipWriter, write_clip
     spec = two_actor_spec(registry)
@@ -166,12 +176,7 @@ def test_a_clip_written_as_its_layers_arrive_is_the_clip_written_at_once(registr
         clip.add({k: v for k, v in layers.items() if k.startswith("rgb")})
         streamed = clip.finish(camera, {"timings_s": {}})
     files = [json.loads((c / "manifest.json").read_text())["files"] for c in (at_once, streamed)]
-    assert sorted(files[0]) == sorted(files[1])
-    for name in files[0]:  # H.264 is not byte-stable from run to run (its threads): the video is compared decoded
-        if name != "rgb.mp4":
-            assert files[0][name] == files[1][name], name
-    rgb = [ClipReader.from_dir(c).rgb().astype(int) for c in (at_once, streamed)]
-    assert rgb[0].shape == rgb[1].shape and np.abs(rgb[0] - rgb[1]).mean() < 1.0
+    assert "rgb.mp4" in files[0] and files[0] == files[1]  # every file's sha256, the video's included
 
 
 def test_an_unfinished_or_incomplete_clip_leaves_nothing(registry, tmp_path):

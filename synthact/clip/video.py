@@ -2,6 +2,10 @@
 
 Encoding is libx264, CRF 18, yuv420p, tagged BT.709 limited range (what players and decoders assume
 for HD content), with the moov atom first so a shard member can be read without seeking to its end.
+x264's macroblock-tree rate control is off: with it, the same frames gave a different stream on
+nearly every encode (8 of 8 distinct on a rendered clip), so a re-rendered clip never matched its
+manifest's sha256; without it the bytes are identical every time, for 14-25% more bytes at
+0.2-0.5 dB higher PSNR (measured on default renders).
 Odd frame sizes are padded by one pixel (yuv420p needs even sizes) and cropped again when decoding
 with the clip's size.
 """
@@ -33,7 +37,7 @@ def _encode(padded: np.ndarray, fps: float, path: Path) -> None:
         stream = container.add_stream("libx264", rate=_rate(fps))
         stream.width, stream.height = padded.shape[2], padded.shape[1]
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(CRF), "preset": "medium"}
+        stream.options = {"crf": str(CRF), "preset": "medium", "x264-params": "mbtree=0"}
         ctx = stream.codec_context
         ctx.color_range, ctx.colorspace = 1, 1  # MPEG (limited) range, BT.709 matrix
         ctx.color_primaries, ctx.color_trc = 1, 1  # BT.709 primaries and transfer
