@@ -73,7 +73,8 @@ def _exact_or_compact(stem: str, codec: str, array: Array) -> tuple[ClipFile, Cl
 
 MODALITIES: dict[str, Modality] = {m.name: m for m in (
     Modality("rgb", "the rendered video", (
-        ClipFile("rgb.mp4", "video", (Array("", "uint8", "T,H,W,3", "sRGB frames, H.264 CRF 18, BT.709"),),
+        ClipFile("rgb.mp4", "video", (Array("", "uint8", "T,H,W,3",
+                                               "sRGB frames, H.264 CRF 18 (same frames, same bytes), BT.709"),),
                  rgb_format="mp4"),
         ClipFile("rgb", "frames", (Array("", "uint8", "T,H,W,3", "sRGB frames as JPEG q95"),), packed=False,
                  rgb_format="jpg")),
