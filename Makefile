@@ -67,6 +67,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_render.py --memory 200
 	$(BIN)/python benchmarks/bench_noise.py
+	$(BIN)/python benchmarks/bench_places.py
 	$(BIN)/python benchmarks/bench_clean.py --n 8 --frames 16 --samples 1
 	$(BIN)/python benchmarks/bench_garments.py
 	$(BIN)/python benchmarks/bench_manager.py overhead --n 100000

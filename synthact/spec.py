@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
-SPEC_VERSION = 7  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure,
+SPEC_VERSION = 8  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure,
 #                  camera framing/DOF/exposure, skin variation, fitted garments and hair; 4: motion windows,
-#                  labels and text per clip; 5: both together; 6: render.precision; 7: fast denoiser by default
+#                  labels and text per clip; 5: both together; 6: render.precision; 7: fast denoiser by default;
+#                  8: environment kinds (outdoor | room) and places
 # The modalities a clip can hold; clip/modalities.py says what each one's files and arrays are.
 MODALITY_NAMES = ("rgb", "depth", "flow", "segmentation", "keypoints")
 ENGINES = ("cycles", "workbench")  # Cycles: the look; Workbench: flat studio shading, for fast previews
@@ -55,8 +56,17 @@ class PackItemSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PlaceSpec:
+    library: str  # a place library (world/places.py)
+    place_id: str
+    room_type: str
+    near: str  # the semantic class of the object nearest the actors ("" when none is within 2 m)
+
+
+@dataclass(frozen=True, slots=True)
 class EnvironmentSpec:
-    ground: str
+    kind: str  # outdoor | room (world/environments/)
+    ground: str  # outdoors: the ground family ("" in a room)
     props_density: float
     props_seed: int
     sun_elevation_deg: float
@@ -68,6 +78,7 @@ class EnvironmentSpec:
     hdri: PackItemSpec | None
     hdri_rotation_deg: float  # turn of the HDRI about the vertical (0 without an HDRI)
     hdri_exposure_ev: float  # its brightness: strength 2 ** ev (0 without an HDRI)
+    place: PlaceSpec | None  # a room's place (None outdoors)
 
 
 @dataclass(frozen=True, slots=True)

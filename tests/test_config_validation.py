@@ -5,6 +5,7 @@ import textwrap
 import pytest
 
 from conftest import PRESETS, ROOT, write
+from support.places import fabricate_library
 from synthact.config.assets import AssetRegistry
 from synthact.config.problems import InvalidFile
 from synthact.scene import load_batch_config
@@ -18,7 +19,9 @@ def problems_of(tmp_path, registry, text: str) -> list[str]:
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.name)
-def test_presets_are_valid(preset, registry):
+def test_presets_are_valid(preset, registry, tmp_path, monkeypatch):
+    monkeypatch.setenv("SYNTHACT_ENVIRONMENTS", str(tmp_path))
+    fabricate_library(tmp_path, "rooms")  # rooms.yaml names a place library, which users import first
     config = load_batch_config(preset, registry)
     assert config.batch.count >= 1
 
@@ -66,7 +69,7 @@ def test_distribution_shapes_are_checked(tmp_path, registry):
         "CFG:4 camera.roll_deg: this field is bounded below: give the normal a 'min' to clip at",
         "CFG:5 camera.height_m: weights has 1 entries but values has 2",
         "CFG:6 camera.focal_length_mm.std: must be >= 0, got -3",
-        "CFG:8 environment.weather.type[1]: must be one of 'clear', 'overcast', 'fog', 'rain' or 'snow', "
+        "CFG:8 environment.weather.type[1]: must be one of 'clear', 'fog', 'overcast', 'rain' or 'snow', "
         "got 'sunny'",
     ]
 

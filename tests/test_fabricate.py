@@ -14,6 +14,7 @@ from synthact.dataset.qc import check_clip
 from synthact.human.bodies import PART_NAMES
 from synthact.human.motions.skeleton import NUM_JOINTS, J
 from synthact.scene.sampler import SceneSampler
+from synthact.world.semantics import CLASSES
 
 
 def sampler(registry, **sections):
@@ -59,7 +60,8 @@ def test_every_registry_array_has_its_dtype_and_shape(registry, two_actors, prec
     spec = reader.spec
     assert spec.render.precision == precision
     dims = {"T": spec.render.frames, "H": spec.render.height, "W": spec.render.width, "A": len(spec.actors),
-            "J": NUM_JOINTS, "P": len(PART_NAMES)}
+            "J": NUM_JOINTS, "P": len(PART_NAMES), "C": len(CLASSES),
+            "O": len(reader.array("segmentation.npz", "object_names"))}  # O: the scene's static objects
     expected = set(RECORDS) | {"manifest.json"}
     assert set(spec.render.modalities) == set(MODALITIES)
     for f in expected_files(spec.render.modalities, spec.render.rgb_format, precision):

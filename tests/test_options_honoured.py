@@ -1,7 +1,9 @@
 """No accepted option is ignored: every BatchConfig field changes the sampled SceneSpecs (or is one of the
 few that act elsewhere, each checked here), and the renderer reads every field of a SceneSpec."""
 import copy
+import os
 import typing
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
@@ -31,6 +33,10 @@ CHANGES = {
     "camera.motion.dolly_m_per_s": ({"camera": {"motion": {"type": "dolly"}}}, 0.3),
     "camera.motion.shake_amplitude_deg": ({"camera": {"motion": {"type": "handheld"}}}, 2),
     "camera.motion.shake_frequency_hz": ({"camera": {"motion": {"type": "handheld"}}}, 5),
+    "environment.kind": ({"environment": {"kind": ["outdoor", "room"], "places": {"library": "rooms"}}}, "room"),
+    "environment.places.library": ({"environment": {"kind": "room", "places": {"library": "rooms"}}}, "others"),
+    "environment.places.room_types": ({"environment": {"kind": "room", "places": {"library": "rooms"}}},
+                                      ["bedroom"]),
     "environment.ground": ({}, "sand"),
     "environment.props_density": ({}, 0.9),
     "environment.time_of_day.sun_elevation_deg": ({}, 20),
@@ -169,6 +175,17 @@ def specs(data: dict, registry, n: int = 6) -> list[dict]:
     return [spec_to_dict(s) for s in SceneSampler.create(config, registry).iter_specs(0, n)]
 
 
+@pytest.fixture(autouse=True)
+def place_libraries(tmp_path_factory, monkeypatch):
+    """Place libraries for environment.places to point at (fabricated: sampling reads only their records)."""
+    from support.places import fabricate_library
+    root = tmp_path_factory.getbasetemp() / "environments"
+    if not root.exists():
+        fabricate_library(root, "rooms", places=(("dining", "dining_room"), ("bed", "bedroom")))
+        fabricate_library(root, "others", places=(("study", "study"),))
+    monkeypatch.setenv("SYNTHACT_ENVIRONMENTS", str(root))
+
+
 def test_every_field_is_covered():
     assert sorted(set(CHANGES) | set(ELSEWHERE)) == sorted(leaf_paths(BatchConfig)), \
         "a BatchConfig field was added or removed: say how it changes the spec (CHANGES) or where it acts"
@@ -205,7 +222,8 @@ def test_the_renderer_reads_every_spec_field(registry_with_libraries):
     identity = {"scene_id", "spec_version", "batch", "seed", "index", "motion_group", "split", "actors.actor_index",
                 "actors.motion.class_name", "actors.motion.motion_key",  # labels of what is seen, not inputs
                 "actors.motion.label", "actors.motion.description", "text",
-                "camera.motion.type"}  # names the motion; its parameters (0 for other types) are read
+                "camera.motion.type",  # names the motion; its parameters (0 for other types) are read
+                "environment.place.room_type", "environment.place.near"}  # the clip text's words for the place
     packs = ("environment.background.",)  # needs an image pack: tests/test_render.py
     identity |= {"render.precision"}  # how write_clip stores depth and flow: tests/test_storage.py
     base = {"batch": {"name": "reads", "seed": 1},
@@ -220,12 +238,19 @@ def test_the_renderer_reads_every_spec_field(registry_with_libraries):
         {"motion": {"library": "mini"}},  # an imported library: windows chosen when sampling
         {"environment": {"sky": "hdri", "hdri": {"pack": "blender_outdoor"}}, "render": {"sensor_noise": 2.0}},
         {"actors": {"clothing": {"style": "painted"}}},
+        {"environment": {"kind": "room", "places": {"library": "tiny"}},  # a real room, made and imported here
+         "camera": {"framing": 0.6, "fov_deg": 75, "height_m": 1.5}},
     ]
     registry = registry_with_libraries
+    from support.places import tiny_room_library
+    tiny_room_library(Path(os.environ["SYNTHACT_ENVIRONMENTS"]))
     worker = RenderWorker(device="cpu", registry=registry)
     read: set[str] = set()
     for variant in variants:
-        config = BatchConfig.model_validate(merged(base, variant))
+        data = merged(base, variant)
+        if data["environment"].get("kind") == "room":  # props are outdoor things
+            del data["environment"]["props_density"]
+        config = BatchConfig.model_validate(data)
         spec = SceneSampler.create(config, registry).sample(0)
         worker.render_layers(Recorder(spec, "", read))
     every = {p for p in field_paths(SceneSpec)}

@@ -403,3 +403,17 @@ def test_background_image_pack(registry, tmp_path):
     assert sky.sum() > 20
     left, right = rgb[..., 0][sky & (np.arange(48) < 16)[None, :]], rgb[..., 0][sky & (np.arange(48) >= 32)[None, :]]
     assert right.mean() > left.mean() + 60  # the background image shows behind the scene
+
+
+def test_outdoors_every_pixel_has_a_semantic_class_and_props_are_objects(orbit_clip):
+    _, clip = orbit_clip
+    seg = ClipReader.from_dir(clip).arrays("segmentation.npz")
+    names = list(seg["semantic_names"])
+    seen = {names[i] for i in np.unique(seg["semantic"])}
+    assert {"person", "ground", "sky"} <= seen
+    depth = ClipReader.from_dir(clip).depth()
+    assert (seg["semantic"][~np.isfinite(depth)] == names.index("sky")).all()
+    assert "ground" in list(seg["object_names"]) and len(seg["object_names"]) > 1  # the ground and the props
+    props = {str(c) for n, c in zip(seg["object_names"], seg["object_classes"]) if str(n).startswith("prop_")}
+    assert props and props <= {"building", "wall", "crate", "pole", "bench", "bush", "tree"}
+    assert (seg["visible_fraction"] > 0).all() and (seg["visible_fraction"] <= 1).all()

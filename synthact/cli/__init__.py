@@ -6,7 +6,7 @@ import sys
 import typer
 from typer.core import TyperGroup
 
-from . import batch, cluster, data, garments, motions, train
+from . import batch, cluster, data, environments, garments, motions, train
 
 try:  # recent Typer versions carry their own copy of click
     from typer._click import exceptions as click_errors
@@ -48,6 +48,7 @@ for group in (batch, cluster, data, train):
     group.register(app)
 app.add_typer(motions.app, name="motions")
 app.add_typer(garments.app, name="garments")
+app.add_typer(environments.app, name="environments")
 
 
 def main() -> None:

@@ -24,6 +24,8 @@ class QCThresholds(BaseModel):
     bright_luma: float = Field(0.96, ge=0, le=1)  # mean luma above this: an overexposed frame
     max_bad_exposure_fraction: float = Field(0.1, ge=0, le=1)
     min_visible_fraction: float = Field(0.005, ge=0, le=1)  # mean share of pixels showing the actor
+    # the least-seen actor's median share of itself not hidden by furniture or props (0: not checked)
+    min_actor_unoccluded_fraction: float = Field(0.0, ge=0, le=1)
     min_bbox_height_fraction: float = Field(0.08, ge=0, le=1)  # median visible box height / image height
     min_visible_keypoints_fraction: float = Field(0.35, ge=0, le=1)  # share of keypoint-frames with v = 2
     near_depth_m: float = Field(0.1, gt=0)
@@ -100,6 +102,12 @@ def check_segmentation(clip: "ClipReader", t: QCThresholds, metrics: dict) -> li
     metrics["bbox_height_fraction"] = box
     if box < t.min_bbox_height_fraction:
         found.append(Finding("bbox_too_small", box, t.min_bbox_height_fraction))
+    if "visible_fraction" in clip.arrays("segmentation.npz"):  # clips written before it was recorded have none
+        visible = clip.array("segmentation.npz", "visible_fraction")
+        least = float(np.median(visible, axis=0).min()) if visible.size else 1.0
+        metrics["actor_unoccluded_fraction"] = least
+        if least < t.min_actor_unoccluded_fraction:
+            found.append(Finding("actor_occluded", least, t.min_actor_unoccluded_fraction))
     return found
 
 

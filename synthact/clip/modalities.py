@@ -88,12 +88,23 @@ MODALITIES: dict[str, Modality] = {m.name: m for m in (
         *_exact_or_compact("flow_backward", "flow16", Array("flow", "float32", "T,H,W,2",
                                                             "dx, dy to frame t-1 (NaN: sky, and the first frame)"))),
         checks=(checks.check_flow,), preview=preview.FLOW),
-    Modality("segmentation", "instance and body-part maps", (
+    Modality("segmentation", "instance, body-part, object and semantic maps", (
         ClipFile("segmentation.npz", "npz", (
             Array("instance", "uint8", "T,H,W", "0 background, k + 1 actor k"),
             Array("body_part", "uint8", "T,H,W", "index into body_part_names (0 background)"),
-            Array("body_part_names", "str", "P", "body-part names", timed=False))),),
-        checks=(checks.check_segmentation,), qc_metrics=("visible_fraction", "bbox_height_fraction"),
+            Array("body_part_names", "str", "P", "body-part names", timed=False),
+            Array("semantic", "uint8", "T,H,W", "semantic class: index into semantic_names (person, floor, wall, "
+                  "table, ground, sky, ...)"),
+            Array("semantic_names", "str", "C", "the semantic classes (synthact/world/semantics.py)", timed=False),
+            Array("object", "uint16", "T,H,W", "the static object seen: 1 + index into object_names (0: an actor "
+                  "or nothing)"),
+            Array("object_names", "str", "O", "the scene's static objects (ground, props, a place's objects)",
+                  timed=False),
+            Array("object_classes", "str", "O", "each object's semantic class", timed=False),
+            Array("visible_fraction", "float32", "T,A", "share of each actor seen: its pixels over those it would "
+                  "cover with nothing static in front (occlusion by furniture)"))),),
+        checks=(checks.check_segmentation,), qc_metrics=("visible_fraction", "bbox_height_fraction",
+                                                        "actor_unoccluded_fraction"),
         preview=preview.SEGMENTATION),
     Modality("keypoints", "2D/3D keypoints, joints and boxes per actor", (
         ClipFile("keypoints.npz", "npz", _KEYPOINT_ARRAYS),),

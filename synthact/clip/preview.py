@@ -77,12 +77,17 @@ def depth_bar(width: int, height: int, near: float, far: float) -> np.ndarray:
     return depth_image(ramp, near, far)
 
 
-def segmentation_image(instance: np.ndarray, part: np.ndarray) -> np.ndarray:
-    """Body parts in golden-ratio hues, alternate actors darker; background dark grey."""
+def segmentation_image(instance: np.ndarray, part: np.ndarray, semantic: np.ndarray | None = None) -> np.ndarray:
+    """Body parts in golden-ratio hues, alternate actors darker; the rest by semantic class in dim colours (dark
+    grey without one)."""
     hues = np.array([(i * 0.618) % 1 for i in range(32)]) * 180
     palette = cv2.cvtColor(np.stack([hues, np.full(32, 166), np.full(32, 242)], -1)[None].astype(np.uint8),
                            cv2.COLOR_HSV2RGB)[0].astype(np.float32)
     out = np.full((*instance.shape, 3), 40, np.uint8)
+    if semantic is not None:
+        dim = cv2.cvtColor(np.stack([hues[::-1], np.full(32, 90), np.full(32, 110)], -1)[None].astype(np.uint8),
+                           cv2.COLOR_HSV2RGB)[0]
+        out[:] = dim[semantic % 32]
     body = instance > 0
     shade = 0.6 + 0.4 * ((instance[body] % 2) == 1)
     out[body] = (palette[part[body] % 32] * shade[:, None]).astype(np.uint8)
@@ -125,7 +130,8 @@ KEYPOINTS = Column("keypoints", lambda clip, i: draw_skeletons(clip.rgb()[i], cl
 DEPTH = Column("depth (inverse)", lambda clip, i: depth_image(clip.depth()[i], *_clip_depth_range(clip)))
 FLOW = Column("flow ->", lambda clip, i: flow_image(clip.flow("forward")[i], _clip_flow_scale(clip)))
 SEGMENTATION = Column("segmentation", lambda clip, i: segmentation_image(
-    clip.array("segmentation.npz", "instance")[i], clip.array("segmentation.npz", "body_part")[i]))
+    clip.array("segmentation.npz", "instance")[i], clip.array("segmentation.npz", "body_part")[i],
+    clip.arrays("segmentation.npz").get("semantic", [None] * (i + 1))[i]))
 
 
 def _upscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -12,6 +12,9 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from synthact.spec import ENGINES, MODALITY_NAMES
+from synthact.world import environments, weather
+from synthact.world.grounds import GROUNDS
+from synthact.world.skies import SKIES
 
 from .distributions import StrictModel, category_dist, int_dist, name_dist, number_dist
 
@@ -21,9 +24,11 @@ PositiveInt = Annotated[int, Field(strict=True, ge=1)]
 Seconds = Annotated[float, Field(strict=True, gt=0, le=3600)]
 PACK_NAME = r"^[a-z0-9][a-z0-9_\-]*$"
 
-GROUND_FAMILIES = ("grass", "asphalt", "concrete", "dirt", "sand", "tiles", "wood", "gravel", "snow")
-WEATHER_TYPES = ("clear", "overcast", "fog", "rain", "snow")
-SKY_TYPES = ("physical", "overcast", "hdri", "background")
+# the world's registries (synthact/world/) are the one list of each
+GROUND_FAMILIES = tuple(GROUNDS)
+WEATHER_TYPES = tuple(weather.registry())
+SKY_TYPES = tuple(SKIES)
+ENVIRONMENT_KINDS = tuple(environments.registry())
 PATTERNS = ("solid", "stripes", "checker", "dots", "noise", "weave", "denim", "knit")
 CAMERA_MOTIONS = ("static", "pan", "orbit", "dolly", "handheld")
 
@@ -80,9 +85,16 @@ class TimeOfDayConfig(StrictModel):
     sun_azimuth_deg: number_dist(ge=0, le=360) = {"min": 0, "max": 360}
 
 
+def _default_weather() -> dict:
+    """Clear half the time, overcast a fifth, the rest shared by the other types."""
+    share = {"clear": 0.5, "overcast": 0.2}
+    rest = [w for w in WEATHER_TYPES if w not in share]
+    return {"dist": "choice", "values": list(WEATHER_TYPES),
+            "weights": [share.get(w, 0.3 / len(rest)) for w in WEATHER_TYPES]}
+
+
 class WeatherConfig(StrictModel):
-    type: category_dist(*WEATHER_TYPES) = {"dist": "choice", "values": list(WEATHER_TYPES),
-                                           "weights": [0.5, 0.2, 0.1, 0.1, 0.1]}
+    type: category_dist(*WEATHER_TYPES) = _default_weather()
     intensity: Unit = {"min": 0.2, "max": 0.9}
 
 
@@ -91,7 +103,14 @@ class PackRef(StrictModel):
     probability: Annotated[float, Field(strict=True, ge=0, le=1)] = 1.0  # chance that a scene uses this pack
 
 
+class PlacesRef(StrictModel):
+    library: str = Field(pattern=PACK_NAME)  # a place library (`synthact environments list`)
+    room_types: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] | None = None  # None: every room type
+
+
 class EnvironmentConfig(StrictModel):
+    kind: category_dist(*ENVIRONMENT_KINDS) = "outdoor"  # where clips happen (synthact/world/environments/)
+    places: PlacesRef | None = None  # the rooms a 'room' scene is set in
     ground: category_dist(*GROUND_FAMILIES) = list(GROUND_FAMILIES)
     props_density: Unit = {"min": 0.0, "max": 0.6}
     time_of_day: TimeOfDayConfig = TimeOfDayConfig()
@@ -103,6 +122,17 @@ class EnvironmentConfig(StrictModel):
     hdri_exposure_ev: number_dist(ge=-4, le=4) = {"min": -0.5, "max": 0.5}  # brightness: strength 2 ** ev
 
     @model_validator(mode="after")
+    def _options_of_sampled_kinds(self):
+        kinds = [environments.registry()[k] for k in self.kind.options()]
+        read = set().union(*(k.options for k in kinds))
+        for name in sorted(self.model_fields_set - read - {"kind"}):
+            raise ValueError(f"{name} has no effect: environment.kind is only {', '.join(self.kind.options())}, "
+                             f"which never reads it")
+        if any(k.uses_places for k in kinds) and self.places is None:
+            raise ValueError("environment.kind can be a room but environment.places names no place library")
+        return self
+
+    @model_validator(mode="after")
     def _packs_are_used(self):
         skies = self.sky.options()
         for field in ("hdri_rotation_deg", "hdri_exposure_ev"):
@@ -112,7 +142,8 @@ class EnvironmentConfig(StrictModel):
             raise ValueError("time_of_day has no effect: the sky is always an HDRI, which brings its own sun")
         # intensity shapes fog, rain and snow, and darkens an overcast sky in clear weather
         types = set(self.weather.type.options())
-        if "intensity" in self.weather.model_fields_set and types <= {"clear", "overcast"} and not (
+        shaped = any(weather.registry()[t].shaped_by_intensity for t in types)
+        if "intensity" in self.weather.model_fields_set and not shaped and not (
                 "clear" in types and "overcast" in skies):
             raise ValueError("weather.intensity has no effect: weather is only clear or overcast and the sky is "
                              "never 'overcast'")
@@ -357,8 +388,8 @@ class BatchConfig(StrictModel):
     def _splits_possible(self):
         s = self.splits
         if s.enabled and "background" in s.hold_out:
-            needed = 1 + (s.val > 0) + (s.test > 0)
-            if len(self.environment.ground.options()) < needed:
+            needed = 1 + (s.val > 0) + (s.test > 0)  # rooms: places are held out (checked against the library)
+            if self.environment.kind.options() == ["outdoor"] and len(self.environment.ground.options()) < needed:
                 raise ValueError(f"splits: holding out backgrounds needs at least {needed} ground families in "
                                  f"environment.ground (one per split)")
         return self

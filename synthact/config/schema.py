@@ -83,7 +83,8 @@ def _ref(prop: dict) -> str | None:
 SECTIONS = {
     "batch": "The batch: name (its output folder), seed and number of scenes.",
     "camera": "Camera placement, intrinsics, motion and the RGB's exposure and white balance.",
-    "environment": "Ground, props, sun, sky, HDRI or background image, and weather.",
+    "environment": ("Where clips happen: outdoors (ground, props, sun, sky, HDRI or background image, weather) or "
+                    "in rooms from a place library."),
     "actors": "How many actors, their bodies, skin, clothing and placement.",
     "motion": "Which motion library and classes, renders per motion, window, speed and mirroring.",
     "render": "Engine, device, resolution, frames, sampling, modalities and how they are stored.",

@@ -100,19 +100,22 @@ def smooth(path: np.ndarray, fps: float, seconds: float = 0.5) -> np.ndarray:
     return gaussian_filter1d(path, sigma=max(seconds * fps, 1e-3), axis=0, mode="nearest")
 
 
-def camera_track(spec: CameraSpec, subject: np.ndarray, fps: float, width: int, height: int) -> CameraTrack:
+def camera_track(spec: CameraSpec, subject: np.ndarray, fps: float, width: int, height: int,
+                 turn_deg: float = 0.0, focal_length_mm: float | None = None) -> CameraTrack:
     """A camera path for a clip.
 
     subject (T, N, 3): points to keep in view (the actors' joints). By distance (framing 0), the camera is
     placed at the spec's yaw, height and distance from the subject's centre, pulled back if needed so the
     whole clip stays in frame. By framing, it stands where the actors' height spans that share of the image
     and travels with their (smoothed) centre, like a tracking shot. Then it moves as the spec's camera
-    motion says.
+    motion says. turn_deg is added to the spec's yaw, and focal_length_mm replaces the spec's (a room turns the
+    camera, and widens the lens keeping the framing, until it fits: places.py).
     """
     frames = subject.shape[0]
     t = np.arange(frames) / fps
     centre = subject.reshape(-1, 3).mean(axis=0)
-    fov_h = math.radians(spec.fov_deg)
+    focal = spec.focal_length_mm if focal_length_mm is None else focal_length_mm
+    fov_h = math.radians(spec.fov_deg) if focal_length_mm is None else 2 * math.atan(spec.sensor_width_mm / (2 * focal))
     if spec.framing > 0:
         stature = float(subject[..., 2].max() - min(subject[..., 2].min(), 0.0)) + 0.12  # the head joint to the crown
         fov_v = 2 * math.atan(math.tan(fov_h / 2) * height / width)
@@ -124,7 +127,7 @@ def camera_track(spec: CameraSpec, subject: np.ndarray, fps: float, width: int, 
         distance = max(spec.distance_m, framing_distance(subject.reshape(-1, 3), centre, fov_h, width / height))
         targets = np.tile(centre, (frames, 1))
     m = spec.motion
-    yaw = math.radians(spec.yaw_deg)
+    yaw = math.radians(spec.yaw_deg + turn_deg)
     mats = np.empty((frames, 4, 4))
     rng = np.random.default_rng(m.shake_seed)
     phases = rng.uniform(0, 2 * math.pi, (3, 3))
@@ -146,6 +149,6 @@ def camera_track(spec: CameraSpec, subject: np.ndarray, fps: float, width: int, 
             for axis, angle in zip((cam[:3, 0], cam[:3, 1], cam[:3, 2]), wobble * amp):
                 cam = _rotate_about(cam, axis, angle)
         mats[i] = cam
-    return CameraTrack(K=intrinsics(spec.focal_length_mm, spec.sensor_width_mm, width, height), cam_to_world=mats,
-                       width=width, height=height, focal_length_mm=spec.focal_length_mm,
+    return CameraTrack(K=intrinsics(focal, spec.sensor_width_mm, width, height), cam_to_world=mats,
+                       width=width, height=height, focal_length_mm=focal,
                        sensor_width_mm=spec.sensor_width_mm, targets=targets)

@@ -15,6 +15,7 @@ from synthact.clip.modalities import expected_files
 from synthact.human.bodies import COCO17_NAMES, PART_NAMES
 from synthact.human.motions.skeleton import JOINT_NAMES, PARENTS
 from synthact.spec import SceneSpec
+from synthact.world.semantics import CLASS_IDS, CLASSES, classify
 
 from . import annotate
 from .camera import CameraTrack
@@ -32,6 +33,7 @@ class RenderedFrames:
     geometries: list  # per actor: BodyGeometry in world coordinates
     surfaces: list  # per actor: dressing.CombinedSurface, what hits.face indexes
     track: CameraTrack
+    static_objects: tuple = (np.zeros(0, np.int32), [])  # each static triangle's object (F,), the objects' names
 
     @property
     def depth(self) -> np.ndarray:  # (T, H, W) float32, +inf where nothing is hit
@@ -87,8 +89,33 @@ def flow_layers(f: RenderedFrames) -> dict:
 
 
 def segmentation_layers(f: RenderedFrames) -> dict:
+    """Actors (instance, body part), every static object (object: its number in object_names, 1-based) and the
+    semantic class of every pixel (world/semantics.py; sky where nothing is hit), and how much of each actor
+    is seen (visible_fraction: its pixels over those it would cover with nothing static in front)."""
+    owner, names = f.static_objects
+    face = f.hits.static_face
+    obj = np.zeros(f.instance.shape, np.uint16)
+    if face is not None and len(names):
+        seen = face >= 0
+        obj[seen] = owner[face[seen]] + 1
+    classes = [classify(n) for n in names]
+    lookup = np.array([CLASS_IDS["unlabelled"]] + [CLASS_IDS[c] for c in classes], np.uint8)
+    semantic = lookup[obj]
+    semantic[~f.hit] = CLASS_IDS["sky"]
+    semantic[f.instance > 0] = CLASS_IDS["person"]
+    unoccluded = f.hits.unoccluded
+    actors = len(f.geometries)
+    visible = np.ones((f.instance.shape[0], actors), np.float32)
+    if unoccluded is not None:
+        for k in range(actors):
+            shown = (f.instance == k + 1).sum(axis=(1, 2))
+            visible[:, k] = np.where(unoccluded[:, k] > 0, shown / np.maximum(unoccluded[:, k], 1), 0.0)
     return {"segmentation.npz": {"instance": f.instance, "body_part": f.body_part,
-                                 "body_part_names": np.array(PART_NAMES)}}
+                                 "body_part_names": np.array(PART_NAMES), "semantic": semantic,
+                                 "semantic_names": np.array([c.name for c in CLASSES]), "object": obj,
+                                 "object_names": np.array(names, dtype=str).reshape(-1),
+                                 "object_classes": np.array(classes, dtype=str).reshape(-1),
+                                 "visible_fraction": visible}}
 
 
 def keypoint_layers(f: RenderedFrames) -> dict:

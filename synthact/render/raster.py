@@ -19,6 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 NEAR_M, FAR_M = 0.05, 1000.0  # the Blender camera's clip range: nothing nearer or farther is seen
+# A static scene larger than this (a furnished room: ~0.5M triangles) is cast with Embree instead: its BVH is
+# built once per clip (the scene does not move) and traced in ~10 ms a frame, where screen boxes of that many
+# triangles cost seconds. Actors still go through the numpy path (they deform every frame), nearest hit wins.
+STATIC_BVH_TRIANGLES = 20_000
 DENSE_PIXELS = 4096  # triangles whose screen box holds more pixel centres than this are tested as a dense image
 CHUNK = 1 << 20  # (triangle, pixel) rows tested at once: ~200 MB of temporaries at most
 
@@ -28,19 +32,44 @@ class AnnotationHits:
     """What the pixel centres of a clip see: depth along the optical axis (T, H, W) float32, +inf where
     nothing is hit; instance (T, H, W) uint8, 0 for the ground, props and sky, k + 1 for actor k; face (T, H,
     W), the face of that actor's combined mesh (dressing.combined), -1 elsewhere; bary (T, H, W, 3) the
-    barycentric coordinates of the point on it."""
+    barycentric coordinates of the point on it; static_face (T, H, W), the static triangle seen (-1 where an
+    actor or nothing is); unoccluded (T, A), the pixels each actor would cover with nothing static in front."""
 
     depth: np.ndarray
     instance: np.ndarray
     face: np.ndarray
     bary: np.ndarray
+    static_face: np.ndarray | None = None
+    unoccluded: np.ndarray | None = None
 
 
-def annotation_hits(static: tuple[np.ndarray, np.ndarray], actors: list, K: np.ndarray,
-                    world_to_camera: np.ndarray, width: int, height: int) -> AnnotationHits:
-    """Ray-cast every frame: static (vertices, faces) in world coordinates that do not move (ground, props),
-    and actors, each with vertices (T, N, 3) and faces (F, 3) (a dressing.CombinedSurface)."""
-    static_vertices, static_faces = static
+def annotation_hits(static: tuple, actors: list, K: np.ndarray, world_to_camera: np.ndarray, width: int,
+                    height: int) -> AnnotationHits:
+    """Ray-cast every frame: static (vertices, faces, …) in world coordinates that do not move (ground, props,
+    a place), and actors, each with vertices (T, N, 3) and faces (F, 3) (a dressing.CombinedSurface). The
+    actors are cast alone first (what each would cover unoccluded), then the static scene, nearest hit wins."""
+    frames = world_to_camera.shape[0]
+    actors_only = _cast(np.zeros((0, 3)), np.zeros((0, 3), np.int64), actors, K, world_to_camera, width, height)
+    unoccluded = np.stack([(actors_only.instance == k + 1).sum(axis=(1, 2)) for k in range(len(actors))], 1) \
+        if actors else np.zeros((frames, 0), np.int64)
+    static_vertices, static_faces = static[0], static[1]
+    if len(static_faces) > STATIC_BVH_TRIANGLES:
+        depth, triangle = _static_bvh(static_vertices, static_faces, K, world_to_camera, width, height)
+    else:
+        cast = _cast(static_vertices, static_faces, [], K, world_to_camera, width, height)
+        depth, triangle = cast.depth, cast.static_face
+    out = actors_only
+    behind = depth < out.depth  # a static surface in front of the actors (or where no actor is)
+    out.depth[behind] = depth[behind]
+    out.instance[behind], out.face[behind], out.bary[behind] = 0, -1, 0
+    out.static_face = np.where(behind, triangle, -1)
+    out.unoccluded = unoccluded
+    return out
+
+
+def _cast(static_vertices: np.ndarray, static_faces: np.ndarray, actors: list, K: np.ndarray,
+          world_to_camera: np.ndarray, width: int, height: int) -> AnnotationHits:
+    """The numpy ray cast of static triangles and actors together."""
     firsts = np.cumsum([len(static_vertices)] + [a.vertices.shape[1] for a in actors])
     faces = np.concatenate([static_faces] + [a.faces + first for a, first in zip(actors, firsts)])
     face_starts = np.cumsum([len(static_faces)] + [len(a.faces) for a in actors])  # actor k: face_starts[k]..
@@ -49,6 +78,7 @@ def annotation_hits(static: tuple[np.ndarray, np.ndarray], actors: list, K: np.n
     instance = np.empty((frames, height, width), np.uint8)
     face = np.empty((frames, height, width), np.int64)
     bary = np.empty((frames, height, width, 3), np.float32)
+    static_face = np.empty((frames, height, width), np.int64)
     for t in range(frames):
         vertices = np.concatenate([static_vertices] + [a.vertices[t] for a in actors]).astype(np.float64)
         hits = first_hits(vertices, faces, K, world_to_camera[t], width, height)
@@ -56,7 +86,34 @@ def annotation_hits(static: tuple[np.ndarray, np.ndarray], actors: list, K: np.n
         actor[hits.triangle < 0] = 0
         depth[t], instance[t], bary[t] = hits.depth, actor, hits.bary
         face[t] = np.where(actor > 0, hits.triangle - face_starts[np.maximum(actor - 1, 0)], -1)
-    return AnnotationHits(depth, instance, face, bary)
+        static_face[t] = np.where(actor == 0, hits.triangle, -1)
+    return AnnotationHits(depth, instance, face, bary, static_face)
+
+
+def _static_bvh(vertices: np.ndarray, faces: np.ndarray, K: np.ndarray, world_to_camera: np.ndarray, width: int,
+                height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Depth (T, H, W) and the triangle seen (-1: none) for a large static scene, with Embree."""
+    from embreex import rtcore_scene
+    from embreex.mesh_construction import TriangleMesh
+
+    scene = rtcore_scene.EmbreeScene()
+    TriangleMesh(scene, np.ascontiguousarray(vertices, np.float32), np.ascontiguousarray(faces, np.int32))
+    ys, xs = np.mgrid[0:height, 0:width]
+    # camera-frame directions with z = 1: the ray parameter is then depth along the optical axis
+    rays = np.stack([(xs - K[0, 2]) / K[0, 0], (ys - K[1, 2]) / K[1, 1], np.ones_like(xs, float)], -1).reshape(-1, 3)
+    frames = world_to_camera.shape[0]
+    depth = np.empty((frames, height, width), np.float32)
+    triangle = np.empty((frames, height, width), np.int64)
+    for t in range(frames):
+        camera_to_world = np.linalg.inv(world_to_camera[t])
+        directions = rays @ camera_to_world[:3, :3].T
+        origins = camera_to_world[:3, 3] + NEAR_M * directions  # near clipping, as the numpy path does
+        hit = scene.run(origins.astype(np.float32), directions.astype(np.float32),
+                        dists=np.full(len(rays), FAR_M - NEAR_M, np.float32), output=1)
+        found = hit["primID"] >= 0
+        depth[t] = np.where(found, hit["tfar"].astype(np.float64) + NEAR_M, np.inf).reshape(height, width)
+        triangle[t] = np.where(found, hit["primID"], -1).reshape(height, width)
+    return depth, triangle
 
 
 @dataclass

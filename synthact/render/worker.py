@@ -28,12 +28,16 @@ from synthact.human.motions.library import MotionLibrary
 from synthact.human.motions.motion import MotionError
 from synthact.human.motions.rotations import rot_z
 from synthact.spec import SceneSpec
+from synthact.world.environments import kind_of
+from synthact.world.places import PlaceLibraryError, open_place_library
+from synthact.world.weather import weather_named
 
 from .camera import camera_track
 from .dressing import combined, dress
-from .effects import add_sensor_noise
+from .effects import add_fog, add_sensor_noise
 from .errors import SceneError
 from .layers import ANNOTATIONS, RenderedFrames
+from .places import PlacementError, Room, camera_in_room, fit_paths
 from .raster import annotation_hits
 
 BESIDE_RENDER = ("ray_cast", "annotate")  # the annotations' stages: a thread runs them while Blender renders
@@ -63,6 +67,13 @@ def _place(geometry, position_xy, facing_deg: float):
         arr = getattr(geometry, name)
         setattr(geometry, name, (arr @ r.T + offset).astype(np.float32))
     return geometry
+
+
+def _shift(geometry, offset_xy) -> None:
+    """Move a placed actor along the floor (in place on the geometry record)."""
+    offset = np.array([offset_xy[0], offset_xy[1], 0.0], np.float32)
+    for name in ("vertices", "joints", "canonical_joints", "coco17"):
+        setattr(geometry, name, (getattr(geometry, name) + offset).astype(np.float32))
 
 
 def check_spec(spec: SceneSpec) -> None:
@@ -179,7 +190,6 @@ class RenderWorker:
         from .blender.actors import ActorMesh
         from .blender.log import blender_output_to, tail
         from .blender.render import build_scene, render_rgb
-        from .blender.weather import weather_of
         timings = Timings()
         log = self.log_dir / f"{spec.scene_id}.blender.log"
         log.write_text("")
@@ -189,15 +199,30 @@ class RenderWorker:
             geometries = self.geometries(spec)
             hdri = self._pack_item(spec.environment.hdri, "hdri")
             background = self._pack_item(spec.environment.background, "backgrounds")
-        except (MotionError, FileNotFoundError, KeyError) as exc:
+            place, room = self._place(spec)
+        except (MotionError, FileNotFoundError, KeyError, PlaceLibraryError) as exc:
             raise SceneError(spec.scene_id, str(exc), "missing_asset") from exc
         timings.add("motion_and_bodies", time.perf_counter() - t0)
         r = spec.render
         if r.device == "gpu" and self.device != "gpu":
             raise SceneError(spec.scene_id, "render.device is 'gpu' but this worker has no GPU")
         device = "cpu" if r.device == "cpu" else self.device
-        subject = np.concatenate([g.canonical_joints for g in geometries], axis=1)
-        track = camera_track(spec.camera, subject, r.fps, r.width, r.height)
+        placement = {}
+        if room is not None:
+            try:
+                offsets = fit_paths(room, [g.canonical_joints[:, 0, :2] for g in geometries])
+                for g, offset in zip(geometries, offsets):
+                    _shift(g, offset)
+                subject = np.concatenate([g.canonical_joints for g in geometries], axis=1)
+                chests = np.stack([g.canonical_joints[:, 0] + [0.0, 0.0, 0.3] for g in geometries], axis=1)
+                track, yaw, focal = camera_in_room(room, spec.camera, subject, r.fps, r.width, r.height, chests)
+            except PlacementError as exc:
+                raise SceneError(spec.scene_id, f"placement in {spec.environment.place.place_id}: {exc}") from exc
+            placement = {"actor_shift_m": [[round(float(v), 3) for v in o] for o in offsets], "camera_yaw_deg": yaw,
+                         "focal_length_mm": focal}
+        else:
+            subject = np.concatenate([g.canonical_joints for g in geometries], axis=1)
+            track = camera_track(spec.camera, subject, r.fps, r.width, r.height)
         if track.positions[:, 2].min() < 0.05:
             raise SceneError(spec.scene_id, f"camera inside geometry: it goes down to z = "
                                             f"{track.positions[:, 2].min():.2f} m, at or below the ground")
@@ -213,7 +238,7 @@ class RenderWorker:
             hits = annotation_hits(static, surfaces, track.K, track.world_to_camera, r.width, r.height)
             timings.add("ray_cast", time.perf_counter() - t)
             t = time.perf_counter()
-            frames = RenderedFrames(spec, None, hits, geometries, surfaces, track)
+            frames = RenderedFrames(spec, None, hits, geometries, surfaces, track, (static[2], static[3]))
             layers: Layers = {}
             for name in r.modalities:
                 if name != "rgb":
@@ -228,16 +253,18 @@ class RenderWorker:
         with ThreadPoolExecutor(1, thread_name_prefix="annotations") as pool:
             try:
                 with blender_output_to(log):
-                    annotated = pool.submit(annotations, build_scene(spec, meshes, track, hdri, background, device,
-                                                                     self.threads, timings))
+                    static, metered_ev = build_scene(spec, meshes, track, hdri, background, place, device,
+                                                     self.threads, timings)
+                    annotated = pool.submit(annotations, static)
                     rgb = render_rgb(spec, timings)
             except Exception as exc:
                 raise RuntimeError(f"scene {spec.scene_id}: rendering failed: {exc}\n--- Blender log ---\n"
                                    f"{tail(log)}") from exc
             frames, layers = annotated.result()
         t1 = time.perf_counter()
-        after = weather_of(spec.environment).after_render
-        frames.rgb = rgb if after is None else after(rgb, frames.depth, spec.environment)
+        env = spec.environment
+        frames.rgb = add_fog(rgb, frames.depth, env.weather_intensity, env.sun_elevation_deg) \
+            if weather_named(env.weather).fog else rgb
         if r.sensor_noise > 0:
             frames.rgb = add_sensor_noise(frames.rgb, r.sensor_noise, r.sensor_noise_seed)
         rgb_layers = ANNOTATIONS["rgb"](frames) if "rgb" in r.modalities else {}
@@ -247,7 +274,24 @@ class RenderWorker:
             on_layers(rgb_layers)
         camera = CameraRecord(r.width, r.height, r.fps, track.K, track.world_to_camera, track.focal_length_mm,
                               track.sensor_width_mm)
-        return RenderedClip(layers, camera, self._stats(spec, timings, device), log.read_text(errors="replace"))
+        stats = self._stats(spec, timings, device)
+        if placement:
+            stats["placement"] = {**placement, "metered_exposure_ev": round(metered_ev, 3)}
+        return RenderedClip(layers, camera, stats, log.read_text(errors="replace"))
+
+    def _place(self, spec: SceneSpec) -> tuple[Path | None, Room | None]:
+        """A room's scene file and floor map (None, None outdoors)."""
+        p = spec.environment.place
+        if not kind_of(spec.environment).uses_places:
+            return None, None
+        if p is None:
+            raise KeyError(f"environment.kind {spec.environment.kind!r} is set in a place, but the spec names none")
+        library = open_place_library(p.library)
+        record = library.place(p.place_id)
+        path = library.scene_path(record)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: place {p.place_id!r} of library {p.library!r} has no scene file")
+        return path, Room.of(library.floor(record), record.ceiling_z - record.floor_z)
 
     def _stats(self, spec: SceneSpec, timings: Timings, device: str) -> dict:
         r = spec.render

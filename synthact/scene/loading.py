@@ -9,7 +9,9 @@ from synthact.config import AssetRegistry, BatchConfig, InvalidFile, Problem, Ya
 from synthact.config.problems import format_path
 from synthact.human.garments import GarmentLibrary
 from synthact.human.motions.library import open_libraries
+from synthact.world.places import PlaceLibraryError
 
+from .places import PlacePool
 from .sampler import library_pool, window_length_and_stride
 
 
@@ -24,7 +26,9 @@ def reference_problems(config: BatchConfig, registry: AssetRegistry) -> list[tup
         ref = getattr(env, field)
         if ref is not None and registry.get(kind, ref.pack) is None:
             found.append((("environment", field, "pack"), registry.missing_message(kind, ref.pack)))
-    skies = env.sky.options()
+    if env.places is not None and "room" in env.kind.options():
+        found += place_problems(config)
+    skies = env.sky.options() if "outdoor" in env.kind.options() else []
     if "hdri" in skies and env.hdri is None:
         found.append((("environment", "sky"), "sky can be 'hdri' but environment.hdri names no pack"))
     if "background" in skies and env.backgrounds is None:
@@ -44,6 +48,25 @@ def reference_problems(config: BatchConfig, registry: AssetRegistry) -> list[tup
                                                                   f"{', '.join(known)}"))
 
     return found + motion_problems(config, registry)
+
+
+def place_problems(config: BatchConfig) -> list[tuple[tuple, str]]:
+    """A place library that is missing, holds no room of the selected types, or none a motion fits in."""
+    try:
+        pool = PlacePool.create(config)
+    except PlaceLibraryError as exc:
+        return [(("environment", "places", "library"), str(exc))]
+    problem = pool.problem(config)
+    where = ("environment", "places", "room_types" if config.environment.places.room_types else "library")
+    if problem:
+        return [(where, problem)]
+    sp = config.splits
+    needed = 1 + (sp.val > 0) + (sp.test > 0)
+    if sp.enabled and "background" in sp.hold_out and config.environment.kind.options() == ["room"] and \
+            len(pool.rooms) < needed:
+        return [(where, f"splits: holding out backgrounds in rooms needs at least {needed} places (one per split); "
+                        f"{config.environment.places.library!r} has {len(pool.rooms)} that fit")]
+    return []
 
 
 def motion_problems(config: BatchConfig, registry: AssetRegistry) -> list[tuple[tuple, str]]:

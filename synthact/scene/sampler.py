@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from synthact.config import AssetRegistry, BatchConfig
@@ -40,6 +40,7 @@ from synthact.spec import (
 )
 
 from . import splits
+from .places import PlacePool, near, positions_in_room, stage_in
 from .text import clip_text
 
 _PLACEMENT_ATTEMPTS = 32
@@ -70,6 +71,7 @@ class SceneSampler:
     pools: dict[str, LibraryPool]
     schedule: tuple[str, ...]  # the libraries of consecutive motions, repeating (interleaved by weight)
     held_out: HeldOut | None = None
+    places: PlacePool | None = None  # the rooms 'room' scenes are set in
 
     @classmethod
     def create(cls, config: BatchConfig, registry: AssetRegistry) -> "SceneSampler":
@@ -85,7 +87,11 @@ class SceneSampler:
         if empty:  # load_batch_config reports this with the config's line
             raise ValueError(f"motion library {empty[0]!r} has no window of the selected classes to sample")
         schedule = interleaved(names, getattr(m.library, "weights", None))
-        return cls(config, pools, schedule, _held_out(config) if config.splits.enabled else None)
+        places = PlacePool.create(config) if "room" in config.environment.kind.options() else None
+        if places is not None and places.problem(config):  # load_batch_config reports this with the config's line
+            raise ValueError(places.problem(config))
+        held = _held_out(config, places) if config.splits.enabled else None
+        return cls(config, pools, schedule, held, places)
 
     @cached_property
     def _schedule_counts(self) -> tuple[dict[str, int], tuple[int, ...]]:
@@ -129,7 +135,11 @@ class SceneSampler:
         held = self.held_out
         count = cfg.actors.count.sample(scene, "actors/count")
         shared = cfg.actors.motion_sharing == "same"
-        positions = _place_actors(scene.child("placement"), cfg, count)
+        environment = _held_environment(scene.child("environment"), cfg, held, split, self.places)
+        positions = self._positions(scene.child("placement"), environment, count)
+        if environment.place is not None:
+            place = self.places.room(environment.place.place_id).place
+            environment = replace(environment, place=replace(environment.place, near=near(place, positions)))
         shapes = [_held_shape(scene.child(f"actor{k}/shape"), cfg, held, split) for k in range(count)]
         actors = tuple(
             ActorSpec(
@@ -154,13 +164,22 @@ class SceneSampler:
             motion_group=group,
             split=split,
             camera=_held_camera(scene.child("camera"), cfg, held, split),
-            environment=_held_environment(scene.child("environment"), cfg, held, split),
+            environment=environment,
             actors=actors,
             render=_render(cfg, scene.child("render")),
         )
         body["text"] = clip_text(actors, body["camera"], body["environment"])
         scene_id, line = identify(spec_to_dict(body))
         return SceneSpec(scene_id=scene_id, **body), line
+
+    def _positions(self, s: Stream, environment: EnvironmentSpec, count: int) -> list[tuple[float, float]]:
+        if environment.place is None:
+            return _place_actors(s, self.config, count)
+        placement = self.config.actors.placement
+        room = self.places.room(environment.place.place_id)
+        stage = stage_in(s, room)
+        return positions_in_room(s, room, stage, count, placement.spread_m.sample(s, "spread"),
+                                 placement.min_separation_m)
 
     def iter_specs(self, start: int, count: int) -> Iterator[SceneSpec]:
         for index in range(start, start + count):
@@ -270,7 +289,12 @@ def mirrored_words(text: str) -> str:
     return re.sub(r"\b(left|right|Left|Right|LEFT|RIGHT)\b", lambda m: _SIDE[m.group(0)], text)
 
 
-def _held_out(cfg: BatchConfig) -> HeldOut:
+def _background(e: EnvironmentSpec) -> str:
+    """What holding out backgrounds holds out: the ground family outdoors, the place in a room."""
+    return f"place:{e.place.place_id}" if e.place is not None else e.ground
+
+
+def _held_out(cfg: BatchConfig, places: PlacePool | None) -> HeldOut:
     """Deal the reachable buckets of each held-out factor to the splits (probing the distributions)."""
     sp, seed = cfg.splits, cfg.batch.seed
     probe = [Stream(seed, f"splits/probe/{i}") for i in range(512)]
@@ -278,7 +302,14 @@ def _held_out(cfg: BatchConfig) -> HeldOut:
     if "body" in sp.hold_out:
         body = splits.partition([splits.body_bucket(_shape(s, cfg)) for s in probe], sp.val, sp.test, seed, "body")
     if "background" in sp.hold_out:
-        ground = splits.partition(cfg.environment.ground.options(), sp.val, sp.test, seed, "ground")
+        kinds = cfg.environment.kind.options()
+        ground = splits.partition(cfg.environment.ground.options(), sp.val, sp.test, seed, "ground") \
+            if "outdoor" in kinds else {}
+        rooms = [f"place:{r.place.place_id}" for r in places.rooms] if places is not None else []
+        if len(rooms) >= 1 + (sp.val > 0) + (sp.test > 0):
+            ground.update(splits.partition(rooms, sp.val, sp.test, seed, "place"))
+        else:  # too few places to hold out: all in train (validation refuses this when every scene is in a room)
+            ground.update({key: "train" for key in rooms})
     if "camera" in sp.hold_out:
         cams = [_camera(s, cfg) for s in probe]
         edges = (splits.tercile_edges([_shot(c) for c in cams]), splits.tercile_edges([c.height_m for c in cams]))
@@ -319,10 +350,12 @@ def _held_camera(s: Stream, cfg: BatchConfig, held: HeldOut | None, split: str) 
                            lambda c: _camera_bucket(c, held.camera_edges), held.camera, split)
 
 
-def _held_environment(s: Stream, cfg: BatchConfig, held: HeldOut | None, split: str) -> EnvironmentSpec:
+def _held_environment(s: Stream, cfg: BatchConfig, held: HeldOut | None, split: str,
+                      places: PlacePool | None) -> EnvironmentSpec:
     if held is None or held.ground is None:
-        return _environment(s, cfg)
-    return _first_in_split((_environment(a, cfg) for a in splits.attempts(s)), lambda e: e.ground, held.ground, split)
+        return _environment(s, cfg, places)
+    return _first_in_split((_environment(a, cfg, places) for a in splits.attempts(s)), _background, held.ground,
+                           split)
 
 
 def _camera(s: Stream, cfg: BatchConfig) -> CameraSpec:
@@ -367,11 +400,21 @@ def _pack_item(s: Stream, name: str, ref) -> PackItemSpec | None:
     return PackItemSpec(pack=ref.pack, item_seed=s.bits64(name + "/item") >> 1)
 
 
-def _environment(s: Stream, cfg: BatchConfig) -> EnvironmentSpec:
+def _environment(s: Stream, cfg: BatchConfig, places: PlacePool | None) -> EnvironmentSpec:
     env = cfg.environment
+    kind = env.kind.sample(s, "kind")
+    if kind == "room":  # daylight through the windows at the sampled time of day; no weather indoors
+        place = places.sample(s.child("place"))
+        return EnvironmentSpec(
+            kind=kind, ground="", props_density=0.0, props_seed=0,
+            sun_elevation_deg=env.time_of_day.sun_elevation_deg.sample(s, "sun_elevation"),
+            sun_azimuth_deg=env.time_of_day.sun_azimuth_deg.sample(s, "sun_azimuth"),
+            sky="physical", weather="clear", weather_intensity=0.0, background=None, hdri=None,
+            hdri_rotation_deg=0.0, hdri_exposure_ev=0.0, place=place)
     sky = env.sky.sample(s, "sky")
     hdri = _pack_item(s, "hdri", env.hdri) if sky == "hdri" else None
     return EnvironmentSpec(
+        kind=kind,
         ground=env.ground.sample(s, "ground"),
         props_density=env.props_density.sample(s, "props_density"),
         props_seed=s.bits64("props_seed") >> 1,
@@ -384,6 +427,7 @@ def _environment(s: Stream, cfg: BatchConfig) -> EnvironmentSpec:
         hdri=hdri,
         hdri_rotation_deg=env.hdri_rotation_deg.sample(s, "hdri_rotation") if hdri else 0.0,
         hdri_exposure_ev=env.hdri_exposure_ev.sample(s, "hdri_exposure") if hdri else 0.0,
+        place=None,
     )
 
 

@@ -1,4 +1,5 @@
-"""A short text per clip, from its spec: who does what, then the camera, the weather and the ground.
+"""A short text per clip, from its spec: who does what, then the camera and where (outdoors: the weather and
+the ground; in a room: the room and what is beside the actors, from world/environments/).
 
 "a woman in dark red and black casual clothes, with a ponytail: walk, veer left; handheld camera, overcast,
 gravel ground". The motion part is the source's description when it names the label (CMU's own words,
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from synthact.human.motions.vocabulary import UNLABELLED, normalise
 from synthact.spec import ActorSpec, CameraSpec, EnvironmentSpec, GarmentSpec
+from synthact.world.environments import kind_of
 
 _HUES = ((15, "red"), (45, "orange"), (70, "yellow"), (165, "green"), (200, "teal"), (255, "blue"), (290, "purple"),
          (345, "pink"), (360, "red"))
@@ -18,9 +20,6 @@ _OUTFITS = (("casualsuit", "casual clothes"), ("elegantsuit", "formal clothes"),
 _HAIR = (("afro", "an afro"), ("bob", "a bob"), ("braid", "a braid"), ("long", "long hair"), ("ponytail", "a ponytail"),
          ("short", "short hair"))
 _CAMERAS = {"static": "static", "pan": "panning", "orbit": "orbiting", "dolly": "dolly", "handheld": "handheld"}
-_WEATHER = {"overcast": "overcast", "fog": "fog", "rain": "rain", "snow": "snowfall"}
-_SKIES = {"physical": "clear sky", "overcast": "overcast", "hdri": "a photographed sky",
-          "background": "a photo backdrop"}
 
 
 def colour_name(g: GarmentSpec) -> str:
@@ -61,5 +60,4 @@ def action(label: str, description: str) -> str:
 
 def clip_text(actors: tuple[ActorSpec, ...], camera: CameraSpec, environment: EnvironmentSpec) -> str:
     people = "; ".join(f"{person(a)}: {action(a.motion.label, a.motion.description)}" for a in actors)
-    weather = _WEATHER.get(environment.weather) or _SKIES[environment.sky]  # clear weather: the sky tells
-    return f"{people}; {_CAMERAS[camera.motion.type]} camera, {weather}, {environment.ground} ground"
+    return f"{people}; {_CAMERAS[camera.motion.type]} camera, {kind_of(environment).text(environment)}"

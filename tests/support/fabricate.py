@@ -32,6 +32,7 @@ from synthact.render import annotate
 from synthact.render.appearance import garment_linear, skin_linear
 from synthact.render.camera import camera_track, project
 from synthact.spec import ActorSpec, SceneSpec
+from synthact.world.semantics import CLASS_IDS, CLASSES
 
 __all__ = ["FabricatedScene", "fabricate_batch", "fabricate_clip", "fabricate_layers", "fabricate_scene"]
 
@@ -393,8 +394,15 @@ def fabricate_layers(spec: SceneSpec) -> tuple[Layers, CameraRecord, FabricatedS
             layers["flow_forward.npz"] = {"flow": scene.flow_forward}
             layers["flow_backward.npz"] = {"flow": scene.flow_backward}
         elif name == "segmentation":
-            layers["segmentation.npz"] = {"instance": scene.instance, "body_part": scene.body_part,
-                                          "body_part_names": np.array(PART_NAMES)}
+            ground = np.isfinite(scene.depth) & (scene.instance == 0)  # nothing but the ground, the actors and sky
+            semantic = np.where(ground, CLASS_IDS["ground"], CLASS_IDS["sky"]).astype(np.uint8)
+            semantic[scene.instance > 0] = CLASS_IDS["person"]
+            layers["segmentation.npz"] = {
+                "instance": scene.instance, "body_part": scene.body_part, "body_part_names": np.array(PART_NAMES),
+                "semantic": semantic, "semantic_names": np.array([c.name for c in CLASSES]),
+                "object": ground.astype(np.uint16), "object_names": np.array(["ground"]),
+                "object_classes": np.array(["ground"]),
+                "visible_fraction": np.ones((spec.render.frames, len(spec.actors)), np.float32)}
         elif name == "keypoints":
             layers["keypoints.npz"] = _keypoint_arrays(scene)
         else:

@@ -125,8 +125,13 @@ def set_look(spec: SceneSpec, overlay_objects: list) -> None:
                       denoising_prefilter=render.denoise_prefilter.upper())
     for name, value in cycles.items():
         setattr(scene.cycles, name, value)
-    for name, value in _RGB_IMAGE.items():  # in order: the media type decides which formats exist
-        setattr(scene.render.image_settings, name, value)
+    rgb_file_format()
+
+
+def rgb_file_format(settings: dict | None = None) -> None:
+    """The files the RGB render writes (8-bit PNG), or other image settings (e.g. a float EXR to meter)."""
+    for name, value in (settings or _RGB_IMAGE).items():  # in order: the media type decides which formats exist
+        setattr(bpy.context.scene.render.image_settings, name, value)
 
 
 def _motion_blur(shutter: float, overlay_objects: list) -> None:

@@ -10,24 +10,14 @@ import numpy as np
 
 from synthact.render.appearance import srgb_to_linear
 from synthact.spec import EnvironmentSpec
+from synthact.world.grounds import GROUNDS
+from synthact.world.weather import weather_named
 
 from .engine import display_colours, node_tree
-from .weather import weather_of
 
 # Length in texture units of one period of each pattern at scale 1 (Blender's wave bands: 2 pi / 10; bricks:
 # the default row height), which sets the distance at which it fades.
 PATTERN_PERIOD = {"noise": 1.0, "brick": 0.25, "wave": 0.63, "voronoi": 1.0}
-GROUNDS = {  # base colour, second colour (sRGB), roughness, texture
-    "grass": ((0.16, 0.32, 0.07), (0.28, 0.45, 0.12), 0.9, "noise"),
-    "asphalt": ((0.10, 0.10, 0.11), (0.20, 0.20, 0.21), 0.85, "noise"),
-    "concrete": ((0.55, 0.54, 0.52), (0.68, 0.67, 0.65), 0.9, "noise"),
-    "dirt": ((0.36, 0.26, 0.17), (0.48, 0.36, 0.24), 0.95, "noise"),
-    "sand": ((0.76, 0.66, 0.48), (0.84, 0.75, 0.58), 0.95, "noise"),
-    "tiles": ((0.62, 0.56, 0.50), (0.42, 0.38, 0.35), 0.8, "brick"),
-    "wood": ((0.45, 0.29, 0.16), (0.60, 0.42, 0.25), 0.7, "wave"),
-    "gravel": ((0.50, 0.50, 0.48), (0.33, 0.33, 0.32), 0.95, "voronoi"),
-    "snow": ((0.88, 0.90, 0.94), (0.96, 0.97, 0.99), 0.6, "noise"),
-}
 
 SKY_MAP_RESOLUTION = 512  # the world's importance map, sky or HDRI (BENCHMARKS.md: sky compile)
 
@@ -49,9 +39,10 @@ def ground(env: EnvironmentSpec, rng: np.random.Generator, camera_height_m: floa
     mesh.from_pydata([(-h, -h, 0), (h, -h, 0), (h, h, 0), (-h, h, 0)], [], [(0, 1, 2, 3)])
     obj = bpy.data.objects.new("ground", mesh)
     bpy.context.scene.collection.objects.link(obj)
-    base, second, rough, texture = GROUNDS[env.ground]
+    g = GROUNDS[env.ground]
+    base, second, rough, texture = g.colour, g.second_colour, g.roughness, g.texture
     jitter = rng.uniform(0.85, 1.15)  # one factor for all channels: a brighter or darker ground, not a tint
-    wet = env.weather_intensity if weather_of(env).wet_ground else 0.0
+    wet = env.weather_intensity if weather_named(env.weather).wet_ground else 0.0
     darken = 1.0 - 0.35 * wet
     mat, tree, bsdf = principled(f"ground_{env.ground}", np.clip(np.array(base) * jitter * darken, 0, 1),
                                   rough * (1 - 0.7 * wet))
@@ -108,7 +99,7 @@ def sky_and_sun(env: EnvironmentSpec, hdri_path: Path | None, background_path: P
     out = tree.nodes.new("ShaderNodeOutputWorld")
     bg = tree.nodes.new("ShaderNodeBackground")
     elevation, azimuth = math.radians(env.sun_elevation_deg), math.radians(env.sun_azimuth_deg)
-    weather = weather_of(env)
+    weather = weather_named(env.weather)
     overcast = env.sky == "overcast" or weather.overcast
     hdri = env.sky == "hdri" and hdri_path is not None
     if hdri:
@@ -281,13 +272,16 @@ def workbench_colours(ground_obj, prop_objs: list, overlay_objs: list, world, en
     """Display colours for Workbench, which shows colour attributes and the world's viewport colour but
     not shader nodes: every object gets its material's base (or emission) colour; the background is a
     flat sky colour."""
-    for obj in [ground_obj, *prop_objs, *overlay_objs]:
+    for obj in [o for o in [ground_obj, *prop_objs, *overlay_objs] if o is not None and o.type == "MESH"]:
         colour = (0.5, 0.5, 0.5)
+        if obj.active_material is None or obj.active_material.node_tree is None:
+            display_colours(obj, colour)
+            continue
         for node in obj.active_material.node_tree.nodes:
             socket = node.inputs.get("Base Color") or (node.inputs.get("Color") if node.type == "EMISSION" else None)
             if socket is not None:
                 colour = tuple(socket.default_value)[:3]
                 break
         display_colours(obj, colour)
-    overcast = env.sky == "overcast" or weather_of(env).overcast
+    overcast = env.sky == "overcast" or weather_named(env.weather).overcast
     world.color = (0.45, 0.45, 0.47) if overcast else (0.35, 0.55, 0.85)

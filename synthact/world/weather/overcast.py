@@ -1,4 +1,4 @@
 """Overcast: a light grey dome and a soft sun."""
 from . import Weather
 
-WEATHER = Weather("overcast", overcast=True)
+WEATHER = Weather("overcast", "overcast", overcast=True)

@@ -1,0 +1,50 @@
+"""A contact sheet of a batch's places with their actors (docs/places.png): per clip, the middle RGB frame over
+its semantic segmentation, captioned with where the clip happens.
+
+    python experiments/places_sheet.py output/default --out docs/places.png
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from synthact.clip import ClipReader
+from synthact.clip.preview import segmentation_image
+
+CELL = 192
+
+
+def caption(image: np.ndarray, text: str) -> np.ndarray:
+    band = np.full((22, image.shape[1], 3), 255, np.uint8)
+    cv2.putText(band, text, (4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (20, 20, 20), 1, cv2.LINE_AA)
+    return np.concatenate([band, image])
+
+
+def column(clip: ClipReader) -> np.ndarray:
+    middle = clip.frames // 2
+    seg = clip.arrays("segmentation.npz")
+    rgb = cv2.resize(clip.rgb()[middle], (CELL, CELL), interpolation=cv2.INTER_AREA)
+    labels = segmentation_image(seg["instance"][middle], seg["body_part"][middle], seg["semantic"][middle])
+    labels = cv2.resize(labels, (CELL, CELL), interpolation=cv2.INTER_NEAREST)
+    where = clip.spec.text.rsplit("camera, ", 1)[-1]
+    return caption(np.concatenate([rgb, labels]), where[:34])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("batch", type=Path, help="A batch folder (its clips/ are read).")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    folders = sorted((args.batch / "clips").iterdir())
+    clips = [ClipReader.from_dir(p) for p in folders if (p / "manifest.json").is_file()]
+    clips.sort(key=lambda c: (c.spec.environment.kind, c.spec.index))
+    sheet = np.concatenate([np.pad(column(c), ((0, 0), (2, 2), (0, 0)), constant_values=255) for c in clips], axis=1)
+    cv2.imwrite(str(args.out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    print(f"{len(clips)} clips -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

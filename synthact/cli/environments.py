@@ -1,0 +1,271 @@
+"""`synthact environments …`: place libraries (rooms) that batch configs set scenes in."""
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from synthact.clip import sha256_file
+
+from .common import fail
+
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                  help="Import, list, show and remove place libraries (rooms actors act in).")
+SCENE_SUFFIXES = (".blend", ".glb", ".gltf")
+NAME = r"[a-z0-9][a-z0-9_\-]*"
+
+
+def _library(name: str):
+    from synthact.world.places import PlaceLibraryError, open_place_library
+    try:
+        return open_place_library(name)
+    except PlaceLibraryError as exc:
+        fail(str(exc))
+
+
+def _sources(path: Path) -> list[Path]:
+    if not path.exists():
+        fail(f"{path}: not found (expected a scene file or a folder of them: {', '.join(SCENE_SUFFIXES)})")
+    if path.is_file():
+        if path.suffix.lower() not in SCENE_SUFFIXES:
+            fail(f"{path}: not a scene file ({', '.join(SCENE_SUFFIXES)})")
+        return [path]
+    found = sorted(p for p in path.rglob("*") if p.suffix.lower() in SCENE_SUFFIXES and p.is_file())
+    if not found:
+        fail(f"{path}: no scene file ({', '.join(SCENE_SUFFIXES)}) in this folder")
+    return found
+
+
+def _place_id(source: Path) -> str:
+    """The file's name, or its folder's for a generic name (Infinigen writes every room as scene.blend)."""
+    stem = source.parent.name if source.stem.lower() in ("scene", "untitled") else source.stem
+    return re.sub(r"[^a-z0-9_\-]+", "-", stem.lower()).strip("-") or "place"
+
+
+@app.command("import")
+def import_places(name: str = typer.Argument(..., help="The library's name (what environment.places.library "
+                                                       "names in a batch config)."),
+                  source: Path = typer.Argument(..., help="A .blend/.glb/.gltf scene, or a folder of them."),
+                  license: str = typer.Option("unspecified", "--license", help="The scenes' licence."),
+                  attribution: str = typer.Option("", "--attribution", help="Who made the scenes."),
+                  max_triangles: int = typer.Option(60_000, "--max-triangles", min=1000, help="Meshes above this "
+                                                    "many triangles are simplified once (render and annotations "
+                                                    "see the same ones)."),
+                  procedural: bool = typer.Option(False, "--procedural-materials", help="Keep the scenes' node "
+                                                  "materials instead of baking them to textures (slower to "
+                                                  "render).")) -> None:
+    """Add scenes to a place library: each furnished room becomes a place (baked, simplified once, its free floor,
+    seats, objects and lights recorded). A scene already imported unchanged is skipped; one that fails is
+    recorded with its reason and the rest go on."""
+    from synthact.world.places import PlaceLibrary, PlaceLibraryError, environment_root, open_place_library
+
+    if not re.fullmatch(NAME, name):
+        fail(f"library name {name!r}: use lower-case letters, digits, _ and -")
+    sources = _sources(source)
+    from synthact.render.blender.places import PlaceImportError, import_scene
+
+    folder = environment_root() / name
+    try:
+        library = open_place_library(name, environment_root())  # not a built-in one: this one is written
+    except PlaceLibraryError:
+        library = PlaceLibrary(name, [])
+    done = {p.generator.get("source_sha256") for p in library.places}
+    started, imported, failed = time.perf_counter(), 0, 0
+    for i, path in enumerate(sources, 1):
+        digest = sha256_file(path)
+        pid = _place_id(path)
+        if digest in done:
+            typer.echo(f"[{i}/{len(sources)}] {path}: already imported")
+            continue
+        t0 = time.perf_counter()
+        generator = {"name": "import", "source": str(path.resolve()), "source_sha256": digest}
+        try:
+            records = import_scene(path, folder, pid, generator, license, attribution, max_triangles,
+                                   bake_textures=not procedural)
+        except PlaceImportError as exc:
+            library.failures[str(path)] = str(exc)
+            failed += 1
+            typer.echo(f"[{i}/{len(sources)}] {exc}", err=True)
+        except Exception as exc:  # a scene Blender cannot read: recorded, the others go on
+            library.failures[str(path)] = f"crash: {type(exc).__name__}: {exc}"
+            failed += 1
+            typer.echo(f"[{i}/{len(sources)}] {path}: failed ({type(exc).__name__}: {exc})", err=True)
+        else:
+            library.failures.pop(str(path), None)
+            ids = {r.place_id for r in records}
+            library.places = [p for p in library.places if p.place_id not in ids] + records
+            imported += 1
+            rooms = ", ".join(f"{r.place_id} ({r.room_type}, {r.free_area_m2} m2 free, {len(r.seats)} seats)"
+                              for r in records)
+            typer.echo(f"[{i}/{len(sources)}] {path}: {rooms} in {time.perf_counter() - t0:.0f} s")
+        library.save(folder)  # after every scene: an interrupted import keeps what it made
+    typer.echo(f"library {name!r}: {len(library.places)} places ({imported} imported, {failed} failed) in "
+               f"{time.perf_counter() - started:.0f} s -> {folder}")
+    typer.echo(f"use it with `environment: {{kind: room, places: {{library: {name}}}}}` in a batch config")
+    if not library.places:
+        raise typer.Exit(2)
+
+
+@app.command("build")
+def build(name: str = typer.Argument(..., help="The library's name (what environment.places.library names)."),
+          generator: str = typer.Option("infinigen-indoors", "--generator", help="The engine that makes the places "
+                                        "(infinigen-indoors)."),
+          n: int = typer.Option(1, "--n", min=1, help="How many rooms."),
+          room_types: Optional[list[str]] = typer.Option(None, "--room-types", help="Room types to cycle through "
+                                                         "(dining_room, living_room, bedroom, kitchen, bathroom; "
+                                                         "default: all)."),
+          seed: int = typer.Option(0, "--seed", min=0, help="Seed of the first room; room i uses seed + i."),
+          workers: int = typer.Option(1, "--workers", min=1, help="Rooms made at once (Infinigen takes ~1.7 GB and "
+                                      "both cores of a 2-core machine per room)."),
+          timeout_s: float = typer.Option(3600, "--timeout-s", min=60, help="Give up on a room after this long."),
+          max_triangles: int = typer.Option(60_000, "--max-triangles", min=1000, help="Meshes above this many "
+                                            "triangles are simplified once when the room is imported."),
+          procedural: bool = typer.Option(False, "--procedural-materials", help="Keep Infinigen's node materials "
+                                          "instead of baking them to textures (about 2.8x slower to render)."),
+          generator_python: Optional[Path] = typer.Option(None, "--generator-python", help="The Python of an "
+                                                          "existing Infinigen environment (default: one made once "
+                                                          "in the cache folder).")) -> None:
+    """Make rooms with a procedural engine and add them to a place library. A rerun makes only the rooms not yet
+    made (failed ones again); a room that fails is recorded with its reason and the rest go on."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from synthact.render import infinigen
+    from synthact.world.places import PlaceLibrary, PlaceLibraryError, environment_root, open_place_library
+
+    if generator != "infinigen-indoors":
+        fail(f"--generator {generator!r}: the generators are: infinigen-indoors")
+    if not re.fullmatch(NAME, name):
+        fail(f"library name {name!r}: use lower-case letters, digits, _ and -")
+    types = room_types or list(infinigen.ROOM_TYPES)
+    unknown = [t for t in types if t not in infinigen.ROOM_TYPES]
+    if unknown:
+        fail(f"--room-types {unknown[0]!r}: Infinigen makes {', '.join(infinigen.ROOM_TYPES)}")
+    if generator_python is not None and not generator_python.is_file():
+        fail(f"{generator_python}: --generator-python names no file")
+    folder = environment_root() / name
+    try:
+        library = open_place_library(name, environment_root())  # not a built-in one: this one is written
+    except PlaceLibraryError:
+        library = PlaceLibrary(name, [])
+    jobs = [infinigen.RoomJob(seed + i, types[i % len(types)]) for i in range(n)]
+    made = {p.generator.get("job") for p in library.places}
+    todo = [j for j in jobs if j.name not in made]
+    typer.echo(f"library {name!r}: {len(jobs) - len(todo)} of {len(jobs)} rooms already made; making {len(todo)}")
+    if not todo:
+        return
+    try:
+        python = generator_python or infinigen.environment(log=typer.echo)
+    except infinigen.GeneratorError as exc:
+        fail(str(exc))
+    version = infinigen.generator_version(python)
+    from synthact.render.blender.places import PlaceImportError, import_scene
+
+    started, done, failed = time.perf_counter(), 0, 0
+    with ThreadPoolExecutor(workers) as pool:
+        futures = {pool.submit(infinigen.generate, python, job, folder / "_work" / job.name, timeout_s): job
+                   for job in todo}
+        for future in as_completed(futures):
+            job = futures[future]
+            scene, why = future.result()
+            if scene is not None:
+                generator_record = {"name": "infinigen-indoors", "version": version, "seed": job.seed,
+                                    "room_type": job.room_type, "job": job.name,
+                                    "command": " ".join(infinigen.command(Path("python"), job, Path("OUT"))[1:])}
+                try:  # Blender runs here, in this thread: the generators run in their own processes
+                    records = import_scene(scene, folder, job.name, generator_record, "BSD-3-Clause",
+                                           "Made with Infinigen (Raistrick et al., Infinigen Indoors, CVPR 2024), "
+                                           "BSD-3-Clause", max_triangles, bake_textures=not procedural)
+                except (PlaceImportError, RuntimeError) as exc:
+                    why = f"import: {exc}"
+                else:
+                    ids = {r.place_id for r in records}
+                    library.places = [p for p in library.places if p.place_id not in ids] + records
+                    library.failures.pop(job.name, None)
+                    shutil.rmtree(scene.parent, ignore_errors=True)  # Infinigen's 140 MB file: the place holds it
+            if why:
+                library.failures[job.name] = why
+                failed += 1
+            else:
+                done += 1
+            library.save(folder)  # after every room: an interrupted build keeps what it made
+            finished = done + failed
+            elapsed = time.perf_counter() - started
+            eta = elapsed / finished * (len(todo) - finished)
+            status = f"failed: {why}" if why else "made"
+            typer.echo(f"[{finished}/{len(todo)}] {job.name} {status} | {finished / elapsed * 3600:.1f} rooms/h, "
+                       f"ETA {eta / 60:.0f} min")
+    typer.echo(f"library {name!r}: {len(library.places)} places ({done} made, {failed} failed) in "
+               f"{(time.perf_counter() - started) / 60:.1f} min -> {folder}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_libraries() -> None:
+    """Place libraries and their places."""
+    from synthact.world.places import environment_root, list_place_libraries
+
+    names = list_place_libraries()
+    if not names:
+        typer.echo(f"no place library in {environment_root()} (import one: synthact environments import NAME DIR)")
+    from synthact.world.places import is_builtin
+
+    for name in names:
+        lib = _library(name)
+        types = sorted({p.room_type for p in lib.places})
+        shipped = " [built in]" if is_builtin(lib) else ""
+        typer.echo(f"{name}{shipped}: {len(lib.places)} places ({', '.join(types)}), {len(lib.failures)} failed")
+        for p in lib.places:
+            typer.echo(f"  {p.place_id}: {p.room_type}, {p.floor_area_m2} m2 floor ({p.free_area_m2} free), "
+                       f"{len(p.seats)} seats, {len(p.objects)} objects, {p.triangles:,} triangles, {p.license}")
+
+
+@app.command("show")
+def show(name: str = typer.Argument(..., help="A place library."),
+         place: Optional[str] = typer.Option(None, "--place", help="One place (default: the first)."),
+         out: Optional[Path] = typer.Option(None, "--out", help="Write the floor map (.png): the walkable "
+                                            "floor, furniture by height, seats and their facing.")) -> None:
+    """A place's record, and its floor map as an image."""
+    lib = _library(name)
+    if not lib.places:
+        fail(f"place library {name!r} has no places")
+    record = lib.places[0] if place is None else next((p for p in lib.places if p.place_id == place), None)
+    if record is None:
+        fail(f"place library {name!r} has no place {place!r} (places: {', '.join(p.place_id for p in lib.places)})")
+    classes: dict[str, int] = {}
+    for o in record.objects:
+        classes[o.semantic_class] = classes.get(o.semantic_class, 0) + 1
+    typer.echo(f"{record.place_id}: {record.room_type}, {record.floor_area_m2} m2 floor, {record.free_area_m2} m2 "
+               f"free, ceiling {record.ceiling_z - record.floor_z:.2f} m, {record.triangles:,} triangles")
+    typer.echo("objects: " + ", ".join(f"{k} {v}" for k, v in sorted(classes.items())))
+    typer.echo("seats: " + (", ".join(f"{s.kind} at ({s.position_xy[0]:.2f}, {s.position_xy[1]:.2f}) "
+                                      f"{s.height_m:.2f} m high, facing {s.facing_deg:.0f} deg"
+                                      for s in record.seats) or "none"))
+    typer.echo(f"lights: {len(record.lights)}; licence {record.license}; generator {record.generator.get('name')}")
+    if out is not None:
+        from synthact.world.preview import floor_map
+        if out.suffix.lower() != ".png":
+            fail(f"{out}: --out must name a .png file")
+        if out.is_dir():
+            fail(f"{out}: is a folder; --out names the image file to write")
+        try:
+            floor_map(lib.floor(record), record).save(out)
+        except OSError as exc:
+            fail(f"{out}: cannot write the floor map ({exc.strerror or exc})")
+        typer.echo(f"floor map -> {out}")
+
+
+@app.command("remove")
+def remove(name: str = typer.Argument(..., help="A place library.")) -> None:
+    """Delete a place library (its folder in the environment root)."""
+    from synthact.world.places import is_builtin
+
+    lib = _library(name)
+    if is_builtin(lib):
+        fail(f"place library {name!r} ships with SynthAct ({lib.folder}); it cannot be removed")
+    shutil.rmtree(lib.folder)
+    typer.echo(f"removed place library {name!r} ({lib.folder})")

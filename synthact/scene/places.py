@@ -1,0 +1,119 @@
+"""Rooms for the sampler: which places a config may use, and where in a place the actors stand.
+
+The sampler puts the stage (the point the actors spread around) on free floor with room for a motion
+(`STAGE_CLEARANCE_M` to the nearest furniture or wall) and each actor on free floor near it; the renderer then
+fits each actor's actual root path into the free floor (render/places.py), starting from that spot.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from synthact.config import BatchConfig
+from synthact.config.distributions import DECIMALS
+from synthact.rng import Stream
+from synthact.spec import PlaceSpec
+from synthact.world.places import FloorGrid, PlaceLibrary, PlaceRecord, open_place_library
+
+STAGE_CLEARANCE_M = 0.6  # free floor around the stage centre: room for most motions' reach and a step or two
+ACTOR_CLEARANCE_M = 0.35  # free floor around each actor's spot
+NEAR_M = 2.0  # an object this close to the stage names the place in the clip text ("beside a table")
+_FURNITURE = ("table", "chair", "sofa", "bed", "cabinet", "shelf", "plant", "lamp", "appliance")  # named first
+_OPENINGS = ("window", "door")
+_ATTEMPTS = 32
+
+
+@dataclass(frozen=True)
+class RoomChoice:
+    place: PlaceRecord
+    grid: FloorGrid
+    stages: np.ndarray  # (N, 2) world xy of cells with STAGE_CLEARANCE_M of free floor around them
+    clearance: np.ndarray  # the grid's clearance in metres
+
+
+@dataclass(frozen=True)
+class PlacePool:
+    library: PlaceLibrary
+    rooms: tuple[RoomChoice, ...]  # places of the selected room types with room for a stage, by place id
+
+    @classmethod
+    def create(cls, config: BatchConfig) -> "PlacePool | None":
+        ref = config.environment.places
+        if ref is None:
+            return None
+        library = open_place_library(ref.library)
+        rooms = []
+        for place in sorted(library.places, key=lambda p: p.place_id):
+            if ref.room_types is not None and place.room_type not in ref.room_types:
+                continue
+            grid = library.floor(place)
+            clearance = grid.clearance_m()
+            rows, cols = np.nonzero(clearance >= STAGE_CLEARANCE_M)
+            if len(rows):
+                rooms.append(RoomChoice(place, grid, grid.centre_of(rows, cols), clearance))
+        return cls(library, tuple(rooms))
+
+    def problem(self, config: BatchConfig) -> str | None:
+        """Why this pool cannot give a room scene, or None."""
+        ref = config.environment.places
+        if self.rooms:
+            return None
+        kinds = f" of room types {', '.join(ref.room_types)}" if ref.room_types else ""
+        return (f"place library {ref.library!r} has no place{kinds} with {STAGE_CLEARANCE_M} m of free floor "
+                f"around any spot ({len(self.library.places)} places in it): no motion fits")
+
+    def sample(self, s: Stream) -> PlaceSpec:
+        """A place (what is near the actors is filled in once they stand somewhere: `near`)."""
+        room = self.rooms[s.below("place", len(self.rooms))]
+        return PlaceSpec(self.library.name, room.place.place_id, room.place.room_type, "")
+
+    def room(self, place_id: str) -> RoomChoice:
+        return next(r for r in self.rooms if r.place.place_id == place_id)
+
+
+def stage_in(s: Stream, room: RoomChoice) -> tuple[float, float]:
+    """The stage centre: a spot with STAGE_CLEARANCE_M of free floor around it."""
+    stage = room.stages[s.below("stage", len(room.stages))]
+    return round(float(stage[0]), DECIMALS), round(float(stage[1]), DECIMALS)
+
+
+def near(place: PlaceRecord, positions: list[tuple[float, float]]) -> str:
+    """The semantic class of the object nearest the actors' centre ("" when none is within NEAR_M)."""
+    xy = np.mean(np.array(positions, np.float64), axis=0)
+    for classes in (_FURNITURE, _OPENINGS):
+        best, name = NEAR_M, ""
+        for o in place.objects:
+            if o.semantic_class in classes and o.bbox_min[2] - place.floor_z < 1.5:  # not a ceiling light
+                lo, hi = np.array(o.bbox_min[:2]), np.array(o.bbox_max[:2])
+                d = float(np.linalg.norm(np.maximum(0.0, np.maximum(lo - xy, xy - hi))))
+                if d < best:
+                    best, name = d, o.semantic_class
+        if name:
+            return name
+    return ""
+
+
+def positions_in_room(s: Stream, room: RoomChoice, stage_xy: tuple[float, float], count: int, spread_m: float,
+                      separation_m: float) -> list[tuple[float, float]]:
+    """Actor spots around the stage on free floor (ACTOR_CLEARANCE_M around each), min separation apart when
+    possible; the stage itself when nothing else fits."""
+    placed: list[tuple[float, float]] = []
+    for k in range(count):
+        spot = None
+        for attempt in range(_ATTEMPTS):
+            r = spread_m * math.sqrt(s.uniform01(f"{k}/{attempt}/r"))
+            theta = 2.0 * math.pi * s.uniform01(f"{k}/{attempt}/theta")
+            xy = np.array([stage_xy[0] + r * math.cos(theta), stage_xy[1] + r * math.sin(theta)])
+            if room.grid.lookup(room.clearance, xy, 0.0) < ACTOR_CLEARANCE_M:
+                continue
+            if all(math.hypot(xy[0] - px, xy[1] - py) >= separation_m for px, py in placed):
+                spot = xy
+                break
+        if spot is None:  # crowded: the free spot of most clearance among a few near the stage
+            cells = room.stages[np.argsort(np.linalg.norm(room.stages - np.array(stage_xy), axis=1))[:64]]
+            far = [c for c in cells if all(math.hypot(c[0] - px, c[1] - py) >= separation_m for px, py in placed)]
+            spot = far[0] if far else np.array(stage_xy)
+        placed.append((round(float(spot[0]), DECIMALS), round(float(spot[1]), DECIMALS)))
+    return placed

@@ -1,0 +1,18 @@
+"""Outdoors: a ground plane of a sampled family, procedural props around the stage, a sky and weather."""
+from synthact.spec import EnvironmentSpec
+from synthact.world.skies import SKIES
+from synthact.world.weather import weather_named
+
+from . import EnvironmentKind
+
+
+def _text(env: EnvironmentSpec) -> str:
+    weather = weather_named(env.weather).text or SKIES[env.sky].text  # clear weather: the sky tells
+    return f"{weather}, {env.ground} ground"
+
+
+KIND = EnvironmentKind(
+    "outdoor",
+    options=frozenset({"ground", "props_density", "time_of_day", "sky", "weather", "backgrounds", "hdri",
+                       "hdri_rotation_deg", "hdri_exposure_ev"}),
+    uses_places=False, text=_text)

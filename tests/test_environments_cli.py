@@ -1,0 +1,100 @@
+"""`synthact environments`: import, build (its orchestration, with a test double of Infinigen), list, show and
+remove, and their bad input (one line, exit 2)."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from conftest import ROOT
+from support.places import tiny_room_scene
+
+DOUBLE = ROOT / "tests" / "support" / "infinigen_double"
+
+
+def synthact(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "synthact", *map(str, args)], env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_build_makes_rooms_resumes_and_records_failures(tmp_path):
+    scene = tiny_room_scene(tmp_path / "room.blend")
+    env = {"SYNTHACT_ENVIRONMENTS": str(tmp_path / "envs"), "PYTHONPATH": str(DOUBLE),
+           "SYNTHACT_TEST_ROOM": str(scene), "SYNTHACT_TEST_CRASH_SEEDS": "6"}
+    args = ("environments", "build", "rooms", "--n", "3", "--seed", "5", "--room-types", "dining_room",
+            "--room-types", "bedroom", "--generator-python", sys.executable)
+    first = synthact(*args, env=env)
+    assert first.returncode == 1, first.stderr
+    assert "[3/3]" in first.stdout and "rooms/h, ETA" in first.stdout
+    library = json.loads((tmp_path / "envs" / "rooms" / "library.json").read_text())
+    made = {p["generator"]["job"]: p for p in library["places"]}
+    assert set(made) == {"dining_room-seed5", "dining_room-seed7"}  # seed 6 (a bedroom) crashed
+    assert library["failures"]["bedroom-seed6"].startswith("crash (exit 3): Traceback: the solver failed")
+    place = made["dining_room-seed5"]
+    assert place["generator"]["version"] == "test-double" and place["generator"]["seed"] == 5
+    assert "restrict_parent_rooms=[\"DiningRoom\"]" in place["generator"]["command"]
+    assert place["license"] == "BSD-3-Clause" and "Infinigen" in place["attribution"]
+    assert not (tmp_path / "envs" / "rooms" / "_work" / "dining_room-seed5").exists()  # the generator's file went
+
+    again = synthact(*args, env={**env, "SYNTHACT_TEST_CRASH_SEEDS": ""})
+    assert again.returncode == 0, again.stderr
+    assert "2 of 3 rooms already made; making 1" in again.stdout
+    library = json.loads((tmp_path / "envs" / "rooms" / "library.json").read_text())
+    assert len(library["places"]) == 3 and not library["failures"]
+
+    listed = synthact("environments", "list", env=env)
+    assert "rooms: 3 places" in listed.stdout and "bedroom-seed6" in listed.stdout
+    out = tmp_path / "map.png"
+    shown = synthact("environments", "show", "rooms", "--place", "dining_room-seed5", "--out", out, env=env)
+    assert shown.returncode == 0 and "seats: chair at" in shown.stdout
+    image = Image.open(out)
+    assert image.size[0] > 100 and len(np.unique(np.asarray(image).reshape(-1, 3), axis=0)) > 4  # floor, seat, …
+    assert synthact("environments", "remove", "rooms", env=env).returncode == 0
+    assert not (tmp_path / "envs" / "rooms").exists()
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    env = {"SYNTHACT_ENVIRONMENTS": str(tmp_path / "envs")}
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "dir.png").mkdir()
+    for args, words in [
+        (("environments", "import", "x", tmp_path / "nope"), "not found"),
+        (("environments", "import", "x", tmp_path / "notes.txt"), "not a scene file"),
+        (("environments", "import", "Bad Name", tmp_path / "notes.txt"), "library name"),
+        (("environments", "show", "nope"), "no place library 'nope'"),
+        (("environments", "remove", "nope"), "no place library 'nope'"),
+        (("environments", "build", "x", "--generator", "other"), "the generators are: infinigen-indoors"),
+        (("environments", "build", "x", "--room-types", "garage"), "--room-types 'garage'"),
+        (("environments", "build", "x", "--generator-python", tmp_path / "nope"), "names no file"),
+    ]:
+        run = synthact(*args, env=env)
+        assert run.returncode == 2 and words in run.stderr and len(run.stderr.strip().splitlines()) == 1, (args, run)
+
+
+def test_a_scene_without_a_floor_is_refused_with_the_reason(tmp_path):
+    subprocess.run([sys.executable, "-c", "import bpy; bpy.ops.wm.read_factory_settings(use_empty=True); "
+                    "bpy.ops.mesh.primitive_cube_add(); "
+                    f"bpy.ops.wm.save_as_mainfile(filepath={str(tmp_path / 'cube.blend')!r})"], check=True,
+                   capture_output=True, timeout=300)
+    run = synthact("environments", "import", "x", tmp_path / "cube.blend", env={"SYNTHACT_ENVIRONMENTS": str(tmp_path)})
+    assert run.returncode == 2 and "no floor" in run.stderr
+    library = json.loads((tmp_path / "x" / "library.json").read_text())
+    assert not library["places"] and "no floor" in library["failures"][str(tmp_path / "cube.blend")]
+
+
+def test_procedural_materials_are_baked_to_textures_and_glass_is_kept(tmp_path):
+    from support.places import tiny_room_library
+    library = tiny_room_library(tmp_path)
+    scene = next(library.glob("*/scene.blend"))
+    check = ("import bpy, json, sys; from synthact.render.blender.places import load_place; "
+             "bpy.ops.wm.read_factory_settings(use_empty=True); "
+             "print(json.dumps({o.name: [(m.name, sorted({n.type for n in m.node_tree.nodes})) "
+             "for m in o.data.materials if m] for o in load_place(sys.argv[1]) if o.type == 'MESH'}))")
+    run = subprocess.run([sys.executable, "-c", check, str(scene)], capture_output=True, text=True, timeout=300)
+    materials = json.loads(run.stdout.strip().splitlines()[-1])
+    (table_material, table_nodes), = materials["TableDiningFactory(1).spawn_asset(1)"]
+    assert table_material.endswith(".baked") and "TEX_IMAGE" in table_nodes and "TEX_NOISE" not in table_nodes
+    (pane_material, pane_nodes), = materials["WindowFactory(9).spawn_asset(1)"]
+    assert pane_material == "glass" and "BSDF_GLASS" in pane_nodes

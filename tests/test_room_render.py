@@ -1,0 +1,93 @@
+"""A real Blender render in a room (a tiny room made and imported here, so CI needs no ../shared): the actor on
+free floor, the camera inside, and every pixel's semantic class and object, furniture included."""
+import numpy as np
+import pytest
+
+from support.places import tiny_room_library
+from synthact.clip import ClipReader
+from synthact.config.batch import BatchConfig
+from synthact.render import SceneError
+from synthact.render.places import BODY_RADIUS_M
+from synthact.render.worker import RenderWorker
+from synthact.scene.sampler import SceneSampler
+from synthact.world.places import open_place_library
+from synthact.world.semantics import CLASS_IDS
+
+
+@pytest.fixture(scope="module")
+def room_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("environments")
+    tiny_room_library(root)
+    return root
+
+
+def room_spec(registry, index=0, library="tiny", **camera):
+    config = BatchConfig.model_validate({
+        "batch": {"name": "tiny-room", "seed": 3},
+        "camera": {"fov_deg": 80, "framing": 0.5, "height_m": 1.6, "roll_deg": 0, "pitch_offset_deg": -8, **camera},
+        "environment": {"kind": "room", "places": {"library": library}},
+        "motion": {"selection": {"policy": "explicit", "clips": ["walk_forward_slow"]}, "mirror_probability": 0},
+        "render": {"resolution": {"width": 64, "height": 64}, "fps": 15, "frames": 4, "samples": 1}})
+    return SceneSampler.create(config, registry).sample(index)
+
+
+def test_a_room_clip_labels_the_actor_the_room_and_its_furniture(room_root, registry, tmp_path, monkeypatch):
+    monkeypatch.setenv("SYNTHACT_ENVIRONMENTS", str(room_root))
+    library = open_place_library("tiny")
+    grid = library.floor(library.places[0])
+    clearance = grid.clearance_m()
+    semantic_seen: set[str] = set()
+    for index in range(3):
+        spec = room_spec(registry, index)
+        clip = ClipReader.from_dir(RenderWorker(device="cpu", registry=registry).render(spec, tmp_path))
+        seg = clip.arrays("segmentation.npz")
+        names = list(seg["semantic_names"])
+        semantic_seen |= {names[i] for i in np.unique(seg["semantic"])}
+        assert (seg["semantic"][seg["instance"] > 0] == CLASS_IDS["person"]).all()
+        objects = seg["object"]
+        assert objects.max() <= len(seg["object_names"]) and ((objects > 0) == (seg["semantic"] != CLASS_IDS["person"])
+                                                               ).mean() > 0.99  # walls all round: little sky
+        for k in np.unique(objects[objects > 0]):
+            assert names[np.bincount(seg["semantic"][objects == k]).argmax()] == seg["object_classes"][k - 1]
+        assert ((seg["visible_fraction"] >= 0) & (seg["visible_fraction"] <= 1)).all()
+        pelvis = clip.array("keypoints.npz", "joints3d_world")[:, 0, 0, :2]
+        assert (grid.lookup(clearance, pelvis, 0.0) >= BODY_RADIUS_M - 0.05).all()
+        eye = np.array([np.linalg.inv(m)[:3, 3] for m in clip.camera.world_to_camera])
+        assert grid.lookup(grid.room, eye[:, :2], False).all() and (eye[:, 2] < 2.6).all()
+        assert "in a living room" in spec.text
+    assert {"person", "floor", "wall"} <= semantic_seen and semantic_seen & {"table", "chair"}
+
+
+def test_a_shot_too_wide_for_the_room_fails_with_the_reason(room_root, registry, tmp_path, monkeypatch):
+    monkeypatch.setenv("SYNTHACT_ENVIRONMENTS", str(room_root))
+    spec = room_spec(registry, framing=0.1)  # the whole body in a tenth of the image: the camera 15 m away
+    with pytest.raises(SceneError, match="no camera yaw puts the camera inside the room") as err:
+        RenderWorker(device="cpu", registry=registry).render(spec, tmp_path)
+    assert err.value.reason == "invalid_spec"
+
+
+def test_a_missing_scene_file_is_a_missing_asset(room_root, registry, tmp_path, monkeypatch):
+    import shutil
+    copy = tmp_path / "envs"
+    shutil.copytree(room_root, copy)
+    monkeypatch.setenv("SYNTHACT_ENVIRONMENTS", str(copy))
+    spec = room_spec(registry)
+    (copy / "tiny" / open_place_library("tiny").places[0].scene_file).unlink()
+    with pytest.raises(SceneError, match="has no scene file") as err:
+        RenderWorker(device="cpu", registry=registry).render(spec, tmp_path / "out")
+    assert err.value.reason == "missing_asset"
+
+
+def test_the_exposure_is_metered_from_the_room_light(room_root, registry, tmp_path, monkeypatch):
+    """The same room with a lamp ten times dimmer is metered about log2(10) = 3.3 EV brighter, and both clips
+    come out about equally bright."""
+    monkeypatch.setenv("SYNTHACT_ENVIRONMENTS", str(room_root))
+    tiny_room_library(room_root, "dim", lamp_w=40.0)
+    clips = {}
+    for name in ("tiny", "dim"):
+        spec = room_spec(registry, library=name)
+        clips[name] = ClipReader.from_dir(RenderWorker(device="cpu", registry=registry).render(spec, tmp_path / name))
+    ev = {name: clip.stats["placement"]["metered_exposure_ev"] for name, clip in clips.items()}
+    assert 2.8 < ev["dim"] - ev["tiny"] < 3.8, ev
+    luma = {name: clip.rgb().mean() for name, clip in clips.items()}
+    assert abs(luma["tiny"] - luma["dim"]) < 0.12 * luma["tiny"], luma
