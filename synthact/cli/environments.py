@@ -227,9 +227,10 @@ def list_libraries() -> None:
 @app.command("show")
 def show(name: str = typer.Argument(..., help="A place library."),
          place: Optional[str] = typer.Option(None, "--place", help="One place (default: the first)."),
-         out: Optional[Path] = typer.Option(None, "--out", help="Write the floor map (.png): the walkable "
-                                            "floor, furniture by height, seats and their facing.")) -> None:
-    """A place's record, and its floor map as an image."""
+         out: Optional[Path] = typer.Option(None, "--out", help="Write a picture (.png): the place from above "
+                                            "with its walkable floor tinted and its seats drawn, beside its floor "
+                                            "map (furniture by height).")) -> None:
+    """A place's record, and a picture of it from above with its walkable floor and seats."""
     lib = _library(name)
     if not lib.places:
         fail(f"place library {name!r} has no places")
@@ -247,16 +248,24 @@ def show(name: str = typer.Argument(..., help="A place library."),
                                       for s in record.seats) or "none"))
     typer.echo(f"lights: {len(record.lights)}; licence {record.license}; generator {record.generator.get('name')}")
     if out is not None:
+        import numpy as np
+        from PIL import Image
+
         from synthact.world.preview import floor_map
         if out.suffix.lower() != ".png":
             fail(f"{out}: --out must name a .png file")
         if out.is_dir():
             fail(f"{out}: is a folder; --out names the image file to write")
+        grid = lib.floor(record)
+        plain = np.asarray(floor_map(grid, record))
+        from synthact.render.blender.places import top_view  # Blender draws the place from above
+        above = np.asarray(floor_map(grid, record, above=top_view(lib.scene_path(record), record, grid)))
+        gap = np.full((plain.shape[0], 8, 3), 255, np.uint8)
         try:
-            floor_map(lib.floor(record), record).save(out)
+            Image.fromarray(np.concatenate([above, gap, plain], axis=1)).save(out)
         except OSError as exc:
             fail(f"{out}: cannot write the floor map ({exc.strerror or exc})")
-        typer.echo(f"floor map -> {out}")
+        typer.echo(f"the place from above with its walkable floor and seats, and its floor map -> {out}")
 
 
 @app.command("remove")

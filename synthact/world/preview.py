@@ -1,5 +1,6 @@
 """A place's floor map as an image: the room's walkable floor, what stands on it (darker: taller), its seats
-with the way a sitter faces, and a 1 m scale bar. North (+Y) is up."""
+with the way a sitter faces, and a 1 m scale bar; optionally drawn over a picture of the place from above
+(render/blender/places.py: top_view). North (+Y) is up."""
 from __future__ import annotations
 
 import math
@@ -11,7 +12,10 @@ from PIL import Image
 from .places import FloorGrid, PlaceRecord
 
 
-def floor_map(grid: FloorGrid, place: PlaceRecord, pixels_per_m: int = 80) -> Image.Image:
+def floor_map(grid: FloorGrid, place: PlaceRecord, pixels_per_m: int = 80,
+              above: np.ndarray | None = None) -> Image.Image:
+    """The map; over `above` (an RGB picture from straight above, framed on the grid) the walkable floor is tinted
+    green and what is outside the room dimmed."""
     scale = max(1, round(pixels_per_m * grid.cell_m))
     h, w = grid.room.shape
     image = np.full((h, w, 3), 40, np.uint8)  # outside the room
@@ -20,6 +24,15 @@ def floor_map(grid: FloorGrid, place: PlaceRecord, pixels_per_m: int = 80) -> Im
     shade = np.clip(1.0 - grid.obstacle_top_m / 2.0, 0.25, 1.0)[..., None]
     image[blocked] = (np.array([200, 170, 130]) * shade[blocked]).astype(np.uint8)
     image = cv2.resize(image[::-1], (w * scale, h * scale), interpolation=cv2.INTER_NEAREST)
+    if above is not None:
+        photo = cv2.resize(above, (w * scale, h * scale), interpolation=cv2.INTER_AREA).astype(np.float32)
+        free = cv2.resize(grid.free[::-1].astype(np.uint8), (w * scale, h * scale),
+                          interpolation=cv2.INTER_NEAREST).astype(bool)
+        room = cv2.resize(grid.room[::-1].astype(np.uint8), (w * scale, h * scale),
+                          interpolation=cv2.INTER_NEAREST).astype(bool)
+        photo[free] = 0.6 * photo[free] + 0.4 * np.array([60, 220, 60])
+        photo[~room] *= 0.35
+        image = photo.clip(0, 255).astype(np.uint8)
     image = np.ascontiguousarray(image)
 
     def pixel(xy) -> tuple[int, int]:

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import bpy
+import cv2
 import numpy as np
 from mathutils import Vector
 from mathutils.bvhtree import BVHTree
@@ -32,6 +33,7 @@ from synthact.world.places import (
 )
 from synthact.world.semantics import classify
 
+from . import engine
 from .engine import node_tree
 from .meshes import world_triangles
 
@@ -371,3 +373,34 @@ def load_place(path: Path) -> list:
     for obj in objects:
         bpy.context.scene.collection.objects.link(obj)
     return objects
+
+
+def top_view(scene_file: Path, place: PlaceRecord, grid: FloorGrid, pixels_per_m: int = 60) -> np.ndarray:
+    """(H, W, 3) uint8: the place seen from straight above (ceilings left out, Workbench with the baked textures),
+    framed on its floor grid so that a pixel maps to a grid position as in world/preview.py (north up)."""
+    engine.reset()
+    objects = load_place(scene_file)
+    for obj in objects:
+        if obj.type == "MESH" and classify(obj.name) == "ceiling":
+            obj.hide_render = True
+    rows, cols = grid.room.shape
+    width_m, height_m = cols * grid.cell_m, rows * grid.cell_m
+    camera_data = bpy.data.cameras.new("top")
+    camera_data.type = "ORTHO"
+    camera_data.ortho_scale = max(width_m, height_m)
+    camera_data.clip_start, camera_data.clip_end = 0.01, 100.0
+    top = bpy.data.objects.new("top", camera_data)
+    top.location = (grid.origin_xy[0] + width_m / 2, grid.origin_xy[1] + height_m / 2, place.ceiling_z - 0.05)
+    scene = bpy.context.scene
+    scene.collection.objects.link(top)
+    scene.camera = top
+    scene.render.engine = "BLENDER_WORKBENCH"
+    scene.render.resolution_x, scene.render.resolution_y = cols * pixels_per_m // 20, rows * pixels_per_m // 20
+    scene.render.resolution_percentage = 100
+    scene.display.shading.light, scene.display.shading.color_type = "STUDIO", "TEXTURE"
+    scene.render.image_settings.file_format = "PNG"
+    with tempfile.TemporaryDirectory(prefix="synthact-top-") as tmp:
+        scene.render.filepath = str(Path(tmp) / "top.png")
+        bpy.ops.render.render(write_still=True)
+        image = cv2.cvtColor(cv2.imread(scene.render.filepath, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    return image
