@@ -97,6 +97,28 @@ def test_a_worker_slow_to_start_is_not_a_hung_scene(local_ray, registry, tmp_pat
     assert "no render worker could be started for 2 s" in result.reason
 
 
+def test_tasks_report_each_result_and_each_failure_and_go_on(local_ray):
+    """The executor's tasks (room builds use them): a task that raises or whose process dies is reported as
+    lost with its reason; the others' results come back."""
+    from synthact.dispatch.executor import WorkerLost
+    from synthact.dispatch.ray_executor import RayExecutor
+
+    def task(item, scale):  # defined here: Ray ships it by value to its workers
+        import os
+        if item == 2:
+            raise ValueError("two is refused")
+        if item == 3:
+            os._exit(9)
+        return item * scale
+
+    executor = RayExecutor()
+    executor.open()  # Ray is already up: this attaches to it and leaves it running
+    results = dict(executor.tasks(task, [0, 1, 2, 3, 4], (10,), cpus=1, at_once=2))
+    assert {k: v for k, v in results.items() if k not in (2, 3)} == {0: 0, 1: 10, 4: 40}
+    assert isinstance(results[2], WorkerLost) and "two is refused" in results[2].message
+    assert isinstance(results[3], WorkerLost) and results[3].reason == "crash"
+
+
 def test_object_store_uri(local_ray, registry, tmp_path):
     cfg = config()
     uri = f"file://{tmp_path}/bucket"

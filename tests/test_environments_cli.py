@@ -36,7 +36,10 @@ def test_build_makes_rooms_resumes_and_records_failures(tmp_path):
     assert place["generator"]["version"] == "test-double" and place["generator"]["seed"] == 5
     assert "restrict_parent_rooms=[\"DiningRoom\"]" in place["generator"]["command"]
     assert place["license"] == "BSD-3-Clause" and "Infinigen" in place["attribution"]
-    assert not (tmp_path / "envs" / "rooms" / "_work" / "dining_room-seed5").exists()  # the generator's file went
+    assert "(log: " in library["failures"]["bedroom-seed6"]  # the generator's output, sent back from its task
+    assert "the solver failed" in (tmp_path / "envs" / "rooms" / "_logs" / "bedroom-seed6.log").read_text()
+    assert sorted(p.name for p in (tmp_path / "envs" / "rooms").iterdir()) == [
+        "_logs", "dining_room-seed5", "dining_room-seed7", "library.json"]  # the places' files, not Infinigen's
 
     again = synthact(*args, env={**env, "SYNTHACT_TEST_CRASH_SEEDS": ""})
     assert again.returncode == 0, again.stderr

@@ -223,7 +223,8 @@ def test_the_renderer_reads_every_spec_field(registry_with_libraries):
                 "actors.motion.class_name", "actors.motion.motion_key",  # labels of what is seen, not inputs
                 "actors.motion.label", "actors.motion.description", "text",
                 "camera.motion.type",  # names the motion; its parameters (0 for other types) are read
-                "environment.place.room_type", "environment.place.near"}  # the clip text's words for the place
+                "environment.place.room_type", "environment.place.near",  # the clip text's words for the place
+                "actors.seat.kind"}
     packs = ("environment.background.",)  # needs an image pack: tests/test_render.py
     identity |= {"render.precision"}  # how write_clip stores depth and flow: tests/test_storage.py
     base = {"batch": {"name": "reads", "seed": 1},
@@ -239,7 +240,8 @@ def test_the_renderer_reads_every_spec_field(registry_with_libraries):
         {"environment": {"sky": "hdri", "hdri": {"pack": "blender_outdoor"}}, "render": {"sensor_noise": 2.0}},
         {"actors": {"clothing": {"style": "painted"}}},
         {"environment": {"kind": "room", "places": {"library": "tiny"}},  # a real room, made and imported here
-         "camera": {"framing": 0.6, "fov_deg": 75, "height_m": 1.5}},
+         "camera": {"framing": 0.6, "fov_deg": 75, "height_m": 1.5},  # and a chair to sit on
+         "motion": {"selection": {"policy": "explicit", "clips": ["sit_down"]}}},
     ]
     registry = registry_with_libraries
     from support.places import tiny_room_library

@@ -21,13 +21,13 @@ def room_root(tmp_path_factory):
     return root
 
 
-def room_spec(registry, index=0, library="tiny", **camera):
+def room_spec(registry, index=0, library="tiny", clips=("walk_forward_slow",), frames=4, **camera):
     config = BatchConfig.model_validate({
         "batch": {"name": "tiny-room", "seed": 3},
         "camera": {"fov_deg": 80, "framing": 0.5, "height_m": 1.6, "roll_deg": 0, "pitch_offset_deg": -8, **camera},
         "environment": {"kind": "room", "places": {"library": library}},
-        "motion": {"selection": {"policy": "explicit", "clips": ["walk_forward_slow"]}, "mirror_probability": 0},
-        "render": {"resolution": {"width": 64, "height": 64}, "fps": 15, "frames": 4, "samples": 1}})
+        "motion": {"selection": {"policy": "explicit", "clips": list(clips)}, "mirror_probability": 0},
+        "render": {"resolution": {"width": 64, "height": 64}, "fps": 15, "frames": frames, "samples": 1}})
     return SceneSampler.create(config, registry).sample(index)
 
 
@@ -56,6 +56,25 @@ def test_a_room_clip_labels_the_actor_the_room_and_its_furniture(room_root, regi
         assert grid.lookup(grid.room, eye[:, :2], False).all() and (eye[:, 2] < 2.6).all()
         assert "in a living room" in spec.text
     assert {"person", "floor", "wall"} <= semantic_seen and semantic_seen & {"table", "chair"}
+
+
+def test_a_sitting_actor_sits_on_the_chair_facing_away_from_its_back(room_root, registry, tmp_path, monkeypatch):
+    monkeypatch.setenv("SYNTHACT_ENVIRONMENTS", str(room_root))
+    place = open_place_library("tiny").places[0]
+    chair = place.seats[0]
+    assert chair.kind == "chair" and chair.height_m == pytest.approx(0.48, abs=0.03)
+    spec = room_spec(registry, clips=("sit_down",), frames=30)
+    assert spec.actors[0].seat is not None and ", on a chair;" in spec.text
+    clip = ClipReader.from_dir(RenderWorker(device="cpu", registry=registry).render(spec, tmp_path))
+    assert clip.stats["placement"]["seat_gap_m"] == [pytest.approx(0.0, abs=0.02)]
+    joints = clip.array("keypoints.npz", "joints3d_world")[:, 0]  # (T, J, 3)
+    seated = joints[np.argmin(joints[:, 0, 2])]
+    assert np.linalg.norm(seated[0, :2] - chair.position_xy) < 0.05  # the pelvis over the seat's middle
+    assert seated[0, 2] < chair.height_m + 0.2  # sitting, not standing
+    feet = joints[:, [7, 8], :2].reshape(-1, 2)  # ankles: in front of the chair (its back is at y = 2.5)
+    assert (feet[:, 1] > chair.position_xy[1] + 0.15).all()
+    seg = clip.arrays("segmentation.npz")
+    assert (seg["semantic"] == CLASS_IDS["person"]).any() and (seg["semantic"] == CLASS_IDS["chair"]).any()
 
 
 def test_a_shot_too_wide_for_the_room_fails_with_the_reason(room_root, registry, tmp_path, monkeypatch):

@@ -1,8 +1,10 @@
 """`synthact environments …`: place libraries (rooms) that batch configs set scenes in."""
 from __future__ import annotations
 
+import io
 import re
 import shutil
+import tarfile
 import time
 from pathlib import Path
 from typing import Optional
@@ -17,6 +19,8 @@ app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Import, list, show and remove place libraries (rooms actors act in).")
 SCENE_SUFFIXES = (".blend", ".glb", ".gltf")
 NAME = r"[a-z0-9][a-z0-9_\-]*"
+ROOM_CPUS = 2  # Infinigen uses both cores of a 2-core machine; more gain little (its solver is one process)
+ROOM_MEMORY_BYTES = 2 * 1024**3  # reserved per room (a floor: the starter room peaked at 1.7 GB making, 5 importing)
 
 
 def _library(name: str):
@@ -119,20 +123,23 @@ def build(name: str = typer.Argument(..., help="The library's name (what environ
                                                          "(dining_room, living_room, bedroom, kitchen, bathroom; "
                                                          "default: all)."),
           seed: int = typer.Option(0, "--seed", min=0, help="Seed of the first room; room i uses seed + i."),
-          workers: int = typer.Option(1, "--workers", min=1, help="Rooms made at once (Infinigen takes ~1.7 GB and "
-                                      "both cores of a 2-core machine per room)."),
+          workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Rooms made at once (default: as "
+                                                "many as the machine or cluster holds, 2 CPUs and 2 GB each)."),
+          address: Optional[str] = typer.Option(None, "--address", envvar="RAY_ADDRESS", help="Ray cluster address: "
+                                                "rooms are made on its nodes (default: a Ray started here)."),
           timeout_s: float = typer.Option(3600, "--timeout-s", min=60, help="Give up on a room after this long."),
           max_triangles: int = typer.Option(60_000, "--max-triangles", min=1000, help="Meshes above this many "
                                             "triangles are simplified once when the room is imported."),
           procedural: bool = typer.Option(False, "--procedural-materials", help="Keep Infinigen's node materials "
                                           "instead of baking them to textures (about 2.8x slower to render)."),
           generator_python: Optional[Path] = typer.Option(None, "--generator-python", help="The Python of an "
-                                                          "existing Infinigen environment (default: one made once "
-                                                          "in the cache folder).")) -> None:
-    """Make rooms with a procedural engine and add them to a place library. A rerun makes only the rooms not yet
-    made (failed ones again); a room that fails is recorded with its reason and the rest go on."""
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
+                                                          "existing Infinigen environment on every node (default: "
+                                                          "one made once per machine in its cache folder).")) -> None:
+    """Make rooms with a procedural engine and add them to a place library. Each room is a task of the executor
+    (Ray): on a cluster the rooms are made on its nodes and their files come back here. A rerun makes only the
+    rooms not yet made (failed ones again); a room that fails is recorded with its reason and the rest go on."""
+    from synthact.dispatch.executor import BatchError, WorkerLost
+    from synthact.dispatch.ray_executor import RayExecutor
     from synthact.render import infinigen
     from synthact.world.places import PlaceLibrary, PlaceLibraryError, environment_root, open_place_library
 
@@ -157,40 +164,42 @@ def build(name: str = typer.Argument(..., help="The library's name (what environ
     typer.echo(f"library {name!r}: {len(jobs) - len(todo)} of {len(jobs)} rooms already made; making {len(todo)}")
     if not todo:
         return
+    executor = RayExecutor(address)
     try:
-        python = generator_python or infinigen.environment(log=typer.echo)
-    except infinigen.GeneratorError as exc:
-        fail(str(exc))
-    version = infinigen.generator_version(python)
-    from synthact.render.blender.places import PlaceImportError, import_scene
-
+        capacity = executor.open()
+    except (BatchError, ConnectionError, RuntimeError) as exc:
+        fail(f"--address {address}: cannot connect to Ray ({str(exc).splitlines()[0]})")
+    cpus = min(ROOM_CPUS, max(capacity.cpus, 1))
+    typer.echo(f"making rooms on {capacity.cpus} CPUs ({cpus} a room"
+               + (f", {workers} at once)" if workers else ")") + (" on the cluster at " + address if address else ""))
+    python = str(generator_python.resolve()) if generator_python else None
+    logs = folder / "_logs"
     started, done, failed = time.perf_counter(), 0, 0
-    with ThreadPoolExecutor(workers) as pool:
-        futures = {pool.submit(infinigen.generate, python, job, folder / "_work" / job.name, timeout_s): job
-                   for job in todo}
-        for future in as_completed(futures):
-            job = futures[future]
-            scene, why = future.result()
-            if scene is not None:
-                generator_record = {"name": "infinigen-indoors", "version": version, "seed": job.seed,
-                                    "room_type": job.room_type, "job": job.name,
-                                    "command": " ".join(infinigen.command(Path("python"), job, Path("OUT"))[1:])}
-                try:  # Blender runs here, in this thread: the generators run in their own processes
-                    records = import_scene(scene, folder, job.name, generator_record, "BSD-3-Clause",
-                                           "Made with Infinigen (Raistrick et al., Infinigen Indoors, CVPR 2024), "
-                                           "BSD-3-Clause", max_triangles, bake_textures=not procedural)
-                except (PlaceImportError, RuntimeError) as exc:
-                    why = f"import: {exc}"
-                else:
-                    ids = {r.place_id for r in records}
-                    library.places = [p for p in library.places if p.place_id not in ids] + records
-                    library.failures.pop(job.name, None)
-                    shutil.rmtree(scene.parent, ignore_errors=True)  # Infinigen's 140 MB file: the place holds it
-            if why:
+    try:
+        results = executor.tasks(infinigen.make_room, todo, (python, timeout_s, max_triangles, not procedural),
+                                 cpus=cpus, memory_bytes=ROOM_MEMORY_BYTES, at_once=workers)
+        for job, built in results:
+            if isinstance(built, WorkerLost):
+                why = f"{built.reason}: {built.message}"
+            else:
+                why = built.why
+                if built.log:
+                    logs.mkdir(parents=True, exist_ok=True)
+                    (logs / f"{job.name}.log").write_text(built.log + "\n")
+                    why = why and f"{why} (log: {logs / f'{job.name}.log'})"
+            if not why:
+                ids = {p.place_id for p in built.places}
+                for place_id in ids:
+                    shutil.rmtree(folder / place_id, ignore_errors=True)
+                folder.mkdir(parents=True, exist_ok=True)
+                with tarfile.open(fileobj=io.BytesIO(built.archive)) as tar:
+                    tar.extractall(folder, filter="data")  # refuses paths outside the folder
+                library.places = [p for p in library.places if p.place_id not in ids] + built.places
+                library.failures.pop(job.name, None)
+                done += 1
+            else:
                 library.failures[job.name] = why
                 failed += 1
-            else:
-                done += 1
             library.save(folder)  # after every room: an interrupted build keeps what it made
             finished = done + failed
             elapsed = time.perf_counter() - started
@@ -198,6 +207,8 @@ def build(name: str = typer.Argument(..., help="The library's name (what environ
             status = f"failed: {why}" if why else "made"
             typer.echo(f"[{finished}/{len(todo)}] {job.name} {status} | {finished / elapsed * 3600:.1f} rooms/h, "
                        f"ETA {eta / 60:.0f} min")
+    finally:
+        executor.close()
     typer.echo(f"library {name!r}: {len(library.places)} places ({done} made, {failed} failed) in "
                f"{(time.perf_counter() - started) / 60:.1f} min -> {folder}")
     if failed:

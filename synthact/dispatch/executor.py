@@ -6,6 +6,7 @@ another one is a module implementing this protocol.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -56,6 +57,12 @@ class Executor(Protocol):
 
     def kill(self, worker: Any, wait_s: float = 0.0) -> None:
         """Stop a worker process; with wait_s, return once it has ended (as far as can be told from here)."""
+
+    def tasks(self, fn: Callable, items: Iterable, args: tuple = (), cpus: int = 1, memory_bytes: int = 0,
+              at_once: int | None = None) -> Iterator[tuple[Any, Any]]:
+        """fn(item, *args) for each item, each a task on whichever machine has `cpus` CPUs and the memory free
+        (at most `at_once` at a time; default: as many as the runtime holds); yields (item, result) as each ends,
+        the result a WorkerLost when its process died or it raised. (Jobs other than scenes: room builds.)"""
 
     def close(self) -> None:
         """Release the runtime (shuts down a runtime this executor started)."""

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import ray
-from ray.exceptions import OutOfMemoryError, RayActorError, RayTaskError
+from ray.exceptions import OutOfMemoryError, RayActorError, RayTaskError, WorkerCrashedError
 
 from .executor import Capacity, WorkerLost
 from .host import RenderHost
@@ -101,6 +103,27 @@ class RayExecutor:
             except (RayActorError, ray.exceptions.GetTimeoutError):
                 return
             process.wait_ended(wait_s)
+
+    def tasks(self, fn: Callable, items: Iterable, args: tuple = (), cpus: int = 1, memory_bytes: int = 0,
+              at_once: int | None = None) -> Iterator[tuple[Any, Any]]:
+        remote = ray.remote(fn).options(num_cpus=cpus, memory=memory_bytes or None, max_retries=0)
+        queue, running = list(items), {}
+        limit = at_once or max(int(ray.cluster_resources().get("CPU", 1)) // cpus, 1)
+        while queue or running:
+            while queue and len(running) < limit:
+                item = queue.pop(0)
+                running[remote.remote(item, *args)] = item
+            done, _ = ray.wait(list(running), num_returns=1)
+            item = running.pop(done[0])
+            try:
+                result = ray.get(done[0])
+            except OutOfMemoryError as exc:
+                result = WorkerLost("out_of_memory", str(exc).splitlines()[0][:300])
+            except (WorkerCrashedError, RayActorError) as exc:
+                result = WorkerLost("crash", str(exc).splitlines()[0][:300])
+            except RayTaskError as exc:
+                result = WorkerLost("crash", str(exc.cause if exc.cause else exc).splitlines()[0][:300], replace=False)
+            yield item, result
 
     def close(self) -> None:
         if self._started:

@@ -10,9 +10,13 @@ relative to it), with the settings measured to finish one furnished room in ~7 m
 """
 from __future__ import annotations
 
+import fcntl
+import io
 import os
 import subprocess
-from dataclasses import dataclass
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 VERSION = "1.15.5"
@@ -43,16 +47,21 @@ def environment(folder: Path | None = None, python: str = "python3.11", log=prin
     stamp = folder / ".installed"
     if stamp.is_file():
         return exe
-    log(f"making Infinigen {VERSION}'s environment in {folder} (once per machine; ~1.5 GB, a few minutes)")
-    steps = [[python, "-m", "venv", str(folder)],
-             [str(exe), "-m", "pip", "install", "--quiet", "--no-deps", f"infinigen=={VERSION}"],
-             [str(exe), "-m", "pip", "install", "--quiet", "--only-binary=:all:", *REQUIREMENTS]]
-    for step in steps:
-        run = subprocess.run(step, capture_output=True, text=True)
-        if run.returncode != 0:
-            tail = (run.stderr or run.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise GeneratorError(f"{' '.join(step[:4])} … failed ({run.returncode}): {tail[0]}")
-    stamp.write_text(VERSION + "\n")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f"{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # rooms built at once on one machine: one makes it, the others wait
+        if stamp.is_file():
+            return exe
+        log(f"making Infinigen {VERSION}'s environment in {folder} (once per machine; ~1.5 GB, a few minutes)")
+        steps = [[python, "-m", "venv", "--clear", str(folder)],
+                 [str(exe), "-m", "pip", "install", "--quiet", "--no-deps", f"infinigen=={VERSION}"],
+                 [str(exe), "-m", "pip", "install", "--quiet", "--only-binary=:all:", *REQUIREMENTS]]
+        for step in steps:
+            run = subprocess.run(step, capture_output=True, text=True)
+            if run.returncode != 0:
+                tail = (run.stderr or run.stdout).strip().splitlines()[-1:] or ["no output"]
+                raise GeneratorError(f"{' '.join(step[:4])} … failed ({run.returncode}): {tail[0]}")
+        stamp.write_text(VERSION + "\n")
     return exe
 
 
@@ -89,6 +98,54 @@ def command(python: Path, job: RoomJob, out: Path) -> list[str]:
             f'restrict_solving.restrict_parent_rooms=["{ROOM_TYPES[job.room_type]}"]']
 
 
+LICENSE = "BSD-3-Clause"
+ATTRIBUTION = "Made with Infinigen (Raistrick et al., Infinigen Indoors, CVPR 2024), BSD-3-Clause"
+
+
+@dataclass
+class BuiltRoom:
+    """What one room's build sends back to the machine that writes the library."""
+
+    job: RoomJob
+    places: list = field(default_factory=list)  # world.places.PlaceRecord, their files in `archive`
+    archive: bytes = b""  # a tar of the place folders (scene.blend, textures, floor.npz)
+    why: str = ""  # why it failed ("" when it did not)
+    log: str = ""  # the generator's output, its last 200 lines
+
+
+def make_room(job: RoomJob, python: str | None, timeout_s: float, max_triangles: int,
+              bake_textures: bool) -> BuiltRoom:
+    """Generate one room and import it as places, on whichever machine runs this (a task of the executor; the
+    generator's environment is made there once): its files come back as a tar, the 140 MB generated scene
+    stays behind."""
+    try:
+        exe = Path(python) if python else environment(log=lambda *_: None)
+    except GeneratorError as exc:
+        return BuiltRoom(job, why=f"environment: {exc}")
+    with tempfile.TemporaryDirectory(prefix="synthact-room-") as tmp:
+        scene, why = generate(exe, job, Path(tmp) / "generated", timeout_s)
+        log_file = Path(tmp) / "generated" / "generate.log"
+        log = "\n".join(log_file.read_text(errors="replace").splitlines()[-200:]) if log_file.is_file() else ""
+        if scene is None:
+            return BuiltRoom(job, why=why, log=log)
+        generator = {"name": "infinigen-indoors", "version": generator_version(exe), "seed": job.seed,
+                     "room_type": job.room_type, "job": job.name,
+                     "command": " ".join(command(Path("python"), job, Path("OUT"))[1:])}
+        from .blender.places import PlaceImportError, import_scene
+
+        library = Path(tmp) / "library"
+        try:
+            places = import_scene(scene, library, job.name, generator, LICENSE, ATTRIBUTION, max_triangles,
+                                  bake_textures=bake_textures)
+        except (PlaceImportError, RuntimeError) as exc:
+            return BuiltRoom(job, why=f"import: {exc}", log=log)
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:  # not compressed: .blend, JPEG and npz already are
+            for place in places:
+                tar.add(library / place.place_id, arcname=place.place_id)
+        return BuiltRoom(job, places, buffer.getvalue(), log=log)
+
+
 def generate(python: Path, job: RoomJob, out: Path, timeout_s: float) -> tuple[Path | None, str]:
     """Run Infinigen for one room into out/. Returns (the scene file, "") or (None, why it failed)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -99,12 +156,12 @@ def generate(python: Path, job: RoomJob, out: Path, timeout_s: float) -> tuple[P
                                  stderr=subprocess.STDOUT, timeout=timeout_s,
                                  env={**os.environ, "PYTHONUNBUFFERED": "1"})
     except subprocess.TimeoutExpired:
-        return None, f"timeout: no room after {timeout_s:.0f} s (log: {log})"
+        return None, f"timeout: no room after {timeout_s:.0f} s"
     except GeneratorError as exc:
         return None, str(exc)
     scene = out / "scene.blend"
     if run.returncode != 0 or not scene.is_file():
         reason = "out_of_memory" if run.returncode in (-9, 137) else f"crash (exit {run.returncode})"
         lines = log.read_text(errors="replace").strip().splitlines()
-        return None, f"{reason}: {lines[-1][:200] if lines else 'no output'} (log: {log})"
+        return None, f"{reason}: {lines[-1][:200] if lines else 'no output'}"
     return scene, ""

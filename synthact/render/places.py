@@ -8,7 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthact.spec import CameraSpec
+from synthact.human.motions.procedural.actions.whole_body import SEATED_PELVIS_M
+from synthact.human.motions.rotations import rot_z
+from synthact.human.motions.skeleton import J
+from synthact.spec import CameraSpec, SeatSpec
 from synthact.world.places import FloorGrid
 
 from .camera import CameraTrack, camera_track
@@ -48,12 +51,38 @@ def _shifts() -> np.ndarray:
     return np.array(out)
 
 
-def fit_paths(room: Room, paths: list[np.ndarray]) -> list[np.ndarray]:
+def seated_pose(joints: np.ndarray, seat: SeatSpec) -> tuple[tuple[float, float], float]:
+    """(position_xy, facing_deg) that put an actor's joints (T, 22, 3, as posed, not yet placed) on a seat: in the
+    frame where the pelvis is lowest (the sitting one) the pelvis is over the seat's middle and the hips face
+    the way the seat does."""
+    k = int(np.argmin(joints[:, J["pelvis"], 2]))
+    left = joints[k, J["left_hip"], :2] - joints[k, J["right_hip"], :2]
+    forward = np.array([left[1], -left[0]])  # the hips' left turned a quarter to the right, on the floor
+    facing = seat.facing_deg - math.degrees(math.atan2(forward[0], -forward[1]))
+    a = math.radians(facing)
+    pelvis = joints[k, J["pelvis"], :2]
+    turned = rot_z(np.array(a))[:2, :2] @ pelvis
+    return (seat.position_xy[0] - float(turned[0]), seat.position_xy[1] - float(turned[1])), facing
+
+
+def seat_gap(joints: np.ndarray, seat: SeatSpec, scale: float) -> float:
+    """How far above the seat's top a seated body's buttocks are (m; negative: sunk in), from its lowest pelvis:
+    0 for a procedural sit, which is made for the seat; a recorded one sits as it was recorded."""
+    return float(joints[:, J["pelvis"], 2].min() - SEATED_PELVIS_M * scale - seat.height_m)
+
+
+def fit_paths(room: Room, paths: list[np.ndarray], fixed: list[bool] | None = None) -> list[np.ndarray]:
     """An xy offset per actor so that its root path (T, 2) keeps BODY_RADIUS_M of free floor around it in every
     frame and stays ACTOR_GAP_M from the actors fitted before it: no offset when the spot the spec gives fits,
-    else the nearest that does. Raises PlacementError when none within MAX_SHIFT_M does."""
-    shifts, fitted, offsets = _shifts(), [], []
+    else the nearest that does. Raises PlacementError when none within MAX_SHIFT_M does. A fixed actor (one on
+    a seat, where the floor map sees furniture) keeps its spot; the others keep their distance from it."""
+    fixed = fixed or [False] * len(paths)
+    shifts = _shifts()
+    fitted = [path for path, f in zip(paths, fixed) if f]
+    offsets = [np.zeros(2) if f else None for f in fixed]
     for k, path in enumerate(paths):
+        if fixed[k]:
+            continue
         for shift in shifts:
             moved = path + shift
             if (room.grid.lookup(room.clearance, moved, 0.0) < BODY_RADIUS_M).any():
@@ -65,7 +94,7 @@ def fit_paths(room: Room, paths: list[np.ndarray]) -> list[np.ndarray]:
             raise PlacementError(f"actor {k}'s motion (it travels {np.ptp(path, axis=0).max():.1f} m) fits nowhere "
                                  f"within {MAX_SHIFT_M} m of its spot on the free floor")
         fitted.append(moved)
-        offsets.append(shift)
+        offsets[k] = shift
     return offsets
 
 

@@ -26,7 +26,9 @@ from synthact.human.bodies import body_geometry, load_body_model
 from synthact.human.garments import GarmentAssetError, GarmentLibrary
 from synthact.human.motions.library import MotionLibrary
 from synthact.human.motions.motion import MotionError
+from synthact.human.motions.retarget import retarget
 from synthact.human.motions.rotations import rot_z
+from synthact.human.motions.skeleton import Skeleton, forward_kinematics
 from synthact.spec import SceneSpec
 from synthact.world.environments import kind_of
 from synthact.world.places import PlaceLibraryError, open_place_library
@@ -37,7 +39,7 @@ from .dressing import combined, dress
 from .effects import add_fog, add_sensor_noise
 from .errors import SceneError
 from .layers import ANNOTATIONS, RenderedFrames
-from .places import PlacementError, Room, camera_in_room, fit_paths
+from .places import PlacementError, Room, camera_in_room, fit_paths, seat_gap, seated_pose
 from .raster import annotation_hits
 
 BESIDE_RENDER = ("ray_cast", "annotate")  # the annotations' stages: a thread runs them while Blender renders
@@ -160,13 +162,29 @@ class RenderWorker:
 
     def geometries(self, spec: SceneSpec) -> list:
         """Each actor's body, posed by its motion and placed in the world."""
+        return self._posed(spec)[0]
+
+    def _posed(self, spec: SceneSpec) -> tuple[list, list[float | None]]:
+        """(each actor's body, posed and placed; how far a seated actor's buttocks are above its seat)."""
         r = spec.render
-        out = []
+        out, gaps = [], []
         for a in spec.actors:
-            m = a.motion
-            motion = self._library(m.library).play(m, r.fps, r.frames)
-            out.append(_place(body_geometry(self._body(a.body_model), a.shape, motion), a.position_xy, a.facing_deg))
-        return out
+            m, body = a.motion, self._body(a.body_model)
+            if a.seat is None:
+                motion = self._library(m.library).play(m, r.fps, r.frames)
+                out.append(_place(body_geometry(body, a.shape, motion), a.position_xy, a.facing_deg))
+                gaps.append(None)
+                continue
+            skeleton = body.skeleton(a.shape)
+            scale = skeleton.standing_pelvis_height / Skeleton.reference().standing_pelvis_height
+            library, seat_height = self._library(m.library), a.seat.height_m / scale
+            motion = library.play(m, r.fps, r.frames, seat_height_m=seat_height)
+            whole = library.play(m, r.fps, r.frames, seat_height_m=seat_height, whole=True)
+            local, root = retarget(whole, skeleton)  # placed by the frame it sits in, which may not be rendered
+            joints = forward_kinematics(skeleton, local, root)[1]
+            out.append(_place(body_geometry(body, a.shape, motion), *seated_pose(joints, a.seat)))
+            gaps.append(round(seat_gap(joints, a.seat, scale), 3))
+        return out, gaps
 
     # --- rendering -------------------------------------------------------------------------------
 
@@ -196,7 +214,7 @@ class RenderWorker:
         t0 = time.perf_counter()
         check_spec(spec)
         try:
-            geometries = self.geometries(spec)
+            geometries, seat_gaps = self._posed(spec)
             hdri = self._pack_item(spec.environment.hdri, "hdri")
             background = self._pack_item(spec.environment.background, "backgrounds")
             place, room = self._place(spec)
@@ -210,7 +228,8 @@ class RenderWorker:
         placement = {}
         if room is not None:
             try:
-                offsets = fit_paths(room, [g.canonical_joints[:, 0, :2] for g in geometries])
+                offsets = fit_paths(room, [g.canonical_joints[:, 0, :2] for g in geometries],
+                                    [a.seat is not None for a in spec.actors])
                 for g, offset in zip(geometries, offsets):
                     _shift(g, offset)
                 subject = np.concatenate([g.canonical_joints for g in geometries], axis=1)
@@ -220,6 +239,8 @@ class RenderWorker:
                 raise SceneError(spec.scene_id, f"placement in {spec.environment.place.place_id}: {exc}") from exc
             placement = {"actor_shift_m": [[round(float(v), 3) for v in o] for o in offsets], "camera_yaw_deg": yaw,
                          "focal_length_mm": focal}
+            if any(a.seat for a in spec.actors):
+                placement["seat_gap_m"] = seat_gaps
         else:
             subject = np.concatenate([g.canonical_joints for g in geometries], axis=1)
             track = camera_track(spec.camera, subject, r.fps, r.width, r.height)

@@ -2,7 +2,8 @@
 
 The sampler puts the stage (the point the actors spread around) on free floor with room for a motion
 (`STAGE_CLEARANCE_M` to the nearest furniture or wall) and each actor on free floor near it; the renderer then
-fits each actor's actual root path into the free floor (render/places.py), starting from that spot.
+fits each actor's actual root path into the free floor (render/places.py), starting from that spot. Actors whose
+action sits (vocabulary.SITTING) get the place's seats, and the stage is the free floor in front of the first.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 from synthact.config import BatchConfig
 from synthact.config.distributions import DECIMALS
 from synthact.rng import Stream
-from synthact.spec import PlaceSpec
+from synthact.spec import PlaceSpec, SeatSpec
 from synthact.world.places import FloorGrid, PlaceLibrary, PlaceRecord, open_place_library
 
 STAGE_CLEARANCE_M = 0.6  # free floor around the stage centre: room for most motions' reach and a step or two
@@ -64,25 +65,44 @@ class PlacePool:
         return (f"place library {ref.library!r} has no place{kinds} with {STAGE_CLEARANCE_M} m of free floor "
                 f"around any spot ({len(self.library.places)} places in it): no motion fits")
 
-    def sample(self, s: Stream) -> PlaceSpec:
-        """A place (what is near the actors is filled in once they stand somewhere: `near`)."""
-        room = self.rooms[s.below("place", len(self.rooms))]
+    def sample(self, s: Stream, seats: int = 0) -> PlaceSpec:
+        """A place with at least `seats` seats when the pool has one, else any (what is near the actors is filled in
+        once they stand somewhere: `near`)."""
+        rooms = [r for r in self.rooms if len(r.place.seats) >= seats] or self.rooms
+        room = rooms[s.below("place", len(rooms))]
         return PlaceSpec(self.library.name, room.place.place_id, room.place.room_type, "")
 
     def room(self, place_id: str) -> RoomChoice:
         return next(r for r in self.rooms if r.place.place_id == place_id)
 
 
-def stage_in(s: Stream, room: RoomChoice) -> tuple[float, float]:
-    """The stage centre: a spot with STAGE_CLEARANCE_M of free floor around it."""
-    stage = room.stages[s.below("stage", len(room.stages))]
+def stage_in(s: Stream, room: RoomChoice, seat: SeatSpec | None = None) -> tuple[float, float]:
+    """The stage centre: a spot with STAGE_CLEARANCE_M of free floor around it (the one nearest the point a metre
+    in front of the seat, when an actor sits)."""
+    if seat is None:
+        stage = room.stages[s.below("stage", len(room.stages))]
+    else:
+        a = math.radians(seat.facing_deg)
+        front = np.array([seat.position_xy[0] + math.sin(a), seat.position_xy[1] - math.cos(a)])
+        stage = room.stages[int(np.argmin(np.linalg.norm(room.stages - front, axis=1)))]
     return round(float(stage[0]), DECIMALS), round(float(stage[1]), DECIMALS)
 
 
-def near(place: PlaceRecord, positions: list[tuple[float, float]]) -> str:
-    """The semantic class of the object nearest the actors' centre ("" when none is within NEAR_M)."""
+def seats_in(s: Stream, place: PlaceRecord, count: int) -> list[SeatSpec]:
+    """Up to `count` seats of the place: a random first, then the ones nearest it (sitters sit together)."""
+    if not count or not place.seats:
+        return []
+    first = place.seats[s.below("seat", len(place.seats))]
+    by_distance = sorted(place.seats, key=lambda t: (math.dist(t.position_xy, first.position_xy), t.object_name))
+    return [SeatSpec(t.kind, (round(t.position_xy[0], DECIMALS), round(t.position_xy[1], DECIMALS)),
+                     round(t.facing_deg, DECIMALS), round(t.height_m, DECIMALS)) for t in by_distance[:count]]
+
+
+def near(place: PlaceRecord, positions: list[tuple[float, float]], besides: tuple[str, ...] = ()) -> str:
+    """The semantic class of the object nearest the actors' centre ("" when none is within NEAR_M), other than
+    `besides` (what the actors sit on, which the text names already)."""
     xy = np.mean(np.array(positions, np.float64), axis=0)
-    for classes in (_FURNITURE, _OPENINGS):
+    for classes in (tuple(c for c in _FURNITURE if c not in besides), _OPENINGS):
         best, name = NEAR_M, ""
         for o in place.objects:
             if o.semantic_class in classes and o.bbox_min[2] - place.floor_z < 1.5:  # not a ceiling light

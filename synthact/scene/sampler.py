@@ -18,7 +18,7 @@ from synthact.config.distributions import DECIMALS
 from synthact.human.garments import GarmentLibrary
 from synthact.human.motions.library import MotionLibrary, open_libraries
 from synthact.human.motions.taxonomy import mirror_name
-from synthact.human.motions.vocabulary import UNLABELLED
+from synthact.human.motions.vocabulary import SITTING, UNLABELLED
 from synthact.human.motions.windows import Window, WindowTable
 from synthact.rng import Stream
 from synthact.spec import (
@@ -34,13 +34,14 @@ from synthact.spec import (
     PackItemSpec,
     RenderSpec,
     SceneSpec,
+    SeatSpec,
     identify,
     spec_to_dict,
     stable_hash,
 )
 
 from . import splits
-from .places import PlacePool, near, positions_in_room, stage_in
+from .places import PlacePool, near, positions_in_room, seats_in, stage_in
 from .text import clip_text
 
 _PLACEMENT_ATTEMPTS = 32
@@ -135,11 +136,18 @@ class SceneSampler:
         held = self.held_out
         count = cfg.actors.count.sample(scene, "actors/count")
         shared = cfg.actors.motion_sharing == "same"
-        environment = _held_environment(scene.child("environment"), cfg, held, split, self.places)
-        positions = self._positions(scene.child("placement"), environment, count)
+        motions = [self._motion(group, 0 if shared else k) for k in range(count)]
+        sitting = [k for k, m in enumerate(motions) if m.source_class_name in SITTING]
+        environment = _held_environment(scene.child("environment"), cfg, held, split, self.places, len(sitting))
+        seats: dict[int, SeatSpec] = {}
         if environment.place is not None:
-            place = self.places.room(environment.place.place_id).place
-            environment = replace(environment, place=replace(environment.place, near=near(place, positions)))
+            room = self.places.room(environment.place.place_id)
+            seats = dict(zip(sitting, seats_in(scene.child("seats"), room.place, len(sitting))))
+        positions = self._positions(scene.child("placement"), environment, count, seats)
+        if environment.place is not None:
+            besides = tuple(seat.kind for seat in seats.values()) if len(seats) == count else ()
+            environment = replace(environment, place=replace(environment.place,
+                                                             near=near(room.place, positions, besides)))
         shapes = [_held_shape(scene.child(f"actor{k}/shape"), cfg, held, split) for k in range(count)]
         actors = tuple(
             ActorSpec(
@@ -151,8 +159,10 @@ class SceneSampler:
                 skin_subsurface=cfg.actors.skin_subsurface.sample(scene, f"actor{k}/skin_subsurface"),
                 clothing=_clothing(scene.child(f"actor{k}/clothing"), cfg, shapes[k]),
                 position_xy=positions[k],
-                facing_deg=cfg.actors.placement.facing_deg.sample(scene, f"actor{k}/facing"),
-                motion=self._motion(group, 0 if shared else k),
+                facing_deg=seats[k].facing_deg if k in seats else
+                cfg.actors.placement.facing_deg.sample(scene, f"actor{k}/facing"),
+                motion=motions[k],
+                seat=seats.get(k),
             )
             for k in range(count)
         )
@@ -172,14 +182,17 @@ class SceneSampler:
         scene_id, line = identify(spec_to_dict(body))
         return SceneSpec(scene_id=scene_id, **body), line
 
-    def _positions(self, s: Stream, environment: EnvironmentSpec, count: int) -> list[tuple[float, float]]:
+    def _positions(self, s: Stream, environment: EnvironmentSpec, count: int,
+                   seats: dict[int, SeatSpec]) -> list[tuple[float, float]]:
+        """Where each actor stands (a sitting actor: its seat; the others around the stage in front of it)."""
         if environment.place is None:
             return _place_actors(s, self.config, count)
         placement = self.config.actors.placement
         room = self.places.room(environment.place.place_id)
-        stage = stage_in(s, room)
-        return positions_in_room(s, room, stage, count, placement.spread_m.sample(s, "spread"),
-                                 placement.min_separation_m)
+        stage = stage_in(s, room, seats[min(seats)] if seats else None)
+        standing = positions_in_room(s, room, stage, count - len(seats), placement.spread_m.sample(s, "spread"),
+                                     placement.min_separation_m)
+        return [seats[k].position_xy if k in seats else standing.pop(0) for k in range(count)]
 
     def iter_specs(self, start: int, count: int) -> Iterator[SceneSpec]:
         for index in range(start, start + count):
@@ -350,12 +363,19 @@ def _held_camera(s: Stream, cfg: BatchConfig, held: HeldOut | None, split: str) 
                            lambda c: _camera_bucket(c, held.camera_edges), held.camera, split)
 
 
-def _held_environment(s: Stream, cfg: BatchConfig, held: HeldOut | None, split: str,
-                      places: PlacePool | None) -> EnvironmentSpec:
+def _held_environment(s: Stream, cfg: BatchConfig, held: HeldOut | None, split: str, places: PlacePool | None,
+                      seats: int) -> EnvironmentSpec:
+    """The environment, in a place of the split (with `seats` seats when the split has such a place)."""
     if held is None or held.ground is None:
-        return _environment(s, cfg, places)
-    return _first_in_split((_environment(a, cfg, places) for a in splits.attempts(s)), _background, held.ground,
-                           split)
+        return _environment(s, cfg, places, seats)
+    try:
+        return _first_in_split((_environment(a, cfg, places, seats) for a in splits.attempts(s)), _background,
+                               held.ground, split)
+    except ValueError:
+        if not seats:
+            raise
+        return _first_in_split((_environment(a, cfg, places, 0) for a in splits.attempts(s)), _background,
+                               held.ground, split)
 
 
 def _camera(s: Stream, cfg: BatchConfig) -> CameraSpec:
@@ -400,11 +420,11 @@ def _pack_item(s: Stream, name: str, ref) -> PackItemSpec | None:
     return PackItemSpec(pack=ref.pack, item_seed=s.bits64(name + "/item") >> 1)
 
 
-def _environment(s: Stream, cfg: BatchConfig, places: PlacePool | None) -> EnvironmentSpec:
+def _environment(s: Stream, cfg: BatchConfig, places: PlacePool | None, seats: int = 0) -> EnvironmentSpec:
     env = cfg.environment
     kind = env.kind.sample(s, "kind")
     if kind == "room":  # daylight through the windows at the sampled time of day; no weather indoors
-        place = places.sample(s.child("place"))
+        place = places.sample(s.child("place"), seats)
         return EnvironmentSpec(
             kind=kind, ground="", props_density=0.0, props_seed=0,
             sun_elevation_deg=env.time_of_day.sun_elevation_deg.sample(s, "sun_elevation"),

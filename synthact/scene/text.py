@@ -59,5 +59,6 @@ def action(label: str, description: str) -> str:
 
 
 def clip_text(actors: tuple[ActorSpec, ...], camera: CameraSpec, environment: EnvironmentSpec) -> str:
-    people = "; ".join(f"{person(a)}: {action(a.motion.label, a.motion.description)}" for a in actors)
+    people = "; ".join(f"{person(a)}: {action(a.motion.label, a.motion.description)}"
+                       + (f", on a {a.seat.kind}" if a.seat else "") for a in actors)
     return f"{people}; {_CAMERAS[camera.motion.type]} camera, {kind_of(environment).text(environment)}"

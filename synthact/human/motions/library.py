@@ -128,31 +128,38 @@ class MotionLibrary:
         return _load_external(str(path), fmt, self.clip_class(clip_id) or clip_id, self.pack.pack.license, digest,
                               display_path(self.pack.manifest))
 
-    def play(self, m: MotionSpec, fps: float, frames: int) -> Motion:
-        """The motion a scene renders: `frames` frames at fps of the spec's window, at its speed, mirrored if asked."""
+    def play(self, m: MotionSpec, fps: float, frames: int, seat_height_m: float | None = None,
+             whole: bool = False) -> Motion:
+        """The motion a scene renders: `frames` frames at fps of the spec's window, at its speed, mirrored if asked.
+        A procedural sitting action sits on a seat seat_height_m high (in the reference skeleton's scale); a
+        recorded one sits as it was recorded. `whole`: every frame the rendered ones are taken from (the
+        imported window, or the procedural instance or clip), in the same coordinates."""
         span = frames * m.speed / fps  # seconds of the source
         if m.window_start_s is not None:
             base = self.load_clip(m.clip_id)
             start = m.window_start_s + max(m.window_length_s - span, 0.0) * m.start_fraction
         elif self.builtin:
             base, start = _procedural_window(m.clip_id or m.source_class_name, m.instance_seed, fps, span,
-                                             m.start_fraction, m.min_energy)
+                                             m.start_fraction, m.min_energy, seat_height_m)
         else:
             if not m.clip_id:
                 raise MotionError(f"motion library {self.name!r}: the spec names no clip")
             base = self.load_clip(m.clip_id)
             start, _ = active_start(joint_speed(base), base.fps, span, m.start_fraction, m.min_energy)
+        if whole:
+            start = m.window_start_s or 0.0
+            frames = max(int(m.window_length_s * fps / m.speed), 1) if m.window_length_s else None
         motion = base.resampled(fps, speed=m.speed, start=start, num_frames=frames)
         return motion.mirrored() if m.mirrored else motion
 
 
 def _procedural_window(name: str, seed: int, fps: float, span: float, start_fraction: float,
-                       min_energy: float) -> tuple[Motion, float]:
+                       min_energy: float, seat_height_m: float | None = None) -> tuple[Motion, float]:
     """(instance, window start): the longest generation that has a window with min_energy, else the most
     active window of the longest."""
     first = None
     for duration in dict.fromkeys(max(span, d) for d in ACTIVE_DURATIONS):
-        base = procedural.generate(name, seed, fps=fps, duration=duration)
+        base = procedural.generate(name, seed, fps=fps, duration=duration, seat_height_m=seat_height_m)
         start, energy = active_start(joint_speed(base), fps, span, start_fraction, min_energy)
         if energy >= min_energy:
             return base, start

@@ -96,6 +96,10 @@ PROCEDURAL_FAMILIES = {
     "look_around": ("look_around",), "duck": ("duck",), "turn": ("turn",),
 }
 
+# Labels (vocabulary or procedural class) of actions that start or end sitting: in a place with a free seat of
+# the right height they sit on it (scene/places.py), elsewhere a procedural one sits on the floor.
+SITTING = frozenset({"sit_down", "stand_up", "sit_down_then_stand_up"})
+
 
 @functools.cache
 def _compiled() -> tuple[tuple[str, re.Pattern], ...]:

@@ -41,8 +41,9 @@ def class_names() -> list[str]:
 
 
 def generate(class_name: str, instance_seed: int = 0, fps: float = 30.0, duration: float = DEFAULT_DURATION,
-             skeleton: Skeleton | None = None) -> Motion:
-    """One instance of a procedural class; the same arguments always give the same motion."""
+             skeleton: Skeleton | None = None, seat_height_m: float | None = None) -> Motion:
+    """One instance of a procedural class; the same arguments always give the same motion. A sitting action sits
+    on a seat whose top is seat_height_m above the floor (in the skeleton's own scale), or on the floor."""
     classes = _classes()
     if class_name not in classes:
         raise MotionError(f"procedural: unknown class {class_name!r}")
@@ -53,7 +54,7 @@ def generate(class_name: str, instance_seed: int = 0, fps: float = 30.0, duratio
     t = np.arange(n) / fps
     cls = classes[class_name]
     rng = np.random.default_rng([instance_seed & (2**63 - 1), _stable_code(class_name)])
-    track = _track(cls, t, sk, rng, duration)
+    track = _track(cls, t, sk, rng, duration, seat_height_m)
     local, root, contacts = solve(track, sk)
     return Motion(fps=float(fps), root_translation=root, rotations=matrix_to_axis_angle(local),
                   class_name=class_name, clip_id=f"{class_name}:{instance_seed}", source="procedural",
@@ -64,15 +65,15 @@ def _stable_code(name: str) -> int:
     return int.from_bytes(name.encode()[:16].ljust(16, b"\0"), "little") % (2**63)
 
 
-def _ctx(family: str, variant: dict, t: np.ndarray, sk: Skeleton, rng, duration: float, stance_seed: int) -> Ctx:
-    return Ctx(t=t, sk=sk, rng=rng, variant={**variant, "_family": family}, duration=duration,
-               stance_rng_seed=stance_seed)
-
-
-def _track(cls: ActionClass, t, sk, rng, duration) -> Track:
+def _track(cls: ActionClass, t, sk, rng, duration, seat_height_m: float | None) -> Track:
     stance_seed = int(rng.integers(2**62))
+
+    def _ctx(family: str, variant: dict, t: np.ndarray, duration: float) -> Ctx:
+        return Ctx(t=t, sk=sk, rng=rng, variant={**variant, "_family": family}, duration=duration,
+                   stance_rng_seed=stance_seed, seat_height_m=seat_height_m)
+
     if cls.family in ACTIONS:
-        return ACTIONS[cls.family](_ctx(cls.family, cls.variant, t, sk, rng, duration, stance_seed))
+        return ACTIONS[cls.family](_ctx(cls.family, cls.variant, t, duration))
     base = cls.name
     side = None
     for s in SIDES:
@@ -83,16 +84,16 @@ def _track(cls: ActionClass, t, sk, rng, duration) -> Track:
         va, vb = {**va, "side": side} if "side" not in va else va, {**vb, "side": side}
     vb = {"side": "right", **vb}
     if how == "and":
-        first = ACTIONS[fa](_ctx(fa, va, t, sk, rng, duration, stance_seed))
-        second = ACTIONS[fb](_ctx(fb, vb, t, sk, rng, duration, stance_seed))
+        first = ACTIONS[fa](_ctx(fa, va, t, duration))
+        second = ACTIONS[fb](_ctx(fb, vb, t, duration))
         sides = SIDES if vb.get("side") == "both" or fb in ("clap",) else (vb["side"],)
         for s in sides:
             first.hands[s] = second.hands[s]
         return first
     half = len(t) // 2
     d1, d2 = t[half], t[-1] - t[half] + (t[1] - t[0])
-    first = ACTIONS[fa](_ctx(fa, va, t[:half], sk, rng, d1, stance_seed))
-    second = ACTIONS[fb](_ctx(fb, vb, t[half:] - t[half], sk, rng, d2, stance_seed))
+    first = ACTIONS[fa](_ctx(fa, va, t[:half], d1))
+    second = ACTIONS[fb](_ctx(fb, vb, t[half:] - t[half], d2))
     return concatenate(first, second, t)
 
 

@@ -19,6 +19,7 @@ class Ctx:
     variant: dict
     duration: float
     stance_rng_seed: int = 0  # the neutral stance, shared by the parts of a composed action
+    seat_height_m: float | None = None  # sitting actions: the seat's top above the floor (None: on the floor)
 
     def u(self, lo: float, hi: float) -> float:
         return float(self.rng.uniform(lo, hi))

@@ -3,21 +3,38 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...skeleton import J
 from ..blocks import Step, apply_steps, follow_feet, heel_raise, ramp, side_vec, window
 from ..track import SIDES, SIGN, Track
 from .arms import PUNCH_GUARD, bend_down
 from .common import Ctx, action, gesture, once, other, reps
 
+FLOOR_SIT_PELVIS_M = 0.21  # pelvis joint height when sitting on the floor
+SEATED_PELVIS_M = 0.11  # pelvis joint above a seat's top (on anny bodies the buttocks are 0.09-0.13 m below it)
+
 
 def _sit(ctx: Ctx, tr: Track, w: np.ndarray) -> None:
-    """Lower onto the ground behind the planted feet (knees up), hands back for support."""
-    ground = 0.21  # pelvis joint height when sitting on the floor
+    """Lower onto a seat behind the planted feet, hands on the thighs; with no seat, onto the ground (knees up,
+    hands back for support)."""
     stand = tr.pelvis[:, 2].copy()
-    tr.pelvis[:, 2] = stand + (ground - stand) * w
-    tr.pelvis[:, 1] += 0.45 * w
-    tr.spine[:, 0] += 0.35 * np.sin(np.pi * w) - 0.1 * w
-    for side in SIDES:
-        gesture(tr, side, side_vec(side, 0.2, 0.25, -0.85), w, (SIGN[side] * 0.2, 1.0, 0.0))
+    if ctx.seat_height_m is None:
+        seated, back = FLOOR_SIT_PELVIS_M, 0.45
+    else:
+        sk = ctx.sk
+        seated = ctx.seat_height_m + SEATED_PELVIS_M
+        hip_over_knee = seated + sk.offsets[J["left_hip"], 2] - (sk.ankle_height + sk.length("left_ankle"))
+        thigh = sk.length("left_knee")  # with the shin upright, the thigh's run from hip to knee sets how far back
+        back = float(np.sqrt(max(thigh**2 - hip_over_knee**2, 0.12**2))) + 0.05
+    tr.pelvis[:, 2] = stand + (seated - stand) * w
+    tr.pelvis[:, 1] += back * w
+    if ctx.seat_height_m is None:
+        tr.spine[:, 0] += 0.35 * np.sin(np.pi * w) - 0.1 * w
+        for side in SIDES:
+            gesture(tr, side, side_vec(side, 0.2, 0.25, -0.85), w, (SIGN[side] * 0.2, 1.0, 0.0))
+    else:  # lean forward while lowering, sit upright
+        tr.spine[:, 0] += 0.45 * np.sin(np.pi * w)
+        for side in SIDES:
+            gesture(tr, side, side_vec(side, 0.05, -0.35, -0.5), w, (SIGN[side] * 0.5, 0.3, -1.0))
 
 
 @action("sit_down", "stand_up", "crouch_down", "get_up_from_crouch")

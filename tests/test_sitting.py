@@ -1,0 +1,104 @@
+"""Sitting actions in places: the sampler gives a sitting actor a seat (and prefers places that have one), the
+procedural sit is made for the seat's height, and the renderer puts the seated pelvis on the seat facing its way."""
+import math
+
+import numpy as np
+import pytest
+
+from support.places import fabricate_library
+from synthact.config.batch import BatchConfig
+from synthact.human.motions import procedural
+from synthact.human.motions.procedural.actions.whole_body import FLOOR_SIT_PELVIS_M, SEATED_PELVIS_M
+from synthact.human.motions.rotations import rot_z
+from synthact.human.motions.skeleton import J, forward_kinematics
+from synthact.render.places import Room, fit_paths, seat_gap, seated_pose
+from synthact.scene.sampler import SceneSampler
+from synthact.spec import SeatSpec
+from synthact.world.places import open_place_library
+
+
+@pytest.fixture
+def places(tmp_path, monkeypatch):
+    fabricate_library(tmp_path, "rooms", places=(("bare", "dining_room"), ("seated", "living_room")),
+                      seated=("seated",))
+    monkeypatch.setenv("SYNTHACT_ENVIRONMENTS", str(tmp_path))
+    return tmp_path
+
+
+def sampler(registry, clips, kind="room", count=1):
+    config = BatchConfig.model_validate({
+        "batch": {"name": "sitting", "seed": 5},
+        "environment": {"kind": kind, **({"places": {"library": "rooms"}} if kind == "room" else {})},
+        "actors": {"count": count},
+        "motion": {"selection": {"policy": "explicit", "clips": clips}, "mirror_probability": 0},
+        "render": {"resolution": {"width": 64, "height": 64}, "fps": 15, "frames": 8}})
+    return SceneSampler.create(config, registry)
+
+
+def joints(motion) -> np.ndarray:
+    return forward_kinematics(motion.skeleton, motion.local_matrices(), motion.root_translation)[1]
+
+
+@pytest.mark.parametrize("height", [0.42, 0.6])
+def test_the_procedural_sit_is_made_for_the_seat_and_keeps_the_feet_planted(height):
+    seated = joints(procedural.generate("sit_down", 4, seat_height_m=height))
+    assert seated[-1, J["pelvis"], 2] == pytest.approx(height + SEATED_PELVIS_M, abs=0.01)
+    for ankle in ("left_ankle", "right_ankle"):
+        assert np.ptp(seated[:, J[ankle], :2], axis=0).max() < 0.03  # the feet stay where they stood
+    floor = joints(procedural.generate("sit_down", 4))
+    assert floor[-1, J["pelvis"], 2] == pytest.approx(FLOOR_SIT_PELVIS_M, abs=0.01)
+
+
+def test_a_sitting_actor_gets_the_seat_of_a_place_that_has_one(places, registry):
+    s = sampler(registry, ["sit_down", "sit_down_then_stand_up"])
+    chair = open_place_library("rooms").place("seated").seats[0]
+    for index in range(6):
+        spec = s.sample(index)
+        actor = spec.actors[0]
+        assert spec.environment.place.place_id == "seated"  # the bare room has no seat
+        assert actor.seat == SeatSpec("chair", tuple(chair.position_xy), chair.facing_deg, chair.height_m)
+        assert actor.position_xy == actor.seat.position_xy and actor.facing_deg == chair.facing_deg
+        assert ", on a chair;" in spec.text and "beside a chair" not in spec.text
+
+
+def test_standing_actions_and_outdoor_sits_get_no_seat(places, registry):
+    rooms = {sampler(registry, ["walk_forward_slow"]).sample(i).environment.place.place_id for i in range(12)}
+    assert rooms == {"bare", "seated"}  # a standing action goes to any place
+    assert all(a.seat is None for i in range(6) for a in sampler(registry, ["walk_forward_slow"]).sample(i).actors)
+    outdoors = sampler(registry, ["sit_down"], kind="outdoor").sample(0)
+    assert outdoors.actors[0].seat is None and "on a" not in outdoors.text.split(";")[0]
+
+
+def test_with_more_sitters_than_seats_the_others_stand_near_the_seated_one(places, registry):
+    s = sampler(registry, ["sit_down", "wave_right_high"], count=2)
+    spec = s.sample(0)
+    seated, standing = spec.actors
+    assert seated.seat is not None and standing.seat is None
+    assert 0.3 < math.dist(seated.position_xy, standing.position_xy) < 3.5
+
+
+@pytest.mark.parametrize("facing", [0.0, 90.0, -135.0])
+def test_the_seated_pelvis_lands_on_the_seat_facing_its_way(facing):
+    raw = joints(procedural.generate("sit_down", 2, seat_height_m=0.45))
+    seat = SeatSpec("chair", (4.0, -2.0), facing, 0.45)
+    xy, turn = seated_pose(raw, seat)
+    placed = raw @ rot_z(np.array(math.radians(turn))).T + [xy[0], xy[1], 0.0]
+    k = int(np.argmin(placed[:, J["pelvis"], 2]))
+    assert np.allclose(placed[k, J["pelvis"], :2], seat.position_xy, atol=1e-6)
+    left = placed[k, J["left_hip"], :2] - placed[k, J["right_hip"], :2]
+    a = math.radians(facing)
+    forward = np.array([math.sin(a), -math.cos(a)])  # the actors' facing convention
+    assert np.dot(np.array([left[1], -left[0]]) / np.linalg.norm(left), forward) > 0.999
+    assert seat_gap(placed, seat, 1.0) == pytest.approx(0.0, abs=0.01)
+    assert seat_gap(placed, SeatSpec("chair", (0, 0), 0, 0.3), 1.0) == pytest.approx(0.15, abs=0.01)
+
+
+def test_a_seated_actor_keeps_its_spot_and_the_others_keep_their_distance(places):
+    library = open_place_library("rooms")
+    room = Room.of(library.floor(library.place("seated")), 2.8)
+    seated = np.tile([3.0, 1.25], (5, 1))  # on the chair: no free floor there
+    near = np.tile([3.2, 0.9], (5, 1))
+    offsets = fit_paths(room, [seated, near], fixed=[True, False])
+    assert np.allclose(offsets[0], 0.0)
+    assert np.linalg.norm(near[0] + offsets[1] - seated[0]) >= 0.6
+
