@@ -6,7 +6,8 @@
    cast a frame), against the issue's bar of 0.1 s a frame.
 2. Room clips (the built-in starter room) against outdoor clips of default.yaml at the same render settings
    (224x224, 32 frames, 1 spp + OIDN), rendered interleaved in one worker: CPU seconds of this process per
-   clip (Cycles' threads included), and the ratio.
+   clip (Cycles' threads included), and the ratio; and the outdoor clips again with primitive shapes only (no
+   prop library: what the starter rocks cost).
 Prints Markdown rows for BENCHMARKS.md.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import os
 import platform
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -59,10 +61,11 @@ def clip_costs(repeats: int) -> dict[str, list[float]]:
             specs[spec.environment.kind].append(spec)
     worker = RenderWorker(device="cpu", registry=registry)
     worker.warm_up(specs["outdoor"][0])
-    costs = {"room": [], "outdoor": []}
+    costs = {"room": [], "outdoor": [], "shapes": []}
     for _ in range(repeats):
         for a, b in zip(specs["room"], specs["outdoor"]):  # interleaved: the machine's load hits both alike
-            for kind, spec in (("room", a), ("outdoor", b)):
+            shapes = replace(b, environment=replace(b.environment, prop_library=""))
+            for kind, spec in (("room", a), ("outdoor", b), ("shapes", shapes)):
                 t0 = time.process_time()
                 worker.render_layers(spec)
                 costs[kind].append(time.process_time() - t0)
@@ -83,6 +86,9 @@ def main() -> None:
     print(f"| CPU-s per clip, 224² x 32 frames, 1 spp + OIDN, {len(costs['room'])} of each, interleaved | room "
           f"{room:.1f} (±{np.std(costs['room']):.1f}), outdoor {outdoor:.1f} (±{np.std(costs['outdoor']):.1f}): "
           f"**{room / outdoor:.1f}x** (bar: 2x) |")
+    shapes = np.mean(costs["shapes"])
+    print(f"| the same outdoor clips with primitive shapes only (no prop library) | {shapes:.1f} "
+          f"(±{np.std(costs['shapes']):.1f}): the starter rocks cost {outdoor / shapes:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """A contact sheet of a batch's places with their actors (docs/places.png): per clip, the middle RGB frame over
 its semantic segmentation, captioned with where the clip happens.
 
-    python experiments/places_sheet.py output/default --out docs/places.png
+    python experiments/places_sheet.py output/default [more batch folders] --out docs/places.png
 """
 from __future__ import annotations
 
@@ -30,17 +30,18 @@ def column(clip: ClipReader) -> np.ndarray:
     labels = segmentation_image(seg["instance"][middle], seg["body_part"][middle], seg["semantic"][middle])
     labels = cv2.resize(labels, (CELL, CELL), interpolation=cv2.INTER_NEAREST)
     where = clip.spec.text.rsplit("camera, ", 1)[-1]
-    return caption(np.concatenate([rgb, labels]), where[:34])
+    seat = clip.spec.actors[0].seat
+    return caption(np.concatenate([rgb, labels]), (f"on a {seat.kind}, " if seat else "") + where[:34])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("batch", type=Path, help="A batch folder (its clips/ are read).")
+    parser.add_argument("batches", type=Path, nargs="+", help="Batch folders (their clips/ are read).")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    folders = sorted((args.batch / "clips").iterdir())
+    folders = [p for batch in args.batches for p in sorted((batch / "clips").iterdir())]
     clips = [ClipReader.from_dir(p) for p in folders if (p / "manifest.json").is_file()]
-    clips.sort(key=lambda c: (c.spec.environment.kind, c.spec.index))
+    clips.sort(key=lambda c: (c.spec.environment.kind, c.spec.batch, c.spec.index))
     sheet = np.concatenate([np.pad(column(c), ((0, 0), (2, 2), (0, 0)), constant_values=255) for c in clips], axis=1)
     cv2.imwrite(str(args.out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     print(f"{len(clips)} clips -> {args.out}")

@@ -58,6 +58,29 @@ def test_build_makes_rooms_resumes_and_records_failures(tmp_path):
     assert not (tmp_path / "envs" / "rooms").exists()
 
 
+def test_build_makes_props_for_outdoor_worlds(tmp_path):
+    env = {"SYNTHACT_ENVIRONMENTS": str(tmp_path / "envs"), "PYTHONPATH": str(DOUBLE), "SYNTHACT_TEST_CRASH_SEEDS": "2"}
+    args = ("environments", "build", "nature", "--generator", "infinigen-assets", "--n", "3", "--props", "rock",
+            "--max-triangles", "1000", "--generator-python", sys.executable)
+    first = synthact(*args, env=env)
+    assert first.returncode == 1, first.stderr
+    library = json.loads((tmp_path / "envs" / "nature" / "library.json").read_text())
+    props = {p["prop_id"]: p for p in library["props"]}
+    assert set(props) == {"rock-seed0", "rock-seed1"} and not library["places"]  # seed 2 crashed
+    assert library["failures"]["rock-seed2"].startswith("crash (exit 3): Traceback: the factory failed")
+    rock = props["rock-seed0"]
+    assert rock["semantic_class"] == "rock" and rock["generator"]["name"] == "infinigen-assets"
+    assert 1.3 < rock["height_m"] < 1.55  # the 1 m stem and the (smoothed) 0.5 m crown above it, from z = 0
+    assert 0.3 < rock["radius_m"] < 0.55  # the crown, centred: the factory made it 3 m off the origin
+    assert rock["triangles"] <= 1000 and "CVPR 2023" in rock["attribution"]
+    assert props["rock-seed1"]["generator"]["command"] == ("synthact/render/blender/infinigen_asset.py "
+                                                            "infinigen.assets.objects.rocks.boulder BoulderFactory 1 "
+                                                            "OUT/scene.blend")
+    assert (tmp_path / "envs" / "nature" / "rock-seed0" / "prop.blend").is_file()
+    listed = synthact("environments", "list", env=env)
+    assert "nature: 0 places" in listed.stdout and "2 props" in listed.stdout, listed.stdout
+
+
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
     env = {"SYNTHACT_ENVIRONMENTS": str(tmp_path / "envs")}
     (tmp_path / "notes.txt").write_text("x")
@@ -68,7 +91,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
         (("environments", "import", "Bad Name", tmp_path / "notes.txt"), "library name"),
         (("environments", "show", "nope"), "no place library 'nope'"),
         (("environments", "remove", "nope"), "no place library 'nope'"),
-        (("environments", "build", "x", "--generator", "other"), "the generators are: infinigen-indoors"),
+        (("environments", "build", "x", "--generator", "other"), "generators are: infinigen-indoors, infinigen-assets"),
+        (("environments", "build", "x", "--props", "rock"), "--props is not read by --generator infinigen-indoors"),
+        (("environments", "build", "x", "--generator", "infinigen-assets", "--props", "tree"), "--props 'tree'"),
         (("environments", "build", "x", "--room-types", "garage"), "--room-types 'garage'"),
         (("environments", "build", "x", "--generator-python", tmp_path / "nope"), "names no file"),
     ]:

@@ -18,7 +18,7 @@ from pycocotools.cocoeval import COCOeval
 
 from conftest import ROOT
 from synthact.clip import ClipReader
-from synthact.dataset.exports import export_coco, export_mmaction, export_skeletons
+from synthact.dataset.exports import export_coco, export_coco_panoptic, export_mmaction, export_skeletons
 
 
 def clip_of(raw: Path, scene_id: str) -> ClipReader:
@@ -60,6 +60,42 @@ def test_coco_ground_truth_scores_ap_one_against_itself(evaluable, evaluable_raw
     fewer = export_coco(evaluable, tmp_path / "every2", frame_step=2)
     assert len(COCO(str(fewer["test"])).getImgIds()) == 2 * int((index.split == "test").sum())  # frames 0 and 2
     capsys.readouterr()
+
+
+def test_coco_panoptic_segments_cover_the_frame_as_the_clip_labels_it(evaluable, evaluable_raw, tmp_path):
+    """Read as COCO-panoptic readers do (panopticapi's rgb2id on the PNG): every segment's pixels, area and box
+    match its info; actors are person things equal to the instance masks; stuff has one segment per class."""
+    from PIL import Image
+    written = export_coco_panoptic(evaluable, tmp_path / "panoptic", frame_step=2)
+    index = pq.read_table(evaluable / "index").to_pandas()
+    assert set(written) == set(index.split)
+    doc = json.loads(written["test"].read_text())
+    categories = {c["id"]: c for c in doc["categories"]}
+    assert categories[1]["name"] == "person" and categories[1]["isthing"] == 1
+    assert {c["name"] for c in categories.values() if not c["isthing"]} >= {"floor", "wall", "ground", "sky"}
+    assert len(doc["annotations"]) == len(doc["images"]) == 2 * int((index.split == "test").sum())  # frames 0, 2
+    images = {i["id"]: i for i in doc["images"]}
+    seen = set()
+    for ann in doc["annotations"]:
+        image = images[ann["image_id"]]
+        assert (tmp_path / "panoptic" / "images" / image["file_name"]).is_file()
+        rgb = np.asarray(Image.open(tmp_path / "panoptic" / "annotations" / "panoptic_test" / ann["file_name"]),
+                         np.uint32)
+        ids = rgb[..., 0] + 256 * rgb[..., 1] + 256 * 256 * rgb[..., 2]
+        segments = {s["id"]: s for s in ann["segments_info"]}
+        assert set(np.unique(ids)) - {0} == set(segments)
+        stuff = [s["category_id"] for s in segments.values() if not categories[s["category_id"]]["isthing"]]
+        assert len(stuff) == len(set(stuff))
+        for sid, segment in segments.items():
+            rows, cols = np.nonzero(ids == sid)
+            assert segment["area"] == len(rows)
+            assert segment["bbox"] == [cols.min(), rows.min(), cols.max() - cols.min() + 1, rows.max() - rows.min() + 1]
+            seen.add(categories[segment["category_id"]]["name"])
+        instance = clip_of(evaluable_raw, image["scene_id"]).array("segmentation.npz", "instance")[image["frame"]]
+        people = [sid for sid, seg in segments.items() if seg["category_id"] == 1]
+        assert len(people) == len(np.unique(instance[instance > 0]))
+        assert np.array_equal(np.isin(ids, people), instance > 0)
+    assert {"person", "ground", "sky"} <= seen
 
 
 def load_mmaction_list(list_file: Path, data_prefix: Path) -> list[dict]:

@@ -39,6 +39,7 @@ CHANGES = {
                                       ["bedroom"]),
     "environment.ground": ({}, "sand"),
     "environment.props_density": ({}, 0.9),
+    "environment.prop_library": ({}, "others"),  # a place library's props (the renderer: tests/test_render.py)
     "environment.time_of_day.sun_elevation_deg": ({}, 20),
     "environment.time_of_day.sun_azimuth_deg": ({}, 90),
     "environment.sky": ({}, "overcast"),

@@ -101,3 +101,19 @@ def test_room_options_are_checked(tmp_path, registry, monkeypatch):
         """)
     assert found[0].startswith("environment.places.library: place library 'full' has no place") and \
         "no motion fits" in found[0]
+    assert problems("""\
+        batch: {name: r}
+        environment: {prop_library: nowhere}
+        """)[0].startswith("environment.prop_library: ") and "no place library 'nowhere'" in problems("""\
+        batch: {name: r}
+        environment: {prop_library: nowhere}
+        """)[0]
+    assert problems("""\
+        batch: {name: r}
+        environment: {prop_library: full}
+        """) == ["environment.prop_library: place library 'full' has no props (make some: synthact environments "
+                 "build full --generator infinigen-assets)"]
+    assert problems("""\
+        batch: {name: r}
+        environment: {kind: room, places: {library: rooms}, prop_library: full}
+        """) == ["environment: prop_library has no effect: environment.kind is only room, which never reads it"]

@@ -119,6 +119,16 @@ def export_coco(dataset: Path = DatasetArgument, out: Path = OutArgument,
     _export(dataset, out, lambda bars: run(dataset, out, frame_step, bars))
 
 
+@export_app.command("coco-panoptic")
+def export_coco_panoptic(dataset: Path = DatasetArgument, out: Path = OutArgument,
+                         frame_step: int = typer.Option(1, "--frame-step", min=1, help="Export every n-th frame.")
+                         ) -> None:
+    """COCO panoptic: OUT/annotations/panoptic_<split>.json and its PNGs (people and objects as things; floor,
+    wall, ground, sky as stuff) and OUT/images/<split>/*.jpg."""
+    from synthact.dataset.exports import export_coco_panoptic as run
+    _export(dataset, out, lambda bars: run(dataset, out, frame_step, bars))
+
+
 @export_app.command("mmaction")
 def export_mmaction(dataset: Path = DatasetArgument, out: Path = OutArgument) -> None:
     """mmaction2 VideoDataset lists: OUT/<split>_list.txt (`<class>/<scene_id>.mp4 <label>`), OUT/classes.txt and

@@ -116,41 +116,49 @@ def import_places(name: str = typer.Argument(..., help="The library's name (what
 
 @app.command("build")
 def build(name: str = typer.Argument(..., help="The library's name (what environment.places.library names)."),
-          generator: str = typer.Option("infinigen-indoors", "--generator", help="The engine that makes the places "
-                                        "(infinigen-indoors)."),
-          n: int = typer.Option(1, "--n", min=1, help="How many rooms."),
+          generator: str = typer.Option("infinigen-indoors", "--generator", help="The engine that makes them: "
+                                        "infinigen-indoors (rooms) or infinigen-assets (props for outdoor worlds)."),
+          n: int = typer.Option(1, "--n", min=1, help="How many rooms (or props)."),
           room_types: Optional[list[str]] = typer.Option(None, "--room-types", help="Room types to cycle through "
                                                          "(dining_room, living_room, bedroom, kitchen, bathroom; "
                                                          "default: all)."),
+          prop_kinds: Optional[list[str]] = typer.Option(None, "--props", help="infinigen-assets: prop kinds to "
+                                                         "cycle through (rock; default: all)."),
           seed: int = typer.Option(0, "--seed", min=0, help="Seed of the first room; room i uses seed + i."),
           workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Rooms made at once (default: as "
                                                 "many as the machine or cluster holds, 2 CPUs and 2 GB each)."),
           address: Optional[str] = typer.Option(None, "--address", envvar="RAY_ADDRESS", help="Ray cluster address: "
                                                 "rooms are made on its nodes (default: a Ray started here)."),
           timeout_s: float = typer.Option(3600, "--timeout-s", min=60, help="Give up on a room after this long."),
-          max_triangles: int = typer.Option(60_000, "--max-triangles", min=1000, help="Meshes above this many "
-                                            "triangles are simplified once when the room is imported."),
+          max_triangles: int = typer.Option(60_000, "--max-triangles", min=1000, help="A room's meshes above this "
+                                            "many triangles, or a whole prop, are simplified to it once when "
+                                            "imported."),
           procedural: bool = typer.Option(False, "--procedural-materials", help="Keep Infinigen's node materials "
                                           "instead of baking them to textures (about 2.8x slower to render)."),
           generator_python: Optional[Path] = typer.Option(None, "--generator-python", help="The Python of an "
                                                           "existing Infinigen environment on every node (default: "
                                                           "one made once per machine in its cache folder).")) -> None:
-    """Make rooms with a procedural engine and add them to a place library. Each room is a task of the executor
-    (Ray): on a cluster the rooms are made on its nodes and their files come back here. A rerun makes only the
-    rooms not yet made (failed ones again); a room that fails is recorded with its reason and the rest go on."""
+    """Make rooms (or props) with a procedural engine and add them to a place library. Each is a task of the
+    executor (Ray): on a cluster they are made on its nodes and their files come back here. A rerun makes only
+    what is not yet made (failed ones again); one that fails is recorded with its reason and the rest go on."""
     from synthact.dispatch.executor import BatchError, WorkerLost
     from synthact.dispatch.ray_executor import RayExecutor
     from synthact.render import infinigen
     from synthact.world.places import PlaceLibrary, PlaceLibraryError, environment_root, open_place_library
 
-    if generator != "infinigen-indoors":
-        fail(f"--generator {generator!r}: the generators are: infinigen-indoors")
+    if generator not in ("infinigen-indoors", "infinigen-assets"):
+        fail(f"--generator {generator!r}: the generators are: infinigen-indoors, infinigen-assets")
     if not re.fullmatch(NAME, name):
         fail(f"library name {name!r}: use lower-case letters, digits, _ and -")
-    types = room_types or list(infinigen.ROOM_TYPES)
-    unknown = [t for t in types if t not in infinigen.ROOM_TYPES]
+    rooms = generator == "infinigen-indoors"
+    if (room_types if not rooms else prop_kinds):
+        fail(f"--{'room-types' if not rooms else 'props'} is not read by --generator {generator} (it makes "
+             f"{'props: --props' if not rooms else 'rooms: --room-types'})")
+    known = infinigen.ROOM_TYPES if rooms else infinigen.PROP_FACTORIES
+    types = (room_types if rooms else prop_kinds) or list(known)
+    unknown = [t for t in types if t not in known]
     if unknown:
-        fail(f"--room-types {unknown[0]!r}: Infinigen makes {', '.join(infinigen.ROOM_TYPES)}")
+        fail(f"--{'room-types' if rooms else 'props'} {unknown[0]!r}: Infinigen makes {', '.join(known)}")
     if generator_python is not None and not generator_python.is_file():
         fail(f"{generator_python}: --generator-python names no file")
     folder = environment_root() / name
@@ -158,10 +166,11 @@ def build(name: str = typer.Argument(..., help="The library's name (what environ
         library = open_place_library(name, environment_root())  # not a built-in one: this one is written
     except PlaceLibraryError:
         library = PlaceLibrary(name, [])
-    jobs = [infinigen.RoomJob(seed + i, types[i % len(types)]) for i in range(n)]
-    made = {p.generator.get("job") for p in library.places}
+    jobs = [infinigen.BuildJob(seed + i, types[i % len(types)]) for i in range(n)]
+    made = {p.generator.get("job") for p in library.places + library.props}
     todo = [j for j in jobs if j.name not in made]
-    typer.echo(f"library {name!r}: {len(jobs) - len(todo)} of {len(jobs)} rooms already made; making {len(todo)}")
+    what = "rooms" if rooms else "props"
+    typer.echo(f"library {name!r}: {len(jobs) - len(todo)} of {len(jobs)} {what} already made; making {len(todo)}")
     if not todo:
         return
     executor = RayExecutor(address)
@@ -170,13 +179,13 @@ def build(name: str = typer.Argument(..., help="The library's name (what environ
     except (BatchError, ConnectionError, RuntimeError) as exc:
         fail(f"--address {address}: cannot connect to Ray ({str(exc).splitlines()[0]})")
     cpus = min(ROOM_CPUS, max(capacity.cpus, 1))
-    typer.echo(f"making rooms on {capacity.cpus} CPUs ({cpus} a room"
+    typer.echo(f"making {what} on {capacity.cpus} CPUs ({cpus} each"
                + (f", {workers} at once)" if workers else ")") + (" on the cluster at " + address if address else ""))
-    python = str(generator_python.resolve()) if generator_python else None
+    python = str(generator_python.absolute()) if generator_python else None  # not resolved: a venv's python is a link
     logs = folder / "_logs"
     started, done, failed = time.perf_counter(), 0, 0
     try:
-        results = executor.tasks(infinigen.make_room, todo, (python, timeout_s, max_triangles, not procedural),
+        results = executor.tasks(infinigen.make, todo, (python, timeout_s, max_triangles, not procedural),
                                  cpus=cpus, memory_bytes=ROOM_MEMORY_BYTES, at_once=workers)
         for job, built in results:
             if isinstance(built, WorkerLost):
@@ -188,13 +197,14 @@ def build(name: str = typer.Argument(..., help="The library's name (what environ
                     (logs / f"{job.name}.log").write_text(built.log + "\n")
                     why = why and f"{why} (log: {logs / f'{job.name}.log'})"
             if not why:
-                ids = {p.place_id for p in built.places}
-                for place_id in ids:
-                    shutil.rmtree(folder / place_id, ignore_errors=True)
+                ids = {p.place_id for p in built.places} | {p.prop_id for p in built.props}
+                for folder_name in ids:
+                    shutil.rmtree(folder / folder_name, ignore_errors=True)
                 folder.mkdir(parents=True, exist_ok=True)
                 with tarfile.open(fileobj=io.BytesIO(built.archive)) as tar:
                     tar.extractall(folder, filter="data")  # refuses paths outside the folder
                 library.places = [p for p in library.places if p.place_id not in ids] + built.places
+                library.props = [p for p in library.props if p.prop_id not in ids] + built.props
                 library.failures.pop(job.name, None)
                 done += 1
             else:
@@ -205,11 +215,12 @@ def build(name: str = typer.Argument(..., help="The library's name (what environ
             elapsed = time.perf_counter() - started
             eta = elapsed / finished * (len(todo) - finished)
             status = f"failed: {why}" if why else "made"
-            typer.echo(f"[{finished}/{len(todo)}] {job.name} {status} | {finished / elapsed * 3600:.1f} rooms/h, "
+            typer.echo(f"[{finished}/{len(todo)}] {job.name} {status} | {finished / elapsed * 3600:.1f} {what}/h, "
                        f"ETA {eta / 60:.0f} min")
     finally:
         executor.close()
-    typer.echo(f"library {name!r}: {len(library.places)} places ({done} made, {failed} failed) in "
+    typer.echo(f"library {name!r}: {len(library.places)} places, {len(library.props)} props ({done} made, "
+               f"{failed} failed) in "
                f"{(time.perf_counter() - started) / 60:.1f} min -> {folder}")
     if failed:
         raise typer.Exit(1)
@@ -217,7 +228,7 @@ def build(name: str = typer.Argument(..., help="The library's name (what environ
 
 @app.command("list")
 def list_libraries() -> None:
-    """Place libraries and their places."""
+    """Place libraries, their places and props."""
     from synthact.world.places import environment_root, list_place_libraries
 
     names = list_place_libraries()
@@ -229,22 +240,33 @@ def list_libraries() -> None:
         lib = _library(name)
         types = sorted({p.room_type for p in lib.places})
         shipped = " [built in]" if is_builtin(lib) else ""
-        typer.echo(f"{name}{shipped}: {len(lib.places)} places ({', '.join(types)}), {len(lib.failures)} failed")
+        typer.echo(f"{name}{shipped}: {len(lib.places)} places ({', '.join(types)}), {len(lib.props)} props, "
+                   f"{len(lib.failures)} failed")
         for p in lib.places:
             typer.echo(f"  {p.place_id}: {p.room_type}, {p.floor_area_m2} m2 floor ({p.free_area_m2} free), "
                        f"{len(p.seats)} seats, {len(p.objects)} objects, {p.triangles:,} triangles, {p.license}")
+        for p in lib.props:
+            typer.echo(f"  {p.prop_id}: {p.semantic_class}, {p.height_m} m high, {p.radius_m} m across its "
+                       f"footprint, {p.triangles:,} triangles, {p.license}")
 
 
 @app.command("show")
 def show(name: str = typer.Argument(..., help="A place library."),
          place: Optional[str] = typer.Option(None, "--place", help="One place (default: the first)."),
+         props: bool = typer.Option(False, "--props", help="The library's props instead (and with --out, a "
+                                    "picture of them side by side)."),
          out: Optional[Path] = typer.Option(None, "--out", help="Write a picture (.png): the place from above "
                                             "with its walkable floor tinted and its seats drawn, beside its floor "
                                             "map (furniture by height).")) -> None:
-    """A place's record, and a picture of it from above with its walkable floor and seats."""
+    """A place's record, and a picture of it from above with its walkable floor and seats (a library of props
+    only: the props, and a picture of them side by side)."""
     lib = _library(name)
+    if props or (not lib.places and lib.props):
+        if not lib.props:
+            fail(f"place library {name!r} has no props")
+        return _show_props(lib, out)
     if not lib.places:
-        fail(f"place library {name!r} has no places")
+        fail(f"place library {name!r} has no places and no props")
     record = lib.places[0] if place is None else next((p for p in lib.places if p.place_id == place), None)
     if record is None:
         fail(f"place library {name!r} has no place {place!r} (places: {', '.join(p.place_id for p in lib.places)})")
@@ -277,6 +299,25 @@ def show(name: str = typer.Argument(..., help="A place library."),
         except OSError as exc:
             fail(f"{out}: cannot write the floor map ({exc.strerror or exc})")
         typer.echo(f"the place from above with its walkable floor and seats, and its floor map -> {out}")
+
+
+def _show_props(lib, out: Optional[Path]) -> None:
+    """A library's props, and a picture of them side by side."""
+    for p in lib.props:
+        typer.echo(f"{p.prop_id}: {p.semantic_class}, {p.height_m} m high, {p.radius_m} m footprint radius, "
+                   f"{p.triangles:,} triangles, {p.license}")
+    if out is None:
+        return
+    if out.suffix.lower() != ".png" or out.is_dir():
+        fail(f"{out}: --out must name a .png file")
+    from PIL import Image
+
+    from synthact.render.blender.places import prop_lineup
+    try:
+        Image.fromarray(prop_lineup([(lib.scene_path(p), p) for p in lib.props])).save(out)
+    except OSError as exc:
+        fail(f"{out}: cannot write the picture ({exc.strerror or exc})")
+    typer.echo(f"the library's {len(lib.props)} props side by side -> {out}")
 
 
 @app.command("remove")

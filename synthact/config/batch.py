@@ -113,6 +113,7 @@ class EnvironmentConfig(StrictModel):
     places: PlacesRef | None = None  # the rooms a 'room' scene is set in
     ground: category_dist(*GROUND_FAMILIES) = list(GROUND_FAMILIES)
     props_density: Unit = {"min": 0.0, "max": 0.6}
+    prop_library: str | None = Field(None, pattern=PACK_NAME)  # a place library's props instead of primitive shapes
     time_of_day: TimeOfDayConfig = TimeOfDayConfig()
     sky: category_dist(*SKY_TYPES) = "physical"
     weather: WeatherConfig = WeatherConfig()

@@ -1,9 +1,11 @@
-"""Exports of a packed dataset to the formats other tools read: COCO keypoints (pycocotools), mmaction2 video
-lists, and skeleton sequences (mmaction2's PoseDataset layout, NTU-like). Clips are read from the shards
+"""Exports of a packed dataset to the formats other tools read: COCO keypoints (pycocotools), COCO panoptic
+segmentation (stuff and things), mmaction2 video lists, and skeleton sequences (mmaction2's PoseDataset layout,
+NTU-like). Clips are read from the shards
 through ClipReader, one at a time.
 """
 from __future__ import annotations
 
+import colorsys
 import json
 from pathlib import Path
 from typing import Callable, Iterator
@@ -14,6 +16,7 @@ import numpy as np
 from synthact.clip import ClipReader
 from synthact.clip.skeletons import skeleton_annotations, write_skeletons
 from synthact.human.bodies import COCO17_SKELETON
+from synthact.world.semantics import CLASS_IDS, CLASSES
 
 Progress = Callable[..., None]  # progress(stage, done, total, **fields)
 
@@ -108,6 +111,92 @@ def export_coco(dataset: Path, out: Path, frame_step: int = 1, progress: Progres
     for split, doc in coco.items():
         path = out / "annotations" / f"person_keypoints_{split}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc))
+        written[split] = path
+    return written
+
+
+# --- COCO panoptic -------------------------------------------------------------------------------------
+
+
+def panoptic_categories() -> list[dict]:
+    """Every semantic class but `unlabelled` (void), with its stable id; stuff as COCO-panoptic has it."""
+    return [{"id": c.id, "name": c.name, "supercategory": "stuff" if c.stuff else "thing",
+             "isthing": 0 if c.stuff else 1, "color": [int(v) for v in _category_colour(c.id)]}
+            for c in CLASSES if c.name != "unlabelled"]
+
+
+def _category_colour(class_id: int) -> tuple[int, int, int]:
+    hue = (class_id * 0.618034) % 1.0
+    r, g, b = colorsys.hsv_to_rgb(hue, 0.6, 0.9)
+    return round(r * 255), round(g * 255), round(b * 255)
+
+
+def panoptic_frame(semantic: np.ndarray, instance: np.ndarray, objects: np.ndarray,
+                   object_classes) -> tuple[np.ndarray, list[dict]]:
+    """(H, W) segment ids (0: void) and their segments_info for one frame: one segment per actor (person), one
+    per object of a thing class, one per stuff class (COCO-panoptic merges stuff); what no object claims (a
+    thing-class pixel without an object) joins its class as a crowd segment."""
+    ids = np.zeros(semantic.shape, np.int32)
+    info: list[dict] = []
+
+    def add(mask: np.ndarray, category: int, crowd: int = 0) -> None:
+        if not mask.any():
+            return
+        ids[mask] = len(info) + 1
+        rows, cols = np.nonzero(mask)
+        x0, y0 = int(cols.min()), int(rows.min())
+        info.append({"id": len(info) + 1, "category_id": int(category), "iscrowd": crowd, "area": int(mask.sum()),
+                     "bbox": [x0, y0, int(cols.max()) - x0 + 1, int(rows.max()) - y0 + 1]})
+
+    for actor in np.unique(instance[instance > 0]):
+        add(instance == actor, CLASS_IDS["person"])
+    free = instance == 0
+    for obj in np.unique(objects[(objects > 0) & free]):
+        category = CLASS_IDS.get(str(object_classes[obj - 1]), CLASS_IDS["object"])
+        if not CLASSES[category].stuff:
+            add((objects == obj) & free, category)
+    for c in CLASSES[1:]:
+        add((semantic == c.id) & (ids == 0) & free, c.id, crowd=0 if c.stuff else 1)
+    return ids, info
+
+
+def export_coco_panoptic(dataset: Path, out: Path, frame_step: int = 1,
+                         progress: Progress = _quiet) -> dict[str, Path]:
+    """COCO panoptic segmentation: out/annotations/panoptic_<split>.json with out/annotations/panoptic_<split>/
+    <scene_id>_<frame>.png (segment id = R + 256 G + 256^2 B) and out/images/<split>/<scene_id>_<frame>.jpg for
+    every frame_step-th frame; returns the annotation file of each split."""
+    out = Path(out)
+    docs: dict[str, dict] = {}
+    image_id = 1
+    for clip in iter_clips(dataset, progress, "panoptic"):
+        if not (clip.has("segmentation") and clip.has("rgb")):
+            raise ValueError(f"{clip.name}: the panoptic export needs the rgb and segmentation modalities")
+        seg = clip.arrays("segmentation.npz")
+        if "semantic" not in seg:
+            raise ValueError(f"{clip.name}: its segmentation has no semantic classes (rendered before places)")
+        split = clip.spec.split
+        doc = docs.setdefault(split, {"info": {"description": f"SynthAct {Path(dataset).name} ({split}), panoptic"},
+                                      "images": [], "annotations": [], "categories": panoptic_categories()})
+        folder = out / "annotations" / f"panoptic_{split}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (out / "images" / split).mkdir(parents=True, exist_ok=True)
+        rgb = clip.rgb()
+        for frame in range(0, len(rgb), frame_step):
+            stem = f"{clip.name}_{frame:04d}"
+            cv2.imwrite(str(out / "images" / split / f"{stem}.jpg"), cv2.cvtColor(rgb[frame], cv2.COLOR_RGB2BGR),
+                        [cv2.IMWRITE_JPEG_QUALITY, 95])
+            ids, info = panoptic_frame(seg["semantic"][frame], seg["instance"][frame], seg["object"][frame],
+                                       seg["object_classes"])
+            encoded = np.stack([ids % 256, ids // 256 % 256, ids // 65536], axis=-1).astype(np.uint8)
+            cv2.imwrite(str(folder / f"{stem}.png"), cv2.cvtColor(encoded, cv2.COLOR_RGB2BGR))
+            doc["images"].append({"id": image_id, "file_name": f"{split}/{stem}.jpg", "width": int(rgb.shape[2]),
+                                  "height": int(rgb.shape[1]), "scene_id": clip.name, "frame": frame})
+            doc["annotations"].append({"image_id": image_id, "file_name": f"{stem}.png", "segments_info": info})
+            image_id += 1
+    written = {}
+    for split, doc in docs.items():
+        path = out / "annotations" / f"panoptic_{split}.json"
         path.write_text(json.dumps(doc))
         written[split] = path
     return written

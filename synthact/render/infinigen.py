@@ -1,5 +1,5 @@
-"""Infinigen Indoors as a place generator: procedural rooms (furniture, materials, lamps; no external assets),
-made in Infinigen's own environment and imported into a place library.
+"""Infinigen as a place generator: procedural rooms (Infinigen Indoors: furniture, materials, lamps; no external
+assets) and props (its boulder factory), made in Infinigen's own environment and imported into a place library.
 
 Infinigen 1.15.5 pins bpy 4.2.0 (the project renders with bpy 5.0.1), so it runs as a separate Python in its
 own virtual environment, made once per machine (`environment()`); the two exchange files: Infinigen writes a
@@ -65,14 +65,32 @@ def environment(folder: Path | None = None, python: str = "python3.11", log=prin
     return exe
 
 
+# Props: Infinigen's asset factories by the semantic class a prop library files them under. Only its boulders
+# for now: its foliage made real is far beyond a prop's budget (a BushFactory bush: 12.6M triangles, mostly
+# leaves, which Decimate shreds into specks; a TreeFactory tree: ~1e9, Blender's mesh arrays overflow). Plants
+# need its leaves kept as instances (which the annotations' ray cast would then expand) or a thinned LOD.
+PROP_FACTORIES = {"rock": ("infinigen.assets.objects.rocks.boulder", "BoulderFactory")}
+PROP_SCRIPT = Path(__file__).parent / "blender" / "infinigen_asset.py"  # run by Infinigen's Python, not imported
+
+
 @dataclass(frozen=True)
-class RoomJob:
+class BuildJob:
+    """One room (Infinigen Indoors) or prop (one of Infinigen's asset factories) to make."""
+
     seed: int
-    room_type: str  # a key of ROOM_TYPES
+    kind: str  # a room type (a key of ROOM_TYPES) or a prop kind (a key of PROP_FACTORIES)
+
+    @property
+    def room(self) -> bool:
+        return self.kind in ROOM_TYPES
+
+    @property
+    def generator(self) -> str:
+        return "infinigen-indoors" if self.room else "infinigen-assets"
 
     @property
     def name(self) -> str:
-        return f"{self.room_type}-seed{self.seed}"
+        return f"{self.kind}-seed{self.seed}"
 
 
 def site_packages(python: Path) -> Path:
@@ -92,62 +110,75 @@ def generator_version(python: Path) -> str:
     return run.stdout.strip() if run.returncode == 0 else "unknown"
 
 
-def command(python: Path, job: RoomJob, out: Path) -> list[str]:
+def command(python: Path, job: BuildJob, out: Path) -> list[str]:
+    if not job.room:
+        module, factory = PROP_FACTORIES[job.kind]
+        return [str(python), str(PROP_SCRIPT), module, factory, str(job.seed), str(out / "scene.blend")]
     return [str(python), "-m", "infinigen_examples.generate_indoors", "--seed", str(job.seed), "--task", "coarse",
             "--output_folder", str(out), "-g", "fast_solve.gin", "singleroom.gin", "-p", *SETTINGS,
-            f'restrict_solving.restrict_parent_rooms=["{ROOM_TYPES[job.room_type]}"]']
+            f'restrict_solving.restrict_parent_rooms=["{ROOM_TYPES[job.kind]}"]']
 
 
 LICENSE = "BSD-3-Clause"
-ATTRIBUTION = "Made with Infinigen (Raistrick et al., Infinigen Indoors, CVPR 2024), BSD-3-Clause"
+ATTRIBUTION = {"infinigen-indoors": "Made with Infinigen (Raistrick et al., Infinigen Indoors, CVPR 2024), "
+                                    "BSD-3-Clause",
+               "infinigen-assets": "Made with Infinigen (Raistrick et al., Infinite Photorealistic Worlds using "
+                                   "Procedural Generation, CVPR 2023), BSD-3-Clause"}
 
 
 @dataclass
-class BuiltRoom:
-    """What one room's build sends back to the machine that writes the library."""
+class Built:
+    """What one room's or prop's build sends back to the machine that writes the library."""
 
-    job: RoomJob
+    job: BuildJob
     places: list = field(default_factory=list)  # world.places.PlaceRecord, their files in `archive`
-    archive: bytes = b""  # a tar of the place folders (scene.blend, textures, floor.npz)
+    props: list = field(default_factory=list)  # world.places.PropRecord, likewise
+    archive: bytes = b""  # a tar of their folders (scene.blend or prop.blend, textures packed, floor.npz)
     why: str = ""  # why it failed ("" when it did not)
     log: str = ""  # the generator's output, its last 200 lines
 
 
-def make_room(job: RoomJob, python: str | None, timeout_s: float, max_triangles: int,
-              bake_textures: bool) -> BuiltRoom:
-    """Generate one room and import it as places, on whichever machine runs this (a task of the executor; the
-    generator's environment is made there once): its files come back as a tar, the 140 MB generated scene
-    stays behind."""
+def make(job: BuildJob, python: str | None, timeout_s: float, max_triangles: int,
+         bake_textures: bool) -> Built:
+    """Generate one room (imported as places) or prop, on whichever machine runs this (a task of the executor;
+    the generator's environment is made there once): its files come back as a tar, the generator's 10-140 MB
+    scene stays behind."""
     try:
         exe = Path(python) if python else environment(log=lambda *_: None)
     except GeneratorError as exc:
-        return BuiltRoom(job, why=f"environment: {exc}")
-    with tempfile.TemporaryDirectory(prefix="synthact-room-") as tmp:
+        return Built(job, why=f"environment: {exc}")
+    with tempfile.TemporaryDirectory(prefix="synthact-build-") as tmp:
         scene, why = generate(exe, job, Path(tmp) / "generated", timeout_s)
         log_file = Path(tmp) / "generated" / "generate.log"
         log = "\n".join(log_file.read_text(errors="replace").splitlines()[-200:]) if log_file.is_file() else ""
         if scene is None:
-            return BuiltRoom(job, why=why, log=log)
-        generator = {"name": "infinigen-indoors", "version": generator_version(exe), "seed": job.seed,
-                     "room_type": job.room_type, "job": job.name,
-                     "command": " ".join(command(Path("python"), job, Path("OUT"))[1:])}
-        from .blender.places import PlaceImportError, import_scene
+            return Built(job, why=why, log=log)
+        name = job.generator
+        generator = {"name": name,
+                     "version": generator_version(exe), "seed": job.seed, "job": job.name,
+                     "command": " ".join(command(Path("python"), job, Path("OUT"))[1:]).replace(
+                         str(PROP_SCRIPT), str(PROP_SCRIPT.relative_to(PROP_SCRIPT.parents[3])))}  # in the package
+        from .blender.places import PlaceImportError, import_prop, import_scene
 
         library = Path(tmp) / "library"
         try:
-            places = import_scene(scene, library, job.name, generator, LICENSE, ATTRIBUTION, max_triangles,
-                                  bake_textures=bake_textures)
+            if job.room:
+                places, props = import_scene(scene, library, job.name, {**generator, "room_type": job.kind},
+                                             LICENSE, ATTRIBUTION[name], max_triangles, bake_textures=bake_textures), []
+            else:
+                places, props = [], [import_prop(scene, library, job.name, job.kind, generator, LICENSE,
+                                                 ATTRIBUTION[name], max_triangles, bake_textures=bake_textures)]
         except (PlaceImportError, RuntimeError) as exc:
-            return BuiltRoom(job, why=f"import: {exc}", log=log)
+            return Built(job, why=f"import: {exc}", log=log)
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:  # not compressed: .blend, JPEG and npz already are
-            for place in places:
-                tar.add(library / place.place_id, arcname=place.place_id)
-        return BuiltRoom(job, places, buffer.getvalue(), log=log)
+            for folder in [p.place_id for p in places] + [p.prop_id for p in props]:
+                tar.add(library / folder, arcname=folder)
+        return Built(job, places, props, buffer.getvalue(), log=log)
 
 
-def generate(python: Path, job: RoomJob, out: Path, timeout_s: float) -> tuple[Path | None, str]:
-    """Run Infinigen for one room into out/. Returns (the scene file, "") or (None, why it failed)."""
+def generate(python: Path, job: BuildJob, out: Path, timeout_s: float) -> tuple[Path | None, str]:
+    """Run Infinigen for one room or prop into out/. Returns (the scene file, "") or (None, why it failed)."""
     out.mkdir(parents=True, exist_ok=True)
     log = out / "generate.log"
     try:

@@ -31,7 +31,7 @@ from synthact.human.motions.rotations import rot_z
 from synthact.human.motions.skeleton import Skeleton, forward_kinematics
 from synthact.spec import SceneSpec
 from synthact.world.environments import kind_of
-from synthact.world.places import PlaceLibraryError, open_place_library
+from synthact.world.places import PlaceLibraryError, PropRecord, open_place_library
 from synthact.world.weather import weather_named
 
 from .camera import camera_track
@@ -218,6 +218,7 @@ class RenderWorker:
             hdri = self._pack_item(spec.environment.hdri, "hdri")
             background = self._pack_item(spec.environment.background, "backgrounds")
             place, room = self._place(spec)
+            prop_assets = self._prop_assets(spec)
         except (MotionError, FileNotFoundError, KeyError, PlaceLibraryError) as exc:
             raise SceneError(spec.scene_id, str(exc), "missing_asset") from exc
         timings.add("motion_and_bodies", time.perf_counter() - t0)
@@ -274,8 +275,8 @@ class RenderWorker:
         with ThreadPoolExecutor(1, thread_name_prefix="annotations") as pool:
             try:
                 with blender_output_to(log):
-                    static, metered_ev = build_scene(spec, meshes, track, hdri, background, place, device,
-                                                     self.threads, timings)
+                    static, metered_ev = build_scene(spec, meshes, track, hdri, background, place, prop_assets,
+                                                     device, self.threads, timings)
                     annotated = pool.submit(annotations, static)
                     rgb = render_rgb(spec, timings)
             except Exception as exc:
@@ -313,6 +314,22 @@ class RenderWorker:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: place {p.place_id!r} of library {p.library!r} has no scene file")
         return path, Room.of(library.floor(record), record.ceiling_z - record.floor_z)
+
+    def _prop_assets(self, spec: SceneSpec) -> dict[str, list[tuple[Path, PropRecord]]]:
+        """The props of the spec's prop library by semantic class, with their files ({} for primitive shapes)."""
+        name = spec.environment.prop_library
+        if not name:
+            return {}
+        library = open_place_library(name)
+        out: dict[str, list[tuple[Path, PropRecord]]] = {}
+        for prop in sorted(library.props, key=lambda p: p.prop_id):
+            path = library.scene_path(prop)
+            if not path.is_file():
+                raise FileNotFoundError(f"{path}: prop {prop.prop_id!r} of library {name!r} has no file")
+            out.setdefault(prop.semantic_class, []).append((path, prop))
+        if not out:
+            raise KeyError(f"environment.prop_library {name!r} has no props")
+        return out
 
     def _stats(self, spec: SceneSpec, timings: Timings, device: str) -> dict:
         r = spec.render

@@ -9,7 +9,7 @@ from synthact.config import AssetRegistry, BatchConfig, InvalidFile, Problem, Ya
 from synthact.config.problems import format_path
 from synthact.human.garments import GarmentLibrary
 from synthact.human.motions.library import open_libraries
-from synthact.world.places import PlaceLibraryError
+from synthact.world.places import PlaceLibraryError, open_place_library
 
 from .places import PlacePool
 from .sampler import library_pool, window_length_and_stride
@@ -28,6 +28,14 @@ def reference_problems(config: BatchConfig, registry: AssetRegistry) -> list[tup
             found.append((("environment", field, "pack"), registry.missing_message(kind, ref.pack)))
     if env.places is not None and "room" in env.kind.options():
         found += place_problems(config)
+    if env.prop_library is not None:
+        try:
+            if not open_place_library(env.prop_library).props:
+                found.append((("environment", "prop_library"), f"place library {env.prop_library!r} has no props "
+                              f"(make some: synthact environments build {env.prop_library} --generator "
+                              f"infinigen-assets)"))
+        except PlaceLibraryError as exc:
+            found.append((("environment", "prop_library"), str(exc)))
     skies = env.sky.options() if "outdoor" in env.kind.options() else []
     if "hdri" in skies and env.hdri is None:
         found.append((("environment", "sky"), "sky can be 'hdri' but environment.hdri names no pack"))

@@ -426,7 +426,7 @@ def _environment(s: Stream, cfg: BatchConfig, places: PlacePool | None, seats: i
     if kind == "room":  # daylight through the windows at the sampled time of day; no weather indoors
         place = places.sample(s.child("place"), seats)
         return EnvironmentSpec(
-            kind=kind, ground="", props_density=0.0, props_seed=0,
+            kind=kind, ground="", props_density=0.0, props_seed=0, prop_library="",
             sun_elevation_deg=env.time_of_day.sun_elevation_deg.sample(s, "sun_elevation"),
             sun_azimuth_deg=env.time_of_day.sun_azimuth_deg.sample(s, "sun_azimuth"),
             sky="physical", weather="clear", weather_intensity=0.0, background=None, hdri=None,
@@ -438,6 +438,7 @@ def _environment(s: Stream, cfg: BatchConfig, places: PlacePool | None, seats: i
         ground=env.ground.sample(s, "ground"),
         props_density=env.props_density.sample(s, "props_density"),
         props_seed=s.bits64("props_seed") >> 1,
+        prop_library=env.prop_library or "",
         sun_elevation_deg=env.time_of_day.sun_elevation_deg.sample(s, "sun_elevation"),
         sun_azimuth_deg=env.time_of_day.sun_azimuth_deg.sample(s, "sun_azimuth"),
         sky=sky,

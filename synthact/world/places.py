@@ -1,4 +1,5 @@
-"""Place libraries: rooms (and other built places) stored with what the sampler and renderer need.
+"""Place libraries: rooms (and other built places) stored with what the sampler and renderer need, and props
+(trees, bushes, rocks: single objects that outdoor worlds stand around the actors).
 
 `synthact environments import NAME DIR` (.blend/.glb scenes: a user's own, or Infinigen Indoors rooms) writes
 `<environment root>/NAME/library.json` and one folder per place:
@@ -92,10 +93,26 @@ class PlaceRecord:
 
 
 @dataclass
+class PropRecord:
+    """One object an outdoor world may stand around the actors: standing on z = 0, centred on x = y = 0."""
+
+    prop_id: str
+    semantic_class: str  # tree | bush | rock (world/semantics.py)
+    scene_file: str  # relative to the library folder; one object, named prop_id
+    height_m: float
+    radius_m: float  # of its footprint (the farthest point from the vertical axis, on the floor plane)
+    triangles: int
+    generator: dict
+    license: str
+    attribution: str
+
+
+@dataclass
 class PlaceLibrary:
     name: str
     places: list[PlaceRecord]
     failures: dict[str, str] = field(default_factory=dict)  # place id or source -> why it was not made
+    props: list[PropRecord] = field(default_factory=list)
     format: str = FORMAT
     folder: Path | None = None  # where it was read from (not written)
 
@@ -105,7 +122,7 @@ class PlaceLibrary:
                 return p
         raise PlaceLibraryError(f"{self.folder}: place library {self.name!r} has no place {place_id!r}")
 
-    def scene_path(self, place: PlaceRecord) -> Path:
+    def scene_path(self, place: PlaceRecord | PropRecord) -> Path:
         return Path(self.folder) / place.scene_file
 
     def floor(self, place: PlaceRecord) -> "FloorGrid":
@@ -192,7 +209,8 @@ def _read(path: str, mtime_ns: int) -> PlaceLibrary:
             p["seats"] = [_record(Seat, s) for s in p["seats"]]
             p["lights"] = [_record(LightRecord, x) for x in p["lights"]]
             places.append(_record(PlaceRecord, p))
-        return PlaceLibrary(data["name"], places, dict(data.get("failures", {})), folder=Path(path).parent)
+        props = [_record(PropRecord, p) for p in data.get("props", [])]
+        return PlaceLibrary(data["name"], places, dict(data.get("failures", {})), props, folder=Path(path).parent)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise PlaceLibraryError(f"{path}: not a place library ({exc})") from exc
 

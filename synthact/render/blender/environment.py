@@ -14,6 +14,7 @@ from synthact.world.grounds import GROUNDS
 from synthact.world.weather import weather_named
 
 from .engine import display_colours, node_tree
+from .places import load_prop
 
 # Length in texture units of one period of each pattern at scale 1 (Blender's wave bands: 2 pi / 10; bricks:
 # the default row height), which sets the distance at which it fades.
@@ -172,6 +173,7 @@ PROPS = {  # weight, distance m, builder
     "building": (0.25, (12, 35)), "wall": (0.12, (5, 15)), "crate": (0.12, (3.5, 12)), "pole": (0.12, (3.5, 12)),
     "bench": (0.12, (3.5, 12)), "bush": (0.15, (3.5, 14)), "tree": (0.12, (6, 25)),
 }
+LIBRARY_ONLY = {"rock": (0.15, (3.5, 14))}  # kinds that only a prop library brings (none are primitive shapes)
 PALETTES = {  # (hue, saturation, value) ranges
     "building": ((0.05, 0.12), (0.05, 0.3), (0.45, 0.85)), "wall": ((0.05, 0.1), (0.0, 0.15), (0.45, 0.8)),
     "crate": ((0.07, 0.1), (0.35, 0.6), (0.35, 0.6)), "pole": ((0.0, 1.0), (0.0, 0.1), (0.2, 0.6)),
@@ -246,25 +248,44 @@ def _blocks(point: np.ndarray, radius: float, sightlines: list[tuple[np.ndarray,
 
 
 def props(env: EnvironmentSpec, rng: np.random.Generator, keep_clear: list[tuple[np.ndarray, float]],
-          sightlines: list[tuple[np.ndarray, np.ndarray]] = ()) -> list:
-    """Procedural context (buildings and trees far away; walls, benches, crates, poles and bushes nearer),
-    never on the stage, and never between the camera and the actors."""
+          sightlines: list[tuple[np.ndarray, np.ndarray]] = (), assets: dict | None = None) -> list:
+    """Context around the stage (buildings and trees far away; walls, benches, crates, poles, bushes and rocks
+    nearer), never on the stage, and never between the camera and the actors. A kind the prop library has
+    (assets: class -> [(file, PropRecord)]) is one of its props, turned and scaled a little; the others, and all
+    of them without a library, are primitive shapes."""
+    assets = assets or {}
     count = int(round(env.props_density * 30))
-    kinds = list(PROPS)
-    weights = np.array([PROPS[k][0] for k in kinds])
-    made = []
+    kinds = list(PROPS) + [k for k in LIBRARY_ONLY if k in assets]
+    weights = np.array([(PROPS | LIBRARY_ONLY)[k][0] for k in kinds])
+    made, loaded = [], {}
     attempts = 0
     while len(made) < count and attempts < count * 20:
         attempts += 1
         kind = kinds[rng.choice(len(kinds), p=weights / weights.sum())]
-        r = rng.uniform(*PROPS[kind][1])
+        r = rng.uniform(*(PROPS | LIBRARY_ONLY)[kind][1])
         theta = rng.uniform(0, 2 * math.pi)
         centre = np.array([r * math.cos(theta), r * math.sin(theta), 0.0])
-        footprint = {"building": 6.0, "wall": 4.0, "tree": 2.5, "bench": 1.0, "bush": 1.1}.get(kind, 0.7)
+        asset = assets[kind][rng.integers(len(assets[kind]))] if kind in assets else None
+        scale = rng.uniform(0.85, 1.15) if asset else 1.0
+        footprint = asset[1].radius_m * scale if asset else \
+            {"building": 6.0, "wall": 4.0, "tree": 2.5, "bench": 1.0, "bush": 1.1}.get(kind, 0.7)
         if any(np.linalg.norm((centre - p)[:2]) < footprint + clear for p, clear in keep_clear) or \
                 _blocks(centre, footprint, sightlines):
             continue
-        made.extend(_build(kind, f"prop_{kind}_{len(made)}", centre[0], centre[1], rng))
+        name = f"prop_{kind}_{len(made)}"
+        if asset is None:
+            made.extend(_build(kind, name, centre[0], centre[1], rng))
+            continue
+        path, record = asset
+        if record.prop_id not in loaded:
+            loaded[record.prop_id] = load_prop(path, record.prop_id)
+        instance = loaded[record.prop_id].copy()  # shares the mesh and its baked textures
+        instance.name = name
+        instance.location = (centre[0], centre[1], 0.0)
+        instance.rotation_euler = (0.0, 0.0, rng.uniform(0, 2 * math.pi))
+        instance.scale = (scale, scale, scale)
+        bpy.context.scene.collection.objects.link(instance)
+        made.append(instance)
     return made
 
 

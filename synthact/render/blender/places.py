@@ -29,6 +29,7 @@ from synthact.world.places import (
     LightRecord,
     PlacedObject,
     PlaceRecord,
+    PropRecord,
     Seat,
 )
 from synthact.world.semantics import classify
@@ -111,16 +112,19 @@ def bake_geometry(max_triangles: int = MAX_TRIANGLES_PER_OBJECT) -> tuple[list, 
     for obj in meshes + lights:
         scene.collection.objects.link(obj)
     for obj in meshes:
-        data = obj.data
-        data.calc_loop_triangles()
-        if len(data.loop_triangles) > max_triangles:
-            mod = obj.modifiers.new("simplify", "DECIMATE")
-            mod.ratio = max_triangles / len(data.loop_triangles)
-            depsgraph = bpy.context.evaluated_depsgraph_get()
-            obj.data = bpy.data.meshes.new_from_object(obj.evaluated_get(depsgraph), depsgraph=depsgraph)
-            obj.modifiers.clear()
+        obj.data.calc_loop_triangles()
+        if len(obj.data.loop_triangles) > max_triangles:
+            _simplify(obj, max_triangles / len(obj.data.loop_triangles))
     bpy.ops.outliner.orphans_purge(do_recursive=True)
     return meshes, lights
+
+
+def _simplify(obj, ratio: float) -> None:
+    mod = obj.modifiers.new("simplify", "DECIMATE")
+    mod.ratio = ratio
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    obj.data = bpy.data.meshes.new_from_object(obj.evaluated_get(depsgraph), depsgraph=depsgraph)
+    obj.modifiers.clear()
 
 
 def _bakeable(material) -> bool:
@@ -365,6 +369,50 @@ def import_scene(source: Path, place_dir: Path, place_id: str, generator: dict, 
     return records
 
 
+def import_prop(source: Path, library_dir: Path, prop_id: str, semantic_class: str, generator: dict, license: str,
+                attribution: str, max_triangles: int, bake_textures: bool = True) -> PropRecord:
+    """One prop from a scene file that holds one object (and its parts): simplified once to max_triangles in all,
+    its procedural materials baked, joined into one object named prop_id standing on z = 0 around x = y = 0, and
+    stored as library_dir/<prop_id>/prop.blend."""
+    open_scene(source)
+    meshes, _ = bake_geometry(max_triangles=2**62)
+    if not meshes:
+        raise PlaceImportError(f"{source}: no mesh to make a prop of")
+    total = sum(len(m.data.loop_triangles) for m in meshes)
+    for obj in meshes:  # one budget for the whole prop (leaves and branches alike)
+        if total > max_triangles:
+            _simplify(obj, max_triangles / total)
+    if bake_textures:
+        bake_materials(meshes, log=lambda *_: None)
+    bpy.ops.object.select_all(action="DESELECT")
+    for obj in meshes:
+        obj.select_set(True)
+    bpy.context.view_layer.objects.active = meshes[0]
+    bpy.ops.object.join()
+    prop = bpy.context.view_layer.objects.active
+    prop.name = prop.data.name = prop_id
+    vertices, triangles, _ = triangles_of([prop])
+    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+    prop.location -= Vector(((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]))
+    bpy.ops.object.transform_apply(location=True, rotation=True, scale=True)
+    vertices, triangles, _ = triangles_of([prop])
+    folder = library_dir / prop_id
+    folder.mkdir(parents=True, exist_ok=True)
+    bpy.data.libraries.write(str(folder / "prop.blend"), {prop}, path_remap="ABSOLUTE", compress=True)
+    return PropRecord(prop_id, semantic_class, f"{prop_id}/prop.blend", round(float(vertices[:, 2].max()), 3),
+                      round(float(np.linalg.norm(vertices[:, :2], axis=1).max()), 3), int(len(triangles)),
+                      generator, license, attribution)
+
+
+def load_prop(path: Path, name: str):
+    """Append a stored prop's object to the blend data (not to the scene: instances of it are linked copies)."""
+    with bpy.data.libraries.load(str(path), link=False) as (source, target):
+        target.objects = [name]
+    if target.objects[0] is None:
+        raise RuntimeError(f"{path}: no object {name!r}")
+    return target.objects[0]
+
+
 def load_place(path: Path) -> list:
     """Append a stored place's objects to the scene being built. Returns them."""
     with bpy.data.libraries.load(str(path), link=False) as (source, target):
@@ -404,3 +452,55 @@ def top_view(scene_file: Path, place: PlaceRecord, grid: FloorGrid, pixels_per_m
         bpy.ops.render.render(write_still=True)
         image = cv2.cvtColor(cv2.imread(scene.render.filepath, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     return image
+
+
+def prop_lineup(props: list[tuple[Path, PropRecord]], height_px: int = 360) -> np.ndarray:
+    """(H, W, 3) uint8: the props side by side on a grey floor, seen from the front (orthographic) in daylight
+    (Cycles, 32 samples)."""
+    engine.reset()
+    scene = bpy.context.scene
+    x = 0.0
+    for path, record in props:
+        x += record.radius_m
+        instance = load_prop(path, record.prop_id)
+        scene.collection.objects.link(instance)
+        instance.location = (x, 0.0, 0.0)
+        x += record.radius_m + 0.3
+    width_m = max(x - 0.3, 0.5)
+    top_m = max(r.height_m for _, r in props) * 1.1
+    bpy.ops.mesh.primitive_plane_add(size=1, location=(width_m / 2, 0, 0))
+    floor = bpy.context.active_object
+    floor.scale = (width_m * 3, 40, 1)
+    grey = bpy.data.materials.new("floor")
+    tree = node_tree(grey)
+    bsdf = tree.nodes.new("ShaderNodeBsdfPrincipled")
+    bsdf.inputs["Base Color"].default_value = (0.35, 0.35, 0.35, 1)
+    tree.links.new(bsdf.outputs[0], tree.nodes.new("ShaderNodeOutputMaterial").inputs["Surface"])
+    floor.data.materials.append(grey)
+    camera_data = bpy.data.cameras.new("front")
+    camera_data.type = "ORTHO"
+    camera = bpy.data.objects.new("front", camera_data)
+    camera.location = (width_m / 2, -50.0, top_m / 2)
+    camera.rotation_euler = (math.pi / 2, 0, 0)
+    scene.collection.objects.link(camera)
+    scene.camera = camera
+    sun = bpy.data.objects.new("sun", bpy.data.lights.new("sun", "SUN"))
+    sun.data.energy, sun.rotation_euler = 3.0, (math.radians(40), 0, math.radians(30))
+    scene.collection.objects.link(sun)
+    world = bpy.data.worlds.new("sky")
+    tree = node_tree(world)
+    background = tree.nodes.new("ShaderNodeBackground")
+    background.inputs["Color"].default_value = (0.55, 0.65, 0.8, 1)
+    tree.links.new(background.outputs[0], tree.nodes.new("ShaderNodeOutputWorld").inputs["Surface"])
+    scene.world = world
+    scene.render.engine = "CYCLES"
+    scene.cycles.device, scene.cycles.samples = "CPU", 32
+    scene.render.resolution_y = height_px
+    scene.render.resolution_x = int(round(height_px * width_m / top_m))
+    camera_data.sensor_fit, camera_data.ortho_scale = "VERTICAL", top_m
+    scene.render.resolution_percentage = 100
+    scene.render.image_settings.file_format = "PNG"
+    with tempfile.TemporaryDirectory(prefix="synthact-props-") as tmp:
+        scene.render.filepath = str(Path(tmp) / "props.png")
+        bpy.ops.render.render(write_still=True)
+        return cv2.cvtColor(cv2.imread(scene.render.filepath, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)

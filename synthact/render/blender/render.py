@@ -21,11 +21,12 @@ from .weather import falling_particles
 
 
 def build_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track, hdri: Path | None,
-                background: Path | None, place: Path | None, device: str, threads: int,
+                background: Path | None, place: Path | None, prop_assets: dict, device: str, threads: int,
                 timings) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, list[str]], float]:
     """A fresh Blender scene for the spec, ready to render. Returns its geometry besides the actors as world-space
-    (vertices, triangles, each triangle's object, object names): the ground and props outdoors, the place's scene
-    in a room (weather is not geometry); and the metered exposure added to the spec's in a room (EV, else 0).
+    (vertices, triangles, each triangle's object, object names): the ground and props outdoors (prop_assets: a
+    prop library's files and records by class, {} for primitive shapes), the place's scene in a room (weather is
+    not geometry); and the metered exposure added to the spec's in a room (EV, else 0).
     timings.add(stage, seconds) receives the stage time."""
     t0 = time.perf_counter()
     r, env = spec.render, spec.environment
@@ -42,7 +43,7 @@ def build_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track, 
         stage += [(np.array([*p[:2], 0.0]), 1.5) for p in track.positions]
         sightlines = [(p, c) for p in track.positions[[0, len(track.positions) // 2, -1]]
                       for c in (m.canonical_joints[:, 0].mean(axis=0) for m in meshes)]
-        props = environment.props(env, rng, stage, sightlines)
+        props = environment.props(env, rng, stage, sightlines, prop_assets)
         centre = np.concatenate([m.canonical_joints[:, 0] for m in meshes]).mean(axis=0)
         overlay = [o for o in [falling_particles(env, rng, centre, r.frames, r.fps)] if o is not None]
     moving = {o.name for o in overlay} | {o.name for m in meshes for o in blender_actors.actor(m, workbench)}

@@ -1,4 +1,5 @@
-"""Outdoors: a ground plane of a sampled family, procedural props around the stage, a sky and weather."""
+"""Outdoors: a ground plane of a sampled family, props around the stage (a place library's trees, bushes and rocks,
+with primitive shapes for the rest, or primitive shapes only), a sky and weather."""
 from synthact.spec import EnvironmentSpec
 from synthact.world.skies import SKIES
 from synthact.world.weather import weather_named
@@ -13,6 +14,6 @@ def _text(env: EnvironmentSpec) -> str:
 
 KIND = EnvironmentKind(
     "outdoor",
-    options=frozenset({"ground", "props_density", "time_of_day", "sky", "weather", "backgrounds", "hdri",
-                       "hdri_rotation_deg", "hdri_exposure_ev"}),
+    options=frozenset({"ground", "props_density", "prop_library", "time_of_day", "sky", "weather", "backgrounds",
+                       "hdri", "hdri_rotation_deg", "hdri_exposure_ev"}),
     uses_places=False, text=_text)
