@@ -84,6 +84,17 @@ def test_deleted_frame_and_nan_depth(clip, tmp_path):
     assert any(r["code"] == "nan_in_arrays" and r["value"] == 100 for r in result.reasons)
 
 
+def test_a_sit_that_floats_above_its_seat_is_rejected(clip, tmp_path):
+    for gap, rejected in ((0.04, False), (-0.18, True)):
+        seated = copy(clip, tmp_path / f"seat{gap}")
+        stats = json.loads((seated / "stats.json").read_text())
+        stats["placement"] = {"seat_gap_m": [gap]}
+        (seated / "stats.json").write_text(json.dumps(stats))
+        reseal(seated)
+        result = check_clip(seated)
+        assert ("seat_mismatch" in codes(result)) == rejected and result.metrics["seat_gap_m"] == gap
+
+
 def test_thresholds_come_from_the_config(clip):
     strict = QCThresholds(min_visible_fraction=0.9, min_bbox_height_fraction=0.99)
     result = check_clip(clip, strict)

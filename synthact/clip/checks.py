@@ -31,6 +31,9 @@ class QCThresholds(BaseModel):
     near_depth_m: float = Field(0.1, gt=0)
     max_near_fraction: float = Field(0.2, ge=0, le=1)  # share of pixels closer than near_depth_m
     min_joint_height_m: float = Field(-0.05)  # lowest allowed joint height
+    # a seated actor's buttocks this far above (floating) or into its seat: a recorded sit on a seat of another
+    # height (a procedural sit is made for its seat: 0)
+    max_seat_gap_m: float = Field(0.1, ge=0)
 
 
 @dataclass(frozen=True)
@@ -126,4 +129,15 @@ def check_keypoints(clip: "ClipReader", t: QCThresholds, metrics: dict) -> list[
         metrics["lowest_joint_m"] = lowest
         if lowest < t.min_joint_height_m:
             found.append(Finding("body_below_ground", lowest, t.min_joint_height_m))
+    from .reader import ClipError
+    try:
+        placement = clip.stats.get("placement", {})
+    except ClipError:  # a clip read from a shard carries no stats
+        placement = {}
+    gaps = [g for g in placement.get("seat_gap_m", []) if g is not None]
+    if gaps:
+        worst = max(gaps, key=abs)
+        metrics["seat_gap_m"] = float(worst)
+        if abs(worst) > t.max_seat_gap_m:
+            found.append(Finding("seat_mismatch", worst, t.max_seat_gap_m))
     return found
