@@ -7,7 +7,7 @@
 2. Room clips (the built-in starter room) against outdoor clips of default.yaml at the same render settings
    (224x224, 32 frames, 1 spp + OIDN), rendered interleaved in one worker: CPU seconds of this process per
    clip (Cycles' threads included), and the ratio; and the outdoor clips again with primitive shapes only (no
-   prop library: what the starter rocks cost).
+   prop library: what the starter rocks cost) and on flat ground (what the hills cost).
 Prints Markdown rows for BENCHMARKS.md.
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ def ray_cast(triangles: int = 1_000_000, frames: int = 32) -> tuple[float, float
     return one, (many - one) / (frames - 1)
 
 
-def clip_costs(repeats: int) -> dict[str, list[float]]:
+def clip_costs(repeats: int) -> tuple[dict[str, list[float]], dict[str, list]]:
     registry = AssetRegistry.load()
     sampler = SceneSampler.create(load_batch_config(ROOT / "scene_configs" / "default.yaml", registry), registry)
     specs = {"room": [], "outdoor": []}
@@ -61,15 +61,16 @@ def clip_costs(repeats: int) -> dict[str, list[float]]:
             specs[spec.environment.kind].append(spec)
     worker = RenderWorker(device="cpu", registry=registry)
     worker.warm_up(specs["outdoor"][0])
-    costs = {"room": [], "outdoor": [], "shapes": []}
+    costs = {"room": [], "outdoor": [], "shapes": [], "flat": []}
     for _ in range(repeats):
         for a, b in zip(specs["room"], specs["outdoor"]):  # interleaved: the machine's load hits both alike
             shapes = replace(b, environment=replace(b.environment, prop_library=""))
-            for kind, spec in (("room", a), ("outdoor", b), ("shapes", shapes)):
+            flat = replace(b, environment=replace(b.environment, terrain_height_m=0.0))
+            for kind, spec in (("room", a), ("outdoor", b), ("shapes", shapes), ("flat", flat)):
                 t0 = time.process_time()
                 worker.render_layers(spec)
                 costs[kind].append(time.process_time() - t0)
-    return costs
+    return costs, specs
 
 
 def main() -> None:
@@ -81,7 +82,7 @@ def main() -> None:
     print("| what | figure |\n|---|---|")
     print(f"| ray cast, 1M static triangles, 224² | BVH build and first frame {first:.2f} CPU-s; then "
           f"{per_frame * 1000:.0f} CPU-ms a frame (bar: 100 ms) |")
-    costs = clip_costs(args.repeats)
+    costs, specs = clip_costs(args.repeats)
     room, outdoor = np.mean(costs["room"]), np.mean(costs["outdoor"])
     print(f"| CPU-s per clip, 224² x 32 frames, 1 spp + OIDN, {len(costs['room'])} of each, interleaved | room "
           f"{room:.1f} (±{np.std(costs['room']):.1f}), outdoor {outdoor:.1f} (±{np.std(costs['outdoor']):.1f}): "
@@ -89,6 +90,10 @@ def main() -> None:
     shapes = np.mean(costs["shapes"])
     print(f"| the same outdoor clips with primitive shapes only (no prop library) | {shapes:.1f} "
           f"(±{np.std(costs['shapes']):.1f}): the starter rocks cost {outdoor / shapes:.2f}x |")
+    flat = np.mean(costs["flat"])
+    hills = sum(s.environment.terrain_height_m > 0 for s in specs["outdoor"])
+    print(f"| the same outdoor clips on flat ground ({hills} of {len(specs['outdoor'])} have hills) | {flat:.1f} "
+          f"(±{np.std(costs['flat']):.1f}): the hills cost {outdoor / flat:.2f}x |")
 
 
 if __name__ == "__main__":

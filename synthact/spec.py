@@ -16,7 +16,7 @@ SPEC_VERSION = 9  # 2: scenes carry their split; 3: denoiser, noise seed, sensor
 #                  camera framing/DOF/exposure, skin variation, fitted garments and hair; 4: motion windows,
 #                  labels and text per clip; 5: both together; 6: render.precision; 7: fast denoiser by default;
 #                  8: environment kinds (outdoor | room) and places; 9: seats for sitting actions, outdoor props from a
-#                  place library
+#                  place library, terrain
 # The modalities a clip can hold; clip/modalities.py says what each one's files and arrays are.
 MODALITY_NAMES = ("rgb", "depth", "flow", "segmentation", "keypoints")
 ENGINES = ("cycles", "workbench")  # Cycles: the look; Workbench: flat studio shading, for fast previews
@@ -71,6 +71,7 @@ class EnvironmentSpec:
     props_density: float
     props_seed: int
     prop_library: str  # the place library whose props (trees, bushes, rocks) stand outdoors ("": primitive shapes)
+    terrain_height_m: float  # outdoors: hills of about this height beyond the flat area (0: a plane; world/terrain.py)
     sun_elevation_deg: float
     sun_azimuth_deg: float
     sky: str

@@ -40,6 +40,7 @@ CHANGES = {
     "environment.ground": ({}, "sand"),
     "environment.props_density": ({}, 0.9),
     "environment.prop_library": ({}, "others"),  # a place library's props (the renderer: tests/test_render.py)
+    "environment.terrain_height_m": ({}, 5.0),
     "environment.time_of_day.sun_elevation_deg": ({}, 20),
     "environment.time_of_day.sun_azimuth_deg": ({}, 90),
     "environment.sky": ({}, "overcast"),

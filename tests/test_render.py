@@ -445,3 +445,24 @@ def test_a_prop_library_stands_its_rocks_outdoors(registry, tmp_path, monkeypatc
     names = list(seg["semantic_names"])
     rocks = seg["semantic"] == names.index("rock")
     assert rocks.any() and np.isfinite(clip.depth()[rocks]).all()  # seen, and in the depth
+
+
+def test_terrain_is_flat_where_actors_and_camera_are_and_rises_into_hills_beyond(worker, registry, tmp_path):
+    """With terrain_height_m the ground seen beyond the flat area rises (depth and masks follow the hills: the
+    ray cast sees the same ground mesh); where the actor and the camera are it stays at z = 0."""
+    spec = make_spec(registry, environment={"ground": "grass", "terrain_height_m": 6.0},
+                     camera={"focal_length_mm": 24, "pitch_offset_deg": 8}, render={"frames": 2, "samples": 4})
+    assert spec.environment.terrain_height_m == 6.0
+    clip = worker.render(spec, tmp_path)
+    K, w2c, cam = camera(clip)
+    depth = load(clip, "depth.npz", "depth")[0]
+    seg = ClipReader.from_dir(clip).arrays("segmentation.npz")
+    ground = np.asarray(seg["semantic"][0]) == list(seg["semantic_names"]).index("ground")
+    ys, xs = np.mgrid[0:cam["height"], 0:cam["width"]]
+    rays = np.stack([xs, ys, np.ones_like(xs)], -1) @ np.linalg.inv(K).T
+    r, t = w2c[0][:3, :3], w2c[0][:3, 3]
+    valid = ground & np.isfinite(depth)
+    seen = (rays[valid] * depth[valid][:, None]) @ r + (-r.T @ t)  # camera z-depth back to the world
+    near = np.linalg.norm(seen[:, :2], axis=1) < 6.0
+    assert near.sum() > 100 and np.abs(seen[near, 2]).max() < 0.01  # flat under the actor and the camera
+    assert seen[:, 2].max() > 1.0  # hills further out

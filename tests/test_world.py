@@ -117,3 +117,27 @@ def test_room_options_are_checked(tmp_path, registry, monkeypatch):
         batch: {name: r}
         environment: {kind: room, places: {library: rooms}, prop_library: full}
         """) == ["environment: prop_library has no effect: environment.kind is only room, which never reads it"]
+
+
+def test_terrain_is_flat_inside_its_radius_and_rolls_beyond():
+    from synthact.world.terrain import RAMP_M, terrain_height
+    xy = np.random.default_rng(0).uniform(-150, 150, (20000, 2))
+    r = np.linalg.norm(xy, axis=1)
+    z = terrain_height(xy, 5.0, seed=3, flat_radius_m=12.0)
+    assert (z[r <= 12.0] == 0).all() and np.array_equal(z, terrain_height(xy, 5.0, 3, 12.0))
+    far = z[r > 12.0 + RAMP_M]
+    assert far.max() > 5.0 and far.std() > 1.0  # hills of about the asked height, not a plateau
+    assert not np.array_equal(far, terrain_height(xy, 5.0, 4, 12.0)[r > 12.0 + RAMP_M])  # the seed shapes them
+    assert (terrain_height(xy, 0.0, 3, 12.0) == 0).all()
+
+
+def test_hills_rise_only_under_natural_grounds(tmp_path, registry):
+    from synthact.config.batch import BatchConfig
+    from synthact.scene.sampler import SceneSampler
+    config = BatchConfig.model_validate({"batch": {"name": "t"}, "environment": {"terrain_height_m": 4.0}})
+    specs = list(SceneSampler.create(config, registry).iter_specs(0, 40))
+    assert {s.environment.terrain_height_m for s in specs if s.environment.ground in ("grass", "sand")} == {4.0}
+    assert {s.environment.terrain_height_m for s in specs if s.environment.ground in ("asphalt", "tiles")} == {0.0}
+    with pytest.raises(ValueError, match="hills rise only under natural grounds"):
+        BatchConfig.model_validate({"batch": {"name": "t"},
+                                    "environment": {"terrain_height_m": 4.0, "ground": ["asphalt", "tiles"]}})

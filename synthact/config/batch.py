@@ -113,6 +113,7 @@ class EnvironmentConfig(StrictModel):
     places: PlacesRef | None = None  # the rooms a 'room' scene is set in
     ground: category_dist(*GROUND_FAMILIES) = list(GROUND_FAMILIES)
     props_density: Unit = {"min": 0.0, "max": 0.6}
+    terrain_height_m: number_dist(ge=0, le=30) = 0.0  # hills beyond the flat area around actors and camera (0: a plane)
     prop_library: str | None = Field(None, pattern=PACK_NAME)  # a place library's props instead of primitive shapes
     time_of_day: TimeOfDayConfig = TimeOfDayConfig()
     sky: category_dist(*SKY_TYPES) = "physical"
@@ -148,6 +149,9 @@ class EnvironmentConfig(StrictModel):
                 "clear" in types and "overcast" in skies):
             raise ValueError("weather.intensity has no effect: weather is only clear or overcast and the sky is "
                              "never 'overcast'")
+        if "terrain_height_m" in self.model_fields_set and not any(GROUNDS[g].natural for g in self.ground.options()):
+            raise ValueError("terrain_height_m has no effect: hills rise only under natural grounds (grass, dirt, "
+                             "sand, gravel, snow) and ground is never one")
         for field, sky in (("backgrounds", "background"), ("hdri", "hdri")):
             if getattr(self, field) is not None and sky not in skies:
                 raise ValueError(f"{field} names a pack but sky is never {sky!r} (sky: {', '.join(skies)})")

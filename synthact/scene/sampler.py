@@ -39,6 +39,7 @@ from synthact.spec import (
     spec_to_dict,
     stable_hash,
 )
+from synthact.world.grounds import GROUNDS
 
 from . import splits
 from .places import PlacePool, near, positions_in_room, seats_in, stage_in
@@ -426,19 +427,21 @@ def _environment(s: Stream, cfg: BatchConfig, places: PlacePool | None, seats: i
     if kind == "room":  # daylight through the windows at the sampled time of day; no weather indoors
         place = places.sample(s.child("place"), seats)
         return EnvironmentSpec(
-            kind=kind, ground="", props_density=0.0, props_seed=0, prop_library="",
+            kind=kind, ground="", props_density=0.0, props_seed=0, prop_library="", terrain_height_m=0.0,
             sun_elevation_deg=env.time_of_day.sun_elevation_deg.sample(s, "sun_elevation"),
             sun_azimuth_deg=env.time_of_day.sun_azimuth_deg.sample(s, "sun_azimuth"),
             sky="physical", weather="clear", weather_intensity=0.0, background=None, hdri=None,
             hdri_rotation_deg=0.0, hdri_exposure_ev=0.0, place=place)
     sky = env.sky.sample(s, "sky")
     hdri = _pack_item(s, "hdri", env.hdri) if sky == "hdri" else None
+    ground = env.ground.sample(s, "ground")
     return EnvironmentSpec(
         kind=kind,
-        ground=env.ground.sample(s, "ground"),
+        ground=ground,
         props_density=env.props_density.sample(s, "props_density"),
         props_seed=s.bits64("props_seed") >> 1,
         prop_library=env.prop_library or "",
+        terrain_height_m=env.terrain_height_m.sample(s, "terrain_height") if GROUNDS[ground].natural else 0.0,
         sun_elevation_deg=env.time_of_day.sun_elevation_deg.sample(s, "sun_elevation"),
         sun_azimuth_deg=env.time_of_day.sun_azimuth_deg.sample(s, "sun_azimuth"),
         sky=sky,

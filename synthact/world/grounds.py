@@ -11,16 +11,17 @@ class Ground:
     second_colour: tuple[float, float, float]  # sRGB colour the texture mixes in
     roughness: float
     texture: str  # noise | brick | wave | voronoi (the procedural pattern)
+    natural: bool  # the ground of open land: it may rise into hills (paved and built grounds stay flat)
 
 
 GROUNDS: dict[str, Ground] = {g.name: g for g in (
-    Ground("grass", (0.16, 0.32, 0.07), (0.28, 0.45, 0.12), 0.9, "noise"),
-    Ground("asphalt", (0.10, 0.10, 0.11), (0.20, 0.20, 0.21), 0.85, "noise"),
-    Ground("concrete", (0.55, 0.54, 0.52), (0.68, 0.67, 0.65), 0.9, "noise"),
-    Ground("dirt", (0.36, 0.26, 0.17), (0.48, 0.36, 0.24), 0.95, "noise"),
-    Ground("sand", (0.76, 0.66, 0.48), (0.84, 0.75, 0.58), 0.95, "noise"),
-    Ground("tiles", (0.62, 0.56, 0.50), (0.42, 0.38, 0.35), 0.8, "brick"),
-    Ground("wood", (0.45, 0.29, 0.16), (0.60, 0.42, 0.25), 0.7, "wave"),
-    Ground("gravel", (0.50, 0.50, 0.48), (0.33, 0.33, 0.32), 0.95, "voronoi"),
-    Ground("snow", (0.88, 0.90, 0.94), (0.96, 0.97, 0.99), 0.6, "noise"),
+    Ground("grass", (0.16, 0.32, 0.07), (0.28, 0.45, 0.12), 0.9, "noise", True),
+    Ground("asphalt", (0.10, 0.10, 0.11), (0.20, 0.20, 0.21), 0.85, "noise", False),
+    Ground("concrete", (0.55, 0.54, 0.52), (0.68, 0.67, 0.65), 0.9, "noise", False),
+    Ground("dirt", (0.36, 0.26, 0.17), (0.48, 0.36, 0.24), 0.95, "noise", True),
+    Ground("sand", (0.76, 0.66, 0.48), (0.84, 0.75, 0.58), 0.95, "noise", True),
+    Ground("tiles", (0.62, 0.56, 0.50), (0.42, 0.38, 0.35), 0.8, "brick", False),
+    Ground("wood", (0.45, 0.29, 0.16), (0.60, 0.42, 0.25), 0.7, "wave", False),
+    Ground("gravel", (0.50, 0.50, 0.48), (0.33, 0.33, 0.32), 0.95, "voronoi", True),
+    Ground("snow", (0.88, 0.90, 0.94), (0.96, 0.97, 0.99), 0.6, "noise", True),
 )}

@@ -11,6 +11,7 @@ import numpy as np
 from synthact.render.appearance import srgb_to_linear
 from synthact.spec import EnvironmentSpec
 from synthact.world.grounds import GROUNDS
+from synthact.world.terrain import terrain_height
 from synthact.world.weather import weather_named
 
 from .engine import display_colours, node_tree
@@ -34,10 +35,15 @@ def principled(name: str, color, roughness: float = 0.6):
 
 
 def ground(env: EnvironmentSpec, rng: np.random.Generator, camera_height_m: float, focal_px: float,
-           size: float = 400.0):
+           flat_radius_m: float, size: float = 400.0):
+    """The ground: a plane, or with env.terrain_height_m flat within flat_radius_m and hills beyond (a disc of
+    rings, finer near the flat area; world/terrain.py)."""
     mesh = bpy.data.meshes.new("ground")
     h = size / 2
-    mesh.from_pydata([(-h, -h, 0), (h, -h, 0), (h, h, 0), (-h, h, 0)], [], [(0, 1, 2, 3)])
+    if env.terrain_height_m > 0:
+        mesh.from_pydata(*_terrain_mesh(env, flat_radius_m, h))
+    else:
+        mesh.from_pydata([(-h, -h, 0), (h, -h, 0), (h, h, 0), (-h, h, 0)], [], [(0, 1, 2, 3)])
     obj = bpy.data.objects.new("ground", mesh)
     bpy.context.scene.collection.objects.link(obj)
     g = GROUNDS[env.ground]
@@ -69,6 +75,22 @@ def ground(env: EnvironmentSpec, rng: np.random.Generator, camera_height_m: floa
     tree.links.new(mix.outputs["Result"], bsdf.inputs["Base Color"])
     obj.data.materials.append(mat)
     return obj
+
+
+def _terrain_mesh(env: EnvironmentSpec, flat_radius_m: float, radius_m: float, segments: int = 192):
+    """(vertices, edges, faces) of a disc: a centre, two flat rings, then rings spaced geometrically out to
+    radius_m, each vertex at the terrain's height."""
+    rings = np.concatenate([[flat_radius_m * 0.5, flat_radius_m],
+                            np.geomspace(flat_radius_m + 1.0, radius_m, 56)])
+    angles = np.linspace(0, 2 * math.pi, segments, endpoint=False)
+    xy = np.stack([np.outer(rings, np.cos(angles)), np.outer(rings, np.sin(angles))], axis=-1).reshape(-1, 2)
+    z = terrain_height(xy, env.terrain_height_m, env.props_seed, flat_radius_m)
+    vertices = [(0.0, 0.0, 0.0)] + [(float(x), float(y), float(h)) for (x, y), h in zip(xy, z)]
+    faces = [(0, 1 + k, 1 + (k + 1) % segments) for k in range(segments)]
+    for ring in range(len(rings) - 1):
+        a, b = 1 + ring * segments, 1 + (ring + 1) * segments
+        faces += [(a + k, b + k, b + (k + 1) % segments, a + (k + 1) % segments) for k in range(segments)]
+    return vertices, [], faces
 
 
 def _fade_when_finer_than_pixels(tree, factor, period_m: float, camera_height_m: float, focal_px: float):
@@ -248,7 +270,8 @@ def _blocks(point: np.ndarray, radius: float, sightlines: list[tuple[np.ndarray,
 
 
 def props(env: EnvironmentSpec, rng: np.random.Generator, keep_clear: list[tuple[np.ndarray, float]],
-          sightlines: list[tuple[np.ndarray, np.ndarray]] = (), assets: dict | None = None) -> list:
+          sightlines: list[tuple[np.ndarray, np.ndarray]] = (), assets: dict | None = None,
+          flat_radius_m: float = 0.0) -> list:
     """Context around the stage (buildings and trees far away; walls, benches, crates, poles, bushes and rocks
     nearer), never on the stage, and never between the camera and the actors. A kind the prop library has
     (assets: class -> [(file, PropRecord)]) is one of its props, turned and scaled a little; the others, and all
@@ -273,15 +296,23 @@ def props(env: EnvironmentSpec, rng: np.random.Generator, keep_clear: list[tuple
                 _blocks(centre, footprint, sightlines):
             continue
         name = f"prop_{kind}_{len(made)}"
+        # on the terrain: its base at the lowest ground under its footprint, so no edge floats on a slope
+        ring = centre[:2] + footprint * np.stack([np.cos(np.arange(8) * math.pi / 4),
+                                                  np.sin(np.arange(8) * math.pi / 4)], axis=-1)
+        z = float(terrain_height(np.vstack([centre[:2], ring]), env.terrain_height_m, env.props_seed,
+                                 flat_radius_m).min()) - 0.1 * (env.terrain_height_m > 0)
         if asset is None:
-            made.extend(_build(kind, name, centre[0], centre[1], rng))
+            parts = _build(kind, name, centre[0], centre[1], rng)
+            for part in parts:
+                part.location.z += z
+            made.extend(parts)
             continue
         path, record = asset
         if record.prop_id not in loaded:
             loaded[record.prop_id] = load_prop(path, record.prop_id)
         instance = loaded[record.prop_id].copy()  # shares the mesh and its baked textures
         instance.name = name
-        instance.location = (centre[0], centre[1], 0.0)
+        instance.location = (centre[0], centre[1], z)
         instance.rotation_euler = (0.0, 0.0, rng.uniform(0, 2 * math.pi))
         instance.scale = (scale, scale, scale)
         bpy.context.scene.collection.objects.link(instance)

@@ -38,12 +38,14 @@ def build_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track, 
     if place is not None:  # a room: the place as stored, lit by its lamps and the sky through its windows
         ground, props, overlay = None, load_place(place), []
     else:
-        ground = environment.ground(env, rng, float(np.median(track.positions[:, 2])), float(track.K[0, 0]))
+        roots = np.concatenate([m.canonical_joints[:, 0, :2] for m in meshes] + [track.positions[:, :2]])
+        flat = float(np.linalg.norm(roots, axis=1).max()) + FLAT_MARGIN_M  # actors and camera on flat ground
+        ground = environment.ground(env, rng, float(np.median(track.positions[:, 2])), float(track.K[0, 0]), flat)
         stage = [(np.array([*p[:2], 0.0]), 1.2) for m in meshes for p in m.canonical_joints[:, 0]]
         stage += [(np.array([*p[:2], 0.0]), 1.5) for p in track.positions]
         sightlines = [(p, c) for p in track.positions[[0, len(track.positions) // 2, -1]]
                       for c in (m.canonical_joints[:, 0].mean(axis=0) for m in meshes)]
-        props = environment.props(env, rng, stage, sightlines, prop_assets)
+        props = environment.props(env, rng, stage, sightlines, prop_assets, flat)
         centre = np.concatenate([m.canonical_joints[:, 0] for m in meshes]).mean(axis=0)
         overlay = [o for o in [falling_particles(env, rng, centre, r.frames, r.fps)] if o is not None]
     moving = {o.name for o in overlay} | {o.name for m in meshes for o in blender_actors.actor(m, workbench)}
@@ -62,6 +64,7 @@ def build_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track, 
     return static, metered
 
 
+FLAT_MARGIN_M = 4.0  # flat ground beyond the farthest actor or camera position before the terrain rises
 METER_PIXELS = 48  # the metering render's width
 MID_GREY = 0.18  # where the frame's log-average luminance should sit, in linear light (AgX shows it near 0.45)
 METER_RANGE_EV = (-4.0, 10.0)

@@ -1,5 +1,6 @@
-"""Outdoors: a ground plane of a sampled family, props around the stage (a place library's trees, bushes and rocks,
-with primitive shapes for the rest, or primitive shapes only), a sky and weather."""
+"""Outdoors: a ground of a sampled family (flat around the actors and the camera, hills beyond when
+terrain_height_m is set), props around the stage (a place library's rocks among primitive shapes, or primitive
+shapes only), a sky and weather."""
 from synthact.spec import EnvironmentSpec
 from synthact.world.skies import SKIES
 from synthact.world.weather import weather_named
@@ -14,6 +15,6 @@ def _text(env: EnvironmentSpec) -> str:
 
 KIND = EnvironmentKind(
     "outdoor",
-    options=frozenset({"ground", "props_density", "prop_library", "time_of_day", "sky", "weather", "backgrounds",
-                       "hdri", "hdri_rotation_deg", "hdri_exposure_ev"}),
+    options=frozenset({"ground", "props_density", "prop_library", "terrain_height_m", "time_of_day", "sky",
+                       "weather", "backgrounds", "hdri", "hdri_rotation_deg", "hdri_exposure_ev"}),
     uses_places=False, text=_text)
