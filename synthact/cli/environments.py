@@ -124,12 +124,14 @@ def build(name: str = typer.Argument(..., help="The library's name (what environ
                                                          "default: all)."),
           prop_kinds: Optional[list[str]] = typer.Option(None, "--props", help="infinigen-assets: prop kinds to "
                                                          "cycle through (rock; default: all)."),
-          seed: int = typer.Option(0, "--seed", min=0, help="Seed of the first room; room i uses seed + i."),
-          workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Rooms made at once (default: as "
-                                                "many as the machine or cluster holds, 2 CPUs and 2 GB each)."),
+          seed: int = typer.Option(0, "--seed", min=0, help="Seed of the first room or prop; the i-th uses seed + i."),
+          workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Rooms or props made at once "
+                                                "(default: as many as the machine or cluster holds, 2 CPUs and "
+                                                "2 GB each)."),
           address: Optional[str] = typer.Option(None, "--address", envvar="RAY_ADDRESS", help="Ray cluster address: "
-                                                "rooms are made on its nodes (default: a Ray started here)."),
-          timeout_s: float = typer.Option(3600, "--timeout-s", min=60, help="Give up on a room after this long."),
+                                                "they are made on its nodes (default: a Ray started here)."),
+          timeout_s: float = typer.Option(3600, "--timeout-s", min=60, help="Give up on a room or prop after this "
+                                          "long."),
           max_triangles: int = typer.Option(60_000, "--max-triangles", min=1000, help="A room's meshes above this "
                                             "many triangles, or a whole prop, are simplified to it once when "
                                             "imported."),
@@ -246,8 +248,8 @@ def list_libraries() -> None:
             typer.echo(f"  {p.place_id}: {p.room_type}, {p.floor_area_m2} m2 floor ({p.free_area_m2} free), "
                        f"{len(p.seats)} seats, {len(p.objects)} objects, {p.triangles:,} triangles, {p.license}")
         for p in lib.props:
-            typer.echo(f"  {p.prop_id}: {p.semantic_class}, {p.height_m} m high, {p.radius_m} m across its "
-                       f"footprint, {p.triangles:,} triangles, {p.license}")
+            typer.echo(f"  {p.prop_id}: {p.semantic_class}, {p.height_m} m high, {p.radius_m} m footprint "
+                       f"radius, {p.triangles:,} triangles, {p.license}")
 
 
 @app.command("show")
