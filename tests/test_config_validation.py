@@ -96,6 +96,7 @@ def test_missing_asset_packs_name_the_manifest(tmp_path, registry):
           backgrounds: {pack: city}
         actors:
           body_model: [anny, smplx]
+          clothing: {style: painted}
         """)
     assets = registry.directory
     assert len(found) == 3
@@ -244,3 +245,13 @@ def test_problems_are_capped_and_values_shortened_while_shown(tmp_path, registry
                         ", ".join(["123456789"] * 5000) + "]\n")
     assert shown == ["CFG:3 render.frames: must be an integer, got [123456789, 123456789, 123456789, "
                      "123456789, ...]"]
+
+
+def test_a_body_model_that_cannot_wear_the_garments_is_refused(tmp_path, registry):
+    found = problems_of(tmp_path, registry, """\
+        batch: {name: demo}
+        actors:
+          body_model: [anny, smplx]
+        """)
+    assert len(found) == 1 and found[0].startswith("CFG:2 actors: ")
+    assert "body_model smplx cannot wear clothing.style garments" in found[0]

@@ -83,7 +83,8 @@ def hostile_copy(dataset, folder, **changes):
 
 @pytest.mark.parametrize("field, bad", [
     ("shards", "../../ESCAPED.txt"), ("shards", "/tmp/ESCAPED.txt"), ("tables", "../ESCAPED.parquet"),
-    ("tables", "/etc/ESCAPED"), ("tables", "index/..\\ESCAPED"), ("shards", 7)])
+    ("tables", "/etc/ESCAPED"), ("tables", "index/..\\ESCAPED"), ("shards", 7), ("tables", "."), ("tables", ""),
+    ("tables", "index/./x"), ("tables", "index//x"), ("shards", "a\nb"), ("tables", "index/")])
 def test_names_from_the_manifest_cannot_leave_dest(dataset, tmp_path, field, bad):
     def rename_first(entries):
         return [{**entries[0], "name": bad}] + entries[1:]
@@ -152,3 +153,64 @@ def test_a_dropped_connection_keeps_the_part_file_and_a_rerun_resumes(dataset, r
         stop()
     same_shards(dataset, tmp_path / "d")
     assert f"shards/{shard.name}" in result.fetched and not part.exists()
+
+
+def test_a_file_longer_than_declared_is_cut_at_its_size(dataset, tmp_path):
+    import json
+
+    def small(entries):  # the shard "declared as 6 bytes"
+        return [{**entries[0], "bytes": 6}] + entries[1:]
+    source = hostile_copy(dataset, tmp_path / "evil", shards=small)
+    first = json.loads((source / "dataset.json").read_text())["shards"][0]["name"]
+    (source / "shards" / first).write_bytes(b"x" * 50_000_000)  # what it really sends
+    dest = tmp_path / "d"
+    with pytest.raises(IOError, match=f"shards/{first}: the source sends more than the 6 bytes"):
+        download(str(source), dest)
+    assert not (dest / "shards" / first).exists() and not (dest / "shards" / f"{first}.part").exists()
+    assert not (dest / "dataset.json").exists()
+
+
+def test_the_manifest_is_read_only_up_to_its_cap(tmp_path, monkeypatch):
+    from synthact.dataset import download as module
+    monkeypatch.setattr(module, "MAX_MANIFEST_BYTES", 1000)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "dataset.json").write_text('{"layout": "gata", "pad": "' + "x" * 5000 + '"}')
+    with pytest.raises(IOError, match="dataset.json: larger than 1000 bytes"):
+        download(str(tmp_path / "src"), tmp_path / "dest")
+
+
+def test_the_token_goes_only_to_the_host_the_user_named(dataset, tmp_path):
+    import http.server
+    seen = {}
+
+    def handler(name, redirect_to=None):
+        class Recording(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                seen.setdefault(name, []).append(self.headers.get("Authorization"))
+                if redirect_to is not None:
+                    self.send_response(302)
+                    self.send_header("Location", redirect_to() + self.path)
+                    self.end_headers()
+                    return
+                rel = self.path.split("/dataset/", 1)[1]
+                body = (dataset / rel).read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+        return Recording
+
+    other_url, stop_other = serve(handler("other"))
+    other = other_url.replace("127.0.0.1", "localhost")  # another host name: another origin
+    named_url, stop_named = serve(handler("named", redirect_to=lambda: other))
+    try:
+        download(f"{named_url}/x/dataset", tmp_path / "d", token="secret")
+    finally:
+        stop_named()
+        stop_other()
+    assert seen["named"] and set(seen["named"]) == {"Bearer secret"}
+    assert seen["other"] and set(seen["other"]) == {None}  # followed, without the token
+    same_shards(dataset, tmp_path / "d")

@@ -22,7 +22,7 @@ from support import test_double
 from synthact.clip.writer import temporary_name
 from synthact.config.batch import BatchConfig
 from synthact.dispatch import DispatchOptions, FailurePolicy, Resources, run_batch
-from synthact.dispatch.ledger import latest_events
+from synthact.dispatch.ledger import STOPPED_UNRECORDED, latest_events, progress
 from synthact.dispatch.lock import LOCK
 from synthact.dispatch.storage import BatchStore
 from synthact.scene.sampler import SceneSampler
@@ -228,9 +228,12 @@ def test_a_killed_manager_resumes_and_the_ledger_catches_up(registry, tmp_path):
     manager.wait()
     before = BatchStore(str(batch)).complete_ids()
     assert 6 <= len(before) < 20
-    assert json.loads((batch / "summary.json").read_text())["state"] == "running"  # not "finished"
+    assert json.loads((batch / "summary.json").read_text())["state"] == "running"  # what it wrote last
+    seen = progress(BatchStore(str(batch)))  # as `synthact status` and the service read it: its manager is gone
+    assert seen["state"] == "interrupted" and seen["reason"] == STOPPED_UNRECORDED
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
+    assert "the last run stopped without recording its end" in " ".join(res.stderr.split())
     cfg = BatchConfig.model_validate({"batch": {"name": "restart", "seed": 5, "count": 20}, "render": SMALL})
     assert all(renders(tmp_path)[s] == 1 for s in before)  # finished clips were not rendered again
     assert_complete_once_and_ledger_is_disk(batch, scene_ids(cfg, registry, 20))
@@ -413,3 +416,187 @@ def test_without_an_address_a_private_ray_is_started_whatever_the_address_file_s
     finally:
         ray.shutdown()
         shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+# --- round two (issue 29) -------------------------------------------------------------------------------------
+
+
+def _race(batch_dirs: list[str], start, held, index: int, results) -> None:
+    """One of several managers: in each round, try to take the batch's lock while the others try too; a holder
+    keeps it until everyone has tried."""
+    from synthact.dispatch.lock import BatchLock, BatchLocked
+    took = []
+    for folder in batch_dirs:
+        start.wait()
+        lock = BatchLock(BatchStore(folder))
+        try:
+            lock.acquire()
+            took.append(folder)
+        except BatchLocked:
+            pass
+        held.wait()
+        lock.release()
+    results.put((index, took))
+
+
+@pytest.mark.parametrize("before", ["fresh", "stale", "empty"])
+def test_one_lock_holder_among_racing_managers(tmp_path, before):
+    """8 managers race for the lock of 150 batch folders, each new, or holding the lock file of a manager
+    killed on this host, or an empty one (killed before it wrote its record): every folder has exactly one
+    holder."""
+    import multiprocessing
+    context = multiprocessing.get_context("fork")
+    racers, rounds = 8, 150
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folders = []
+    for r in range(rounds):
+        folder = tmp_path / f"batch-{r}"
+        folder.mkdir()
+        if before == "stale":
+            (folder / LOCK).write_text(json.dumps({"host": os.uname().nodename, "pid": dead.pid, "started": 1.0,
+                                                   "since": 1.0}))
+        elif before == "empty":
+            (folder / LOCK).touch()
+        folders.append(str(folder))
+    start, held, results = context.Barrier(racers), context.Barrier(racers), context.Queue()
+    processes = [context.Process(target=_race, args=(folders, start, held, i, results)) for i in range(racers)]
+    for p in processes:
+        p.start()
+    taken = Counter()
+    for _ in processes:
+        _, took = results.get(timeout=300)
+        taken.update(took)
+    for p in processes:
+        p.join(timeout=30)
+    assert [f for f in folders if taken[f] != 1] == []
+    assert not any((Path(f) / LOCK).exists() for f in folders)  # every holder let go
+
+
+def test_the_lock_is_free_once_its_holder_is_killed(tmp_path):
+    from synthact.dispatch.lock import BatchLock
+    batch = tmp_path / "b"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]); "
+                               "from synthact.dispatch.lock import BatchLock; from synthact.dispatch.storage import "
+                               "BatchStore; BatchLock(BatchStore(sys.argv[2])).acquire(); print('held', flush=True); "
+                               "time.sleep(60)", str(ROOT), str(batch)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    lock = BatchLock(BatchStore(str(batch)))
+    assert lock.holder() is not None and f"process {holder.pid}" in lock.holder().describe()
+    holder.kill()
+    holder.wait()
+    assert (batch / LOCK).exists() and lock.holder() is None  # its file stays; its lock went with it
+    lock.acquire()
+    lock.release()
+
+
+def test_two_packs_into_one_dataset_are_not_run_at_once(raw, tmp_path):
+    from synthact.locks import FolderLock
+    out = tmp_path / "dataset"
+    other = FolderLock(out / "pack.lock")  # a pack of another batch, writing this dataset
+    other.acquire()
+    try:
+        cmd = [sys.executable, "-m", "synthact", "pack", str(raw[0]), "--out", str(out)]
+        refused = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    finally:
+        other.release()
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().splitlines()[-1].startswith(f"{out}: another pack is writing this dataset (process "
+                                                              f"{os.getpid()} on")
+    assert not (out / "dataset.json").exists() and not list((out / "shards").glob("*.tar"))
+    packed = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert packed.returncode == 0, packed.stderr[-2000:]
+    assert (out / "dataset.json").exists() and not (out / "pack.lock").exists()
+
+
+def test_a_worker_killed_mid_clip_leaves_no_temporary_behind(local_ray, registry, tmp_path):
+    cfg = config("midclip", 6)
+    result = run_batch(cfg, registry, 6, tmp_path / "out", options(tmp_path, crash_mid_clip_index=2))
+    assert result.retries["crash"] == 1 and not result.failed
+    assert_complete_once_and_ledger_is_disk(tmp_path / "out" / "midclip", scene_ids(cfg, registry, 6))
+
+
+def test_with_every_clip_complete_no_worker_is_started(registry, tmp_path):
+    if ray.is_initialized():
+        ray.shutdown()
+    cmd = render_command(write_config(tmp_path, "done", 3), tmp_path / "out", tmp_path)
+    first = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    warm_ups = (tmp_path / "warm_ups.log").read_text()
+    shutil.rmtree(tmp_path / "out" / "done" / "ledger")  # the ledger is brought up to date all the same
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "all 3 clips are complete already; nothing to render" in " ".join(again.stderr.split())
+    assert "0 rendered, 3 already complete, 0 failed" in again.stdout
+    assert (tmp_path / "warm_ups.log").read_text() == warm_ups  # no worker started
+    cfg = BatchConfig.model_validate({"batch": {"name": "done", "seed": 5, "count": 3}, "render": SMALL})
+    assert_complete_once_and_ledger_is_disk(tmp_path / "out" / "done", scene_ids(cfg, registry, 3))
+
+
+def _mount_tmpfs(folder: Path, size: str) -> bool:
+    """A small tmpfs at folder (a real full disk, a real read-only remount), where this machine allows it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True)
+    return done.returncode == 0
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    mounted = []
+
+    def make(size: str) -> Path:
+        folder = tmp_path / f"tmpfs{len(mounted)}"
+        if not _mount_tmpfs(folder, size):
+            pytest.skip("this machine does not let tests mount a tmpfs (needs root)")
+        mounted.append(folder)
+        return folder
+    yield make
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def test_output_remounted_read_only_mid_batch_stops_it_uncharged(local_ray, registry, tmp_path, tmpfs):
+    out = tmpfs("64m")
+    cfg = config("readonly", 12)
+    clips = out / "readonly" / "clips"
+
+    def remount():
+        wait_for_clips(clips, 3)
+        deadline = time.time() + 30
+        while subprocess.run(["mount", "-o", "remount,ro", str(out)], capture_output=True).returncode != 0:
+            assert time.time() < deadline, "could not remount read-only"
+            time.sleep(0.01)  # busy while a worker has a file open for writing
+
+    thread = threading.Thread(target=remount, daemon=True)
+    thread.start()
+    result = run_batch(cfg, registry, 12, out, options(tmp_path, seconds=0.3))
+    thread.join(timeout=30)
+    assert result.state == "error" and not result.failed and not result.retries
+    assert result.reason.startswith("the output location cannot be written (Read-only file system: ")
+    assert str(clips) in result.reason and "rerun to resume" in result.reason
+    seen = progress(BatchStore(str(out / "readonly")))  # summary.json could not be written, and says running
+    assert seen["state"] == "interrupted" and seen["failed"] == 0
+    subprocess.run(["mount", "-o", "remount,rw", str(out)], check=True)
+    again = run_batch(cfg, registry, 12, out, options(tmp_path, seconds=0.0))
+    assert again.state == "finished" and again.already_complete >= 3
+    assert_complete_once_and_ledger_is_disk(out / "readonly", scene_ids(cfg, registry, 12))
+
+
+def test_a_really_full_disk_stops_the_batch_and_a_rerun_completes_it(local_ray, registry, tmp_path, tmpfs):
+    out = tmpfs("4m")
+    filler = out / "filler"
+    with open(filler, "wb") as f:  # leaves room for a few clips of the test double
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+        except OSError:
+            pass
+    filler.write_bytes(b"\0" * (filler.stat().st_size - 96 * 1024))
+    cfg = config("fulldisk", 40)
+    result = run_batch(cfg, registry, 40, out, options(tmp_path, previews=False))
+    assert result.state == "error" and result.reason.startswith("the output location is full (No space left")
+    assert not result.failed and result.rendered < 40
+    filler.unlink()
+    again = run_batch(cfg, registry, 40, out, options(tmp_path, previews=False))
+    assert again.state == "finished"
+    assert_complete_once_and_ledger_is_disk(out / "fulldisk", scene_ids(cfg, registry, 40))

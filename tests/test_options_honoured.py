@@ -50,7 +50,7 @@ CHANGES = {
     "environment.hdri": ({"environment": {"sky": "hdri"}}, {"pack": "studio"}),
     "actors.count": ({}, 2),
     "actors.motion_sharing": ({"actors": {"count": 2}}, "same"),
-    "actors.body_model": ({}, "smplx"),
+    "actors.body_model": ({"actors": {"clothing": {"style": "painted"}}}, "smplx"),
     "actors.skin_tone_monk": ({}, 4),
     "actors.clothing.style": ({}, "painted"),
     "actors.clothing.top_sleeves": ({"actors": {"clothing": {"style": "painted"}}}, "none"),

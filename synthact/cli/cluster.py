@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -72,21 +74,34 @@ def serve(root: Path = typer.Option(Path("output/service"), "--root", help="Wher
                                               help="Most width x height x frames x samples of one clip."),
           max_running: int = typer.Option(1, "--max-running", min=1, help="Batches rendering at once."),
           max_queued: int = typer.Option(16, "--max-queued", min=0, help="Batches waiting to render."),
+          renderer: Optional[str] = typer.Option(None, "--renderer", hidden=True,
+                                                 help="A renderer plugin, package.module:Factory (default: Blender)."),
+          renderer_options: str = typer.Option("{}", "--renderer-options", hidden=True,
+                                               help="JSON keyword options of the renderer plugin."),
           assets_dir: Optional[Path] = AssetsOption) -> None:
     """Serve batch submission over HTTP: POST /batches (YAML), GET /batches/NAME, POST /batches/NAME/cancel,
     GET /batches/NAME/files/PATH."""
     import uvicorn
 
-    from synthact.dispatch import DispatchOptions, Resources
+    from synthact.dispatch import DispatchOptions, RendererPlugin, Resources
+    from synthact.dispatch.options import SECRET_VARIABLES
     from synthact.dispatch.ray_executor import connect
     from synthact.dispatch.service import ServiceLimits, create_app
 
     token = read_token(token_file, create=True)
+    for name in SECRET_VARIABLES:  # Ray's processes and the render workers start from this environment
+        os.environ.pop(name, None)
     registry = load_registry(assets_dir)
+    options = DispatchOptions(resources=Resources(address=address))
+    if renderer:
+        try:
+            options = replace(options, renderer=RendererPlugin(renderer, json.loads(renderer_options)))
+        except ValueError as exc:
+            fail(str(exc))
     connect(address)
     limits = ServiceLimits(max_clips=max_clips, max_clip_work=max_clip_work, max_running=max_running,
                            max_queued=max_queued)
-    app = create_app(root, token, registry, DispatchOptions(resources=Resources(address=address)), limits=limits)
+    app = create_app(root, token, registry, options, limits=limits)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

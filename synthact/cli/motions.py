@@ -235,23 +235,43 @@ def import_library(name: str = typer.Argument(..., help="The library's name (wha
 @app.command("fetch")
 def fetch(name: str = typer.Argument(..., help="A motion library whose manifest has a download URL."),
           to: Path = typer.Option(..., "--to", help="Folder to download the files into."),
-          token: Optional[str] = typer.Option(None, "--token", envvar="SYNTHACT_TOKEN")) -> None:
+          send_token_to: Optional[str] = typer.Option(
+              None, "--send-token-to", metavar="HOST",
+              help="Send the bearer token (SYNTHACT_TOKEN, or --token-file) to this host, which must be the host "
+                   "of the library's download URL; without it no token is sent."),
+          token_file: Optional[Path] = typer.Option(None, "--token-file", envvar="SYNTHACT_TOKEN_FILE",
+                                                    help="File holding the bearer token.")) -> None:
     """Download a library's files (resumed, sha256-verified) and point the library at them."""
     import urllib.error
+    from urllib.parse import urlsplit
 
     from synthact.dataset.download import fetch_files
     from synthact.human.motions.collection import write_manifest
     from synthact.human.motions.import_library import library_path
 
+    from .common import read_token
+
     lib = _fetch_target(name)
+    url = lib.manifest.download_url
+    token = None
+    if send_token_to is not None:  # a manifest names its host: a token goes there only when the user says so
+        host = urlsplit(url).netloc.rpartition("@")[2].lower()
+        if send_token_to.lower() not in (host, host.split(":")[0]):
+            _fail(f"--send-token-to {send_token_to}: library {name!r} downloads from {host or url}, not from "
+                  f"{send_token_to}; no token was sent")
+        token = read_token(token_file)
+        if token is None:
+            _fail("--send-token-to needs a token: set SYNTHACT_TOKEN or give --token-file")
     files = [(c.file, c.sha256, c.bytes) for c in lib.manifest.clips]
     bar, task = _progress(f"fetch {name}", len(files))
     try:
         with bar:
-            result = fetch_files(lib.manifest.download_url, files, to, token,
-                                 on_file=lambda rel: bar.update(task, advance=1, rate=""))
+            result = fetch_files(url, files, to, token, on_file=lambda rel: bar.update(task, advance=1, rate=""))
     except (OSError, ValueError, urllib.error.URLError) as exc:
-        _fail(f"fetch {name}: {exc}")
+        code = getattr(getattr(exc, "__cause__", None), "code", None) or getattr(exc, "code", None)
+        hint = (f"; the server wants a token: add --send-token-to {urlsplit(url).hostname}"
+                if code == 401 and token is None else "")
+        _fail(f"fetch {name}: {exc}{hint}")
     typer.echo(f"{len(result.fetched)} files downloaded ({result.bytes / 1e6:.1f} MB), {len(result.skipped)} already "
                f"present, into {to}")
     manifest_file = lib.pack.manifest.parent / lib.pack.pack.options["manifest"]

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class QCThresholds(BaseModel):
     """Thresholds for rejection; defaults suit 224x224 single-actor clips."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     dark_luma: float = Field(0.04, ge=0, le=1)  # mean luma below this: a black frame
     bright_luma: float = Field(0.96, ge=0, le=1)  # mean luma above this: an overexposed frame
     max_bad_exposure_fraction: float = Field(0.1, ge=0, le=1)

@@ -232,6 +232,13 @@ class ActorsConfig(StrictModel):
     placement: PlacementConfig = PlacementConfig()
 
     @model_validator(mode="after")
+    def _garments_fit_anny_only(self):
+        if "smplx" in self.body_model.options() and "garments" in self.clothing.style.options():
+            raise ValueError("body_model smplx cannot wear clothing.style garments (the fitted garments are made on "
+                             "anny's mesh); use clothing.style: painted with smplx, or body_model: anny")
+        return self
+
+    @model_validator(mode="after")
     def _several_actors_for_group_settings(self):
         if max(self.count.options()) == 1:
             given = [f for f, fields in (("motion_sharing", self.model_fields_set),

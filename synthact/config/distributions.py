@@ -29,7 +29,7 @@ DECIMALS = 6  # sampled numbers are rounded so specs hash the same whatever libm
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 def weighted_index(stream: Stream, name: str, weights: tuple[float, ...] | None, n: int) -> int:

@@ -5,16 +5,26 @@ tree next to the plain Python data and map validation error locations back onto 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
-# Limits that keep a hostile document (an alias "billion laughs", thousands of nested brackets) from
-# exhausting time, memory or the stack of whoever validates it; real configs are far below both.
+# Limits that keep a hostile document (an alias "billion laughs", thousands of nested brackets, megabytes of
+# values or comments) from exhausting time, memory or the stack of whoever validates it. They are enforced
+# while reading: the size before parsing, nesting and values as each value is read, and the alias-expanded
+# tree before anything is built. Real configs are far below them (the presets: < 3 KB, < 300 values).
+MAX_BYTES = 1 << 20  # the document's size
 MAX_DEPTH = 64  # nesting of mappings and sequences, counting the levels that aliases add
-MAX_NODES = 100_000  # values in the document with every alias expanded
+MAX_NODES = 20_000  # values in the document, as written and with every alias expanded
+# C0 control characters and DEL, which YAML's escapes ("\0", "\x01") can put into a string; tab, newline and
+# carriage return are text
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class YamlError(Exception):
@@ -63,18 +73,38 @@ def _child(node: yaml.Node | None, comp: Any) -> tuple[yaml.Node, yaml.Node] | N
     return None
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader (no object construction) that rejects duplicate keys and nesting beyond MAX_DEPTH."""
+_Parser = getattr(getattr(yaml, "_yaml", None), "CParser", None)  # libyaml's, when PyYAML was built with it
+
+
+class _PyParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    def __init__(self, stream):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+
+
+class _Loader(Composer, SafeConstructor, Resolver, _Parser or _PyParser):
+    """A safe loader (no object construction) that rejects duplicate keys, and nesting beyond MAX_DEPTH or more
+    than MAX_NODES values as the document is read. PyYAML's own composer (written in Python, so that each value
+    can be counted as it is read) runs over libyaml's events, which are ~4x faster to make than PyYAML's."""
 
     def __init__(self, stream):
-        super().__init__(stream)
+        (_Parser or _PyParser).__init__(self, stream)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
         self._depth = 0
+        self._nodes = 0
 
     def compose_node(self, parent, index):
         self._depth += 1
+        self._nodes += 1
         try:
             if self._depth > MAX_DEPTH:
                 raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels",
+                                                  self.peek_event().start_mark)
+            if self._nodes > MAX_NODES:
+                raise yaml.composer.ComposerError(None, None, f"more than {MAX_NODES} values",
                                                   self.peek_event().start_mark)
             return super().compose_node(parent, index)
         finally:
@@ -130,20 +160,55 @@ def check_expansion(root: yaml.Node, path: str) -> None:
     visit(root, 1)
 
 
+def check_strings(root: yaml.Node, path: str) -> None:
+    """Refuse a string value or key holding a control character (an escape such as "\\0" makes one), naming
+    the field: no name, path or text of the product has a use for them, and a NUL crashes whatever opens a
+    file by that name."""
+    seen: set[int] = set()
+
+    def visit(node: yaml.Node, where: tuple) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            found = CONTROL.search(node.value)
+            if found:
+                field = ".".join(map(str, where)) or "the document"
+                raise YamlError(path, node.start_mark.line + 1,
+                                f"{field}: contains a control character (U+{ord(found.group()):04X})")
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                visit(key, where + (name,))
+                visit(value, where + (name,))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, value in enumerate(node.value):
+                visit(value, where + (i,))
+
+    visit(root, ())
+
+
 def parse_yaml(text: str, path: str = "<string>") -> YamlDocument:
+    size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > MAX_BYTES else len(text)
+    if size > MAX_BYTES:
+        raise YamlError(path, 1, f"is {size} bytes; a config may have at most {MAX_BYTES}")
     try:
         loader = _Loader(text)
         try:
             root = loader.get_single_node()
             if root is not None:
                 check_expansion(root, path)
+                check_strings(root, path)
             data = loader.construct_document(root) if root is not None else None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise YamlError(path, line, str(exc.problem or exc.context)) from None
+        problem = str(exc.problem or exc.context)
+        if "maximum nesting depth" in problem:  # libyaml's own limit, met when it reads ahead
+            problem = f"nested deeper than {MAX_DEPTH} levels"
+        raise YamlError(path, line, problem) from None
     except yaml.YAMLError as exc:
         raise YamlError(path, 1, str(exc)) from None
     return YamlDocument(path=path, data=data, root=root)
@@ -152,7 +217,11 @@ def parse_yaml(text: str, path: str = "<string>") -> YamlDocument:
 def load_yaml(path: str | Path) -> YamlDocument:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)  # never more: a huge file is refused without reading it
+        if len(data) > MAX_BYTES:
+            raise YamlError(str(path), 1, f"is larger than {MAX_BYTES} bytes; a config may have at most {MAX_BYTES}")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise YamlError(str(path), 1, "file not found") from None
     except IsADirectoryError:

@@ -4,23 +4,50 @@ Every file (tables and shards) lands as NAME.part first and is renamed when its 
 dataset manifest; an interrupted download keeps the .part and resumes from its end (HTTP Range requests,
 or seeking on object stores), and files already present with the right checksum are skipped. Names come
 from the source's dataset.json and are checked before anything is written: a relative path of plain
-components that stays inside DEST.
+components that stays inside DEST. Nothing is read past what the manifest declares (a file's size; the
+manifest itself is capped), and the bearer token goes only to the host the user named: a redirect to any
+other host is followed without it.
 """
 from __future__ import annotations
 
 import http.client
 import json
 import os
-import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from synthact.clip import sha256_file
 
 CHUNK = 1 << 20
+# dataset.json lists the tables, the shards and every scene id (~20 bytes each): 64 MiB holds ~3M clips
+MAX_MANIFEST_BYTES = 64 << 20
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+class _CredentialsStayHome(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, but sends the Authorization header only to the origin (scheme, host, port) that the
+    user named (urllib copies every header to wherever a server redirects)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(newurl) != _origin(req.full_url):
+            new.remove_header("Authorization")
+        return new
+
+
+_opener = urllib.request.build_opener(_CredentialsStayHome)
+
+
+class TooLarge(IOError):
+    """The source sends more than the manifest declares."""
 
 
 @dataclass
@@ -49,34 +76,40 @@ class Source:
             request.add_header("Authorization", f"Bearer {self.token}")
         if start:
             request.add_header("Range", f"bytes={start}-")
-        response = urllib.request.urlopen(request, timeout=60)  # noqa: S310 - the user names the server
+        response = _opener.open(request, timeout=60)
         return response, response.status == 206
 
-    def read_text(self, rel: str) -> str:
+    def _open(self, rel: str):
         if self.kind == "http":
-            response, _ = self._http(rel)
-            return response.read().decode()
-        if self.kind == "fsspec":
-            with self.fs.open(f"{self.root}/{rel}", "r") as f:
-                return f.read()
-        return Path(self.uri, rel).read_text()
+            return self._http(rel)[0]
+        return self.fs.open(f"{self.root}/{rel}", "rb") if self.kind == "fsspec" else open(Path(self.uri, rel), "rb")
 
-    def copy_to(self, rel: str, part: Path) -> None:
-        """Append the rest of the file (from part's current size) to part."""
+    def read_text(self, rel: str, limit: int) -> str:
+        """A small file, refused (TooLarge) past `limit` bytes without reading more."""
+        with self._open(rel) as src:
+            data = src.read(limit + 1)
+        if len(data) > limit:
+            raise TooLarge(f"{rel}: larger than {limit} bytes; refused")
+        return data.decode()
+
+    def copy_to(self, rel: str, part: Path, size: int) -> None:
+        """Append the rest of the file (from part's current size) to part, stopping (TooLarge) once the source
+        sends more than `size` bytes in all."""
         start = part.stat().st_size if part.exists() else 0
         if self.kind == "http":
-            response, partial = self._http(rel, start)
-            mode = "ab" if partial else "wb"  # a server without Range support sends everything
-            with response, open(part, mode) as out:
-                shutil.copyfileobj(response, out, CHUNK)
-            return
-        if self.kind == "fsspec":
-            src = self.fs.open(f"{self.root}/{rel}", "rb")
+            src, partial = self._http(rel, start)
+            if not partial:  # a server without Range support sends everything
+                start = 0
         else:
-            src = open(Path(self.uri, rel), "rb")
-        with src, open(part, "ab") as out:
+            src = self._open(rel)
             src.seek(start)
-            shutil.copyfileobj(src, out, CHUNK)
+        with src, open(part, "ab" if start else "wb") as out:
+            left = size - start
+            while chunk := src.read(min(CHUNK, left + 1)):
+                out.write(chunk)
+                left -= len(chunk)
+                if left < 0:
+                    raise TooLarge(f"{rel}: the source sends more than the {size} bytes the manifest declares")
 
 
 # What breaks a connection mid-file: the .part is kept and the next run resumes it.
@@ -85,10 +118,11 @@ INTERRUPTIONS = (urllib.error.URLError, http.client.HTTPException, ConnectionErr
 
 def safe_target(dest: Path, rel: object, folder: str = "") -> Path:
     """dest/folder/rel for a name taken from a manifest, refused (ValueError) unless it is a relative path of
-    plain components (no '..', no absolute path, no backslash or NUL) that stays inside dest."""
+    plain components (none empty, '.' or '..'; no absolute path, backslash or control character) that stays
+    inside dest."""
     text = rel if isinstance(rel, str) else ""
-    path = PurePosixPath(text)
-    if not text or path.is_absolute() or ".." in path.parts or "\\" in text or "\0" in text:
+    if (not text or any(part in ("", ".", "..") for part in text.split("/")) or "\\" in text
+            or any(ord(c) < 32 for c in text)):
         raise ValueError(f"the manifest names a file {rel!r}, which is not a plain relative path; nothing was "
                          f"downloaded from this source")
     target = dest / folder / text
@@ -107,7 +141,10 @@ def _fetch(source: Source, rel: str, target: Path, sha256: str, size: int, resul
         part.unlink()  # longer than the real file: start again
     try:
         if not part.exists() or part.stat().st_size < size:
-            source.copy_to(rel, part)
+            source.copy_to(rel, part, size)
+    except TooLarge:
+        part.unlink(missing_ok=True)
+        raise
     except INTERRUPTIONS as exc:
         if isinstance(exc, urllib.error.HTTPError):
             raise
@@ -142,7 +179,7 @@ def download(source_uri: str, dest: Path, layout: str | None = None, split: str 
     source = Source(source_uri, token)
     dest = Path(dest)
     try:
-        manifest = json.loads(source.read_text("dataset.json"))
+        manifest = json.loads(source.read_text("dataset.json", MAX_MANIFEST_BYTES))
     except INTERRUPTIONS as exc:
         if isinstance(exc, urllib.error.HTTPError):
             raise

@@ -25,6 +25,7 @@ from synthact import __version__
 from synthact.clip import MODALITIES, ClipReader, sha256_file
 from synthact.clip.modalities import packed_files, qc_metric_names
 from synthact.clip.video import encode_mp4
+from synthact.locks import FolderLock, Locked
 from synthact.spec import MODALITY_NAMES, SceneSpec
 
 from . import tables
@@ -32,6 +33,7 @@ from .card import write_card
 from .qc import QCThresholds, check_clip
 
 DATASET_MANIFEST = "dataset.json"
+PACK_LOCK = "pack.lock"
 FORMAT_VERSION = 1
 
 
@@ -176,6 +178,19 @@ def pack(raw: Path, out: Path, options: PackOptions | None = None, progress=_qui
         raise ValueError(f"unknown modalities {sorted(unknown)}; choose from {', '.join(MODALITIES)}")
     out = Path(out)
     (out / "shards").mkdir(parents=True, exist_ok=True)
+    lock = FolderLock(out / PACK_LOCK)  # two packers into one dataset would interleave shards and manifests
+    try:
+        lock.acquire()
+    except Locked as exc:
+        raise ValueError(f"{out}: another pack is writing this dataset ({exc.holder.describe()}); run again when "
+                         f"it has finished") from None
+    try:
+        return _pack(raw, out, options, progress)
+    finally:
+        lock.release()
+
+
+def _pack(raw: Path, out: Path, options: PackOptions, progress) -> PackResult:
     manifest = json.loads((out / DATASET_MANIFEST).read_text()) if (out / DATASET_MANIFEST).exists() else None
     if manifest and manifest["layout"] != options.layout:
         raise ValueError(f"{out} holds a {manifest['layout']} dataset; cannot add {options.layout} clips to it")

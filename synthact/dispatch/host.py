@@ -12,14 +12,30 @@ import psutil
 
 from synthact.clip import ClipReader
 from synthact.clip.preview import contact_sheet
+from synthact.locks import Owner
 from synthact.render.errors import SceneError
 from synthact.spec import spec_from_json
 
 from .options import RendererFactory
-from .owner import Owner
 from .storage import BatchStore
 
 FULL = (errno.ENOSPC, errno.EDQUOT)
+# Errors of writing the output that every later scene would meet too (a read-only remount, lost permissions, a
+# failing disk): they stop the batch, and no scene is charged with them.
+UNWRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO)
+
+
+def output_error(exc: OSError, store: BatchStore) -> str:
+    """The reason a batch must stop for this error (disk_full, output_unwritable), or '' when the error is the
+    scene's own: a read-only filesystem anywhere, other write errors only on a path in the local output."""
+    if exc.errno in FULL:
+        return "disk_full"
+    if exc.errno == errno.EROFS:
+        return "output_unwritable"
+    if exc.errno in UNWRITABLE and not store.remote and exc.filename is not None:
+        inside = os.path.abspath(os.fsdecode(exc.filename)).startswith(store.path() + os.sep)
+        return "output_unwritable" if inside else ""
+    return ""
 
 
 def resident_memory_mb() -> float:
@@ -76,9 +92,10 @@ class RenderHost:
         except SceneError as exc:
             return {"ok": False, "reason": exc.reason, "message": str(exc), "seconds": time.perf_counter() - t0}
         except OSError as exc:
-            if exc.errno not in FULL:
+            reason = output_error(exc, store)
+            if not reason:
                 raise
-            return {"ok": False, "reason": "disk_full", "message": f"{exc.strerror}: {exc.filename or store_uri}",
+            return {"ok": False, "reason": reason, "message": f"{exc.strerror}: {exc.filename or store_uri}",
                     "seconds": time.perf_counter() - t0}
         rss = resident_memory_mb()
         self.start_rss = self.start_rss or rss

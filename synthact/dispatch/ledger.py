@@ -15,10 +15,13 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 
+from .lock import BatchLock
 from .storage import BatchStore
 
 FAILURE_REASONS = ("crash", "timeout", "out_of_memory", "invalid_spec", "missing_asset")
 OUTCOMES = ("done", "retry", "failed", "incomplete")
+# A summary left at "running" whose manager no longer holds the lock: killed (-9), or its machine went down.
+STOPPED_UNRECORDED = "the manager stopped without recording its end (killed, or its machine went down)"
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,9 @@ def progress(store: BatchStore) -> dict:
     done = sum(1 for e in latest.values() if e["outcome"] == "done")
     failed = Counter(e.get("reason", "") for e in latest.values() if e["outcome"] == "failed")
     summary = store.read_json("summary.json") or {}
+    state, reason = summary.get("state"), summary.get("reason", "")
+    if state == "running" and BatchLock(store).holder() is None:
+        state, reason = "interrupted", STOPPED_UNRECORDED
     return {"done": done, "failed": sum(failed.values()), "failure_reasons": dict(failed), "retries": retries,
-            "requested": summary.get("requested"), "state": summary.get("state"), "reason": summary.get("reason", ""),
+            "requested": summary.get("requested"), "state": state, "reason": reason,
             "finished": summary.get("finished", False)}

@@ -33,6 +33,9 @@ from .storage import BatchStore
 
 REBALANCE_EVERY_S = 2.0  # how often the pool is matched to the cluster's capacity
 STATES = ("running", "finished", "interrupted", "error")
+# What a worker reports when the output cannot take more (host.output_error): the batch stops, no scene is charged.
+OUTPUT_STOPS = {"disk_full": "the output location is full ({}); free space and rerun to resume",
+                "output_unwritable": "the output location cannot be written ({}); make it writable and rerun to resume"}
 
 
 @dataclass
@@ -167,18 +170,58 @@ class Dispatcher:
     # --- the run ---------------------------------------------------------------------------------
 
     def run(self) -> BatchResult:
-        self.lock.check()  # refuse early, before starting a runtime; acquire() below decides
         try:
-            self._plan_workers()  # starts the runtime, which installs its own SIGTERM handler
-            with self._signals_stop_the_batch():
-                self.lock.acquire()  # before anything is written
-                try:
-                    self._check_config()
-                    self._render()
-                finally:
-                    self.lock.release()
+            self.lock.check()  # refuse early, before starting a runtime; acquire() below decides
+            if self._all_complete():
+                return self._record_all_complete()
+            try:
+                self._plan_workers()  # starts the runtime, which installs its own SIGTERM handler
+                with self._signals_stop_the_batch():
+                    self.lock.acquire()  # before anything is written
+                    try:
+                        self._check_config()
+                        self._render()
+                    finally:
+                        self.lock.release()
+            finally:
+                self.executor.close()
+        except OSError as exc:  # the manager's own writes (the lock, config.json): the output cannot be written
+            where = exc.filename or self.store.uri
+            raise BatchError(f"{self.store.uri}: the output cannot be written ({exc.strerror or exc}: {where}); "
+                             f"fix it and rerun to resume") from None
+        return self.result
+
+    def _all_complete(self) -> bool:
+        """Every scene's clip is complete already (one listing; the scenes are sampled only when it holds
+        enough clips)."""
+        if self.n == 0:
+            return True
+        try:
+            complete = self.store.complete_ids(self.options.verify)
+        except OSError:
+            return False  # the run itself reports what is wrong with the output
+        if len(complete) < self.n:
+            return False
+        sampler = SceneSampler.create(self.config, self.registry)
+        return all(spec.scene_id in complete for spec in sampler.iter_specs(0, self.n))
+
+    def _record_all_complete(self) -> BatchResult:
+        """Nothing to render: no runtime and no workers are started; the ledger and summary are brought up to
+        date under the lock."""
+        t0 = time.perf_counter()
+        self.lock.acquire()
+        try:
+            self._check_config()
+            for _ in self._tasks():
+                pass
+            self.result.state = "finished"
+            self.result.seconds = time.perf_counter() - t0
+            self.ledger.flush()
+            self._write_summary()
         finally:
-            self.executor.close()
+            self.lock.release()
+        if self.options.show_progress:
+            self.console.print(f"{self.store.uri}: all {self.n} clips are complete already; nothing to render")
         return self.result
 
     @contextmanager
@@ -208,6 +251,10 @@ class Dispatcher:
         t0 = time.perf_counter()
         slots: list[_Slot] = []
         try:
+            before = self.store.read_json("summary.json") or {}
+            if before.get("state") == "running":  # its manager is gone: this run holds the lock now
+                self.console.print(f"[yellow]{self.store.uri}: the last run stopped without recording its end "
+                                   f"(killed, or its machine went down); resuming")
             self.store.create()
             self.store.remove_stale_temporaries()
             self.store.write_text("config.json", json.dumps(self.config.model_dump(mode="json"), indent=2))
@@ -248,6 +295,14 @@ class Dispatcher:
         for slot in slots:
             if slot.task is not None and self.store.is_complete(slot.task.scene_id):
                 self._record_done(slot.task, time.monotonic() - slot.started, "complete on disk when the run stopped")
+        self._remove_temporaries()
+
+    def _remove_temporaries(self) -> None:
+        """Half-written clips of workers that have ended (a read-only output keeps them: the next run cleans)."""
+        try:
+            self.store.remove_stale_temporaries()
+        except OSError:
+            pass
 
     # --- the loop --------------------------------------------------------------------------------
 
@@ -323,8 +378,8 @@ class Dispatcher:
             self._failed(slot, lost.reason, lost.message, retry, replace=lost.replace)
             return
         slot.task = None
-        if not out["ok"] and out["reason"] == "disk_full":  # nothing more can be written: stop, uncharged
-            self._error = f"the output location is full ({out['message']}); free space and rerun to resume"
+        if not out["ok"] and out["reason"] in OUTPUT_STOPS:  # nothing more can be written: stop, uncharged
+            self._error = OUTPUT_STOPS[out["reason"]].format(out["message"])
             return
         if not out["ok"]:  # the scene itself is at fault: no retry
             self._record_failure(task, out["reason"], out["message"])
@@ -356,6 +411,7 @@ class Dispatcher:
         task = slot.task
         if replace:
             self._replace(slot)
+            self._remove_temporaries()  # the lost worker's half-written clip, once its process has ended
         slot.task = None
         if self.store.is_complete(task.scene_id):  # the worker went after the clip was finished
             self._record_done(task, time.monotonic() - slot.started, f"no report ({reason}: {message[:150]})")

@@ -16,7 +16,9 @@ import asyncio
 import re
 import secrets
 import threading
+import time
 from collections import deque
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -57,6 +59,7 @@ class _Job:
     state: str = "queued"  # queued | running | done | cancelled
     stop: StopRequest = field(default_factory=StopRequest)
     error: str = ""
+    thread: threading.Thread | None = None
 
 
 class _Scheduler:
@@ -99,7 +102,23 @@ class _Scheduler:
             job = self.jobs[self.queue.popleft()]
             job.state = "running"
             running += 1
-            threading.Thread(target=self._run, args=(job,), daemon=True, name=f"batch-{job.name}").start()
+            job.thread = threading.Thread(target=self._run, args=(job,), daemon=True, name=f"batch-{job.name}")
+            job.thread.start()
+
+    def shutdown(self, timeout_s: float = 120.0) -> None:
+        """The service is stopping (SIGTERM, Ctrl-C): queued batches are cancelled, running ones are asked to
+        stop and waited for, so that each records how it ended (interrupted) and lets go of its lock."""
+        with self.lock:
+            for name in self.queue:
+                self.jobs[name].state = "cancelled"
+            self.queue.clear()
+            running = [j for j in self.jobs.values() if j.state == "running"]
+            for job in running:
+                job.stop.request("the service stopped")
+        deadline = time.monotonic() + timeout_s
+        for job in running:
+            if job.thread is not None:
+                job.thread.join(max(deadline - time.monotonic(), 0.1))
 
     def _run(self, job: _Job) -> None:
         try:
@@ -145,7 +164,16 @@ def create_app(root: Path, token: str, registry: AssetRegistry | None = None,
     registry = registry or AssetRegistry.load()
     options = replace(options or DispatchOptions(), show_progress=False)
     scheduler = _Scheduler(root, registry, options, limits)
-    app = FastAPI(title="SynthAct manager", version="1")
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        await run_in_threadpool(scheduler.shutdown)
+
+    app = FastAPI(title="SynthAct manager", version="1", lifespan=lifespan)
+    # One config is parsed at a time: a hostile one is refused within its limits (config/yaml_source.py), and
+    # parsing holds the GIL, so several at once would slow every other request.
+    parsing = asyncio.Semaphore(1)
 
     def authorised(request: Request) -> None:
         given = request.headers.get("authorization", "")
@@ -188,7 +216,8 @@ def create_app(root: Path, token: str, registry: AssetRegistry | None = None,
         except UnicodeDecodeError:
             return _problems([Problem("request", 1, "", "not UTF-8 text")])
         try:  # off the event loop: other requests are served meanwhile
-            config = await asyncio.wait_for(run_in_threadpool(parse, text), limits.parse_seconds)
+            async with parsing:
+                config = await asyncio.wait_for(run_in_threadpool(parse, text), limits.parse_seconds)
         except InvalidFile as exc:
             return _problems(exc.problems)
         except asyncio.TimeoutError:
@@ -201,7 +230,7 @@ def create_app(root: Path, token: str, registry: AssetRegistry | None = None,
         store = BatchStore(str(root / name))
         held = BatchLock(store).holder()
         if held is not None:
-            raise HTTPException(409, f"batch {name!r} is being rendered by another manager ({held[0].describe()})")
+            raise HTTPException(409, f"batch {name!r} is being rendered by another manager ({held.describe()})")
         recorded = store.read_json("config.json") if (root / name).is_dir() else None
         where = config_difference(recorded, config) if recorded is not None else ""
         if where:
@@ -257,10 +286,14 @@ def create_app(root: Path, token: str, registry: AssetRegistry | None = None,
         if "\0" in path or any(part in ("..", "") for part in path.split("/")):
             raise HTTPException(400, "not a path inside the batch")
         target = folder / path
-        if not target.resolve().is_relative_to(folder):
-            raise HTTPException(400, "path outside the batch")
-        if not served(folder, target):
-            raise HTTPException(404, f"no file {path!r} in batch {name!r}")
+        try:
+            if not target.resolve().is_relative_to(folder):
+                raise HTTPException(400, "path outside the batch")
+            found = served(folder, target)
+        except OSError as exc:  # a name too long for the filesystem, a loop of links
+            raise HTTPException(400, f"not a file of the batch ({exc.strerror or exc})") from None
+        if not found:
+            raise HTTPException(404, f"no file {path[:200]!r} in batch {name!r}")
         return FileResponse(target)
 
     return app

@@ -18,8 +18,7 @@ from pathlib import Path
 
 from synthact.clip import MANIFEST, clip_problem, manifest_problem
 from synthact.clip.writer import TEMPORARY_PREFIX, temporary_owner
-
-from .owner import Owner
+from synthact.locks import Owner
 
 ABANDONED_AFTER_S = 6 * 3600  # a temporary clip of a writer on another host is abandoned after this long
 

@@ -23,7 +23,7 @@ from .models import backbone
 class TrainConfig(BaseModel):
     """Defaults follow MoCo v2 and GATA (queue 65,536, momentum 0.999, MLP head, temperature 0.2, cosine lr)."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
     objective: Literal["moco", "supervised"] = "moco"
     """moco: contrastive pretraining; supervised: cross-entropy on the shards' class ids."""
     classes: int | None = Field(None, ge=2)

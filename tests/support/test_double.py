@@ -4,7 +4,8 @@ A test double, used only to exercise orchestration (dispatch, retries, resume) a
 real rendering cannot reach in a test. It writes a small but well-formed clip directory (spec.json,
 stats.json, manifest), or with `fabricate` a complete clip from tests/support/fabricate.py (so previews
 and QC have something to work on), and can be told to be slow (to start or per scene), to crash its process,
-to hang, or to meet a full disk. It can also make its worker process see filesystems as they are on other machines:
+to hang (or to die half-way through writing its clip), or to meet a full disk. It can also make its worker process
+see filesystems as they are on other machines:
 `other_device` (a folder on another device: renames into or out of it fail with EXDEV, as on a tmpfs or
 a mounted disk) and `full_device` (a folder on a full disk: files moved into it fail with ENOSPC). Dispatch
 gets it as a renderer factory (DispatchOptions.renderer, or the CLI's --renderer
@@ -30,12 +31,14 @@ class TestDoubleRenderer:
     def __init__(self, device: str = "cpu", threads: int = 1, seconds: float = 0.0, crash_index: int | None = None,
                  hang_index: int | None = None, invalid_index: int | None = None, write_clip: bool = True,
                  marker_dir: str | None = None, fabricate: bool = False, disk_full_index: int | None = None,
-                 other_device: str | None = None, full_device: str | None = None, start_seconds: float = 0.0):
+                 other_device: str | None = None, full_device: str | None = None, start_seconds: float = 0.0,
+                 crash_mid_clip_index: int | None = None):
         self.device, self.threads = device, threads
         time.sleep(start_seconds)  # a worker slow to start (a loaded machine, a cold cache)
         self.seconds, self.crash_index, self.hang_index = seconds, crash_index, hang_index
         self.invalid_index, self.disk_full_index, self.fabricate = invalid_index, disk_full_index, fabricate
         self.write_clip, self.marker_dir = write_clip, Path(marker_dir) if marker_dir else None
+        self.crash_mid_clip_index = crash_mid_clip_index
         if other_device or full_device:
             _simulate_devices(other_device, full_device)
 
@@ -63,6 +66,9 @@ class TestDoubleRenderer:
                 log.write(spec.scene_id + "\n")
         if spec.index == self.crash_index and self._first_time("crash", spec):
             os._exit(13)  # the worker process dies mid-scene
+        if spec.index == self.crash_mid_clip_index and self._first_time("crash-mid-clip", spec):
+            ClipWriter(Path(out_root), spec.scene_id).json("spec.json", spec_to_dict(spec))
+            os._exit(13)  # dies with its temporary clip folder half-written
         if spec.index == self.hang_index and self._first_time("hang", spec):
             time.sleep(3600)
         if spec.index == self.invalid_index:
