@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_manager.py overhead --n 100000
 	$(BIN)/python benchmarks/bench_manager.py throughput
 	$(BIN)/python benchmarks/bench_service.py
+	$(BIN)/python benchmarks/bench_hostile.py
 	$(BIN)/synthact render scene_configs/default.yaml --n 4 --out output/bench
 	$(BIN)/python benchmarks/bench_pack.py output/bench/default
 	$(BIN)/synthact pack output/bench/default --out output/bench/dataset

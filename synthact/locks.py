@@ -139,11 +139,7 @@ class FolderLock:
             # read-only, and the lock needs none (flock works on any descriptor)
             fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o644)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = self._record(fd)
-                os.close(fd)
-                raise Locked(self.path, holder) from None
+                self._lock_exclusively(fd)
             except BaseException:
                 os.close(fd)
                 raise
@@ -172,6 +168,21 @@ class FolderLock:
                 raise
             self._fd = fd
             return
+
+    def _lock_exclusively(self, fd: int, settle_s: float = 0.5) -> None:
+        """flock(fd) or raise Locked. Held by a live owner: refused at once. Held with no live owner on record
+        (someone's holder() looking for an instant, or a holder that has not written its record yet): tried
+        again for up to settle_s."""
+        deadline = time.monotonic() + settle_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                holder = self._record(fd)
+                if (holder.owner is not None and holder.owner.alive() is not False) or time.monotonic() > deadline:
+                    raise Locked(self.path, holder) from None
+                time.sleep(0.005)
 
     def release(self) -> None:
         """Let go (the file goes too, while still held, so that nobody reads a stale record)."""

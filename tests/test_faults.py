@@ -600,3 +600,43 @@ def test_a_really_full_disk_stops_the_batch_and_a_rerun_completes_it(local_ray, 
     again = run_batch(cfg, registry, 40, out, options(tmp_path, previews=False))
     assert again.state == "finished"
     assert_complete_once_and_ledger_is_disk(out / "fulldisk", scene_ids(cfg, registry, 40))
+
+
+def test_which_write_errors_stop_the_batch(tmp_path):
+    from synthact.dispatch.host import output_error
+    store = BatchStore(str(tmp_path / "b"))
+    inside = str(tmp_path / "b" / "clips" / ".tmp-x" / "rgb.mp4")
+    assert output_error(OSError(errno.ENOSPC, "full", inside), store) == "disk_full"
+    assert output_error(OSError(errno.EDQUOT, "quota", "/elsewhere"), store) == "disk_full"
+    assert output_error(OSError(errno.EROFS, "read-only", "/anywhere"), store) == "output_unwritable"
+    for code in (errno.EACCES, errno.EPERM, errno.EIO):
+        assert output_error(OSError(code, "denied", inside), store) == "output_unwritable"
+        assert output_error(OSError(code, "denied", "/usr/share/asset.npz"), store) == ""  # the scene's own
+        assert output_error(OSError(code, "denied"), store) == ""
+    assert output_error(OSError(errno.ENOENT, "missing", inside), store) == ""
+
+
+def test_looking_at_the_lock_never_keeps_a_manager_from_taking_it(tmp_path):
+    """holder() holds a shared flock for an instant; a manager acquiring at that instant waits it out."""
+    from synthact.dispatch.lock import BatchLock
+    store = BatchStore(str(tmp_path / "b"))
+    (tmp_path / "b").mkdir()
+    looking, stop = threading.Event(), threading.Event()
+
+    def look():
+        while not stop.is_set():
+            BatchLock(store).holder()
+            looking.set()
+
+    watcher = threading.Thread(target=look, daemon=True)
+    watcher.start()
+    looking.wait(5)
+    try:
+        for _ in range(300):
+            (tmp_path / "b" / LOCK).touch()  # the file of a manager killed before it wrote it, looked at meanwhile
+            lock = BatchLock(store)
+            lock.acquire()  # raises BatchLocked if a look were taken for a manager
+            lock.release()
+    finally:
+        stop.set()
+        watcher.join(5)

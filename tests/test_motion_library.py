@@ -218,6 +218,42 @@ def test_fetch_downloads_a_librarys_files(tmp_path, http_server):
     assert gone.returncode == 2 and gone.stderr.strip().startswith(f"fetch cmu: {http_server}/gone.bvh: HTTP Error 404")
 
 
+def test_fetch_sends_a_token_only_to_the_host_the_user_names(tmp_path, monkeypatch):
+    seen = []
+
+    class Recording(_QuietHandler):
+        def do_GET(self):
+            seen.append(self.headers.get("Authorization"))
+            super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Recording, directory=str(CMU)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        res = synthact("motions", "import-library", "cmu", str(copy_trials(tmp_path / "cmu", SMALL[:1])),
+                       "--download-url", url, root=tmp_path / "libs")
+        assert res.returncode == 0, res.stderr
+        monkeypatch.setenv("SYNTHACT_TOKEN", "s3cret")  # set for another tool: the manifest's host must not get it
+        plain = synthact("motions", "fetch", "cmu", "--to", str(tmp_path / "a"), root=tmp_path / "libs")
+        assert plain.returncode == 0, plain.stderr
+        assert seen and set(seen) == {None}
+        elsewhere = synthact("motions", "fetch", "cmu", "--to", str(tmp_path / "b"), "--send-token-to",
+                             "data.example.org", root=tmp_path / "libs")
+        assert elsewhere.returncode == 2 and elsewhere.stderr.strip() == (
+            f"--send-token-to data.example.org: library 'cmu' downloads from 127.0.0.1:{server.server_address[1]}, "
+            f"not from data.example.org; no token was sent")
+        seen.clear()
+        named = synthact("motions", "fetch", "cmu", "--to", str(tmp_path / "c"), "--send-token-to", "127.0.0.1",
+                         root=tmp_path / "libs")
+        assert named.returncode == 0, named.stderr
+        assert seen and set(seen) == {"Bearer s3cret"}
+        argument = synthact("motions", "fetch", "cmu", "--to", str(tmp_path / "d"), "--token", "x",
+                            root=tmp_path / "libs")
+        assert argument.returncode == 2 and "No such option: --token" in argument.stderr  # `ps` would show it
+    finally:
+        server.shutdown()
+
+
 def test_windows_render_end_to_end(tmp_path):
     """import-library, a config naming the library, render two windows twice each, pack, train."""
     pytest.importorskip("bpy")

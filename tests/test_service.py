@@ -114,46 +114,57 @@ def test_a_bad_content_length_is_a_400(client):
     assert client.post("/batches", content=GOOD, headers={**AUTH, "content-length": "x"}).status_code == 400
 
 
-def test_the_event_loop_serves_others_while_a_config_is_parsed(registry, tmp_path, monkeypatch):
-    """A slow validation runs in a worker thread: other requests are answered meanwhile, and the time budget
-    ends the wait for it with a 422."""
+def test_a_check_past_its_time_budget_is_ended_and_others_are_answered_meanwhile(registry, tmp_path):
+    """Configs are checked in a process of their own: one that runs past the budget gets a 422 and its process
+    is ended (it stops using the CPU), the service answers other requests meanwhile, and the next config is
+    checked by a fresh process."""
     import threading
+    import urllib.error
     import urllib.request
+
+    import psutil
 
     from support.http import serve
     from synthact.dispatch import service
-    started, release = threading.Event(), threading.Event()
-    real = service.parse_batch_config
-
-    def slow(doc, registry):
-        started.set()
-        release.wait(30)
-        return real(doc, registry)
-
-    monkeypatch.setattr(service, "parse_batch_config", slow)
-    app = create_app(tmp_path, TOKEN, registry, limits=service.ServiceLimits(parse_seconds=1))
-    base, stop = serve(app)
+    limits = service.ServiceLimits(parse_seconds=10)
+    app = create_app(tmp_path, TOKEN, registry, limits=limits)
+    flat = ("batch: {name: slow, count: 2}\nx: [" + ",".join(["1"] * 120_000) + "]\n").encode()
     answers = {}
 
-    def post():
-        request = urllib.request.Request(f"{base}/batches", data=GOOD.encode(), headers=AUTH, method="POST")
+    def post(body):
+        request = urllib.request.Request(f"{base}/batches", data=body, headers=AUTH, method="POST")
         try:
-            urllib.request.urlopen(request, timeout=60)
+            with urllib.request.urlopen(request, timeout=60) as res:
+                return res.status, res.read().decode()
         except urllib.error.HTTPError as exc:
-            answers["post"] = (exc.code, exc.read().decode())
+            return exc.code, exc.read().decode()
 
-    poster = threading.Thread(target=post)
+    def checkers() -> set:
+        return {p for p in psutil.Process().children(recursive=True) if "multiprocessing" in " ".join(p.cmdline())
+                and "resource_tracker" not in " ".join(p.cmdline())}
+
+    before = checkers()  # other tests' services
+    base, stop = serve(app)
     try:
+        assert post(GOOD.replace("team", "warm").encode())[0] == 202
+        mine = list(checkers() - before)
+        assert len(mine) == 1  # this service's checker
+        object.__setattr__(limits, "parse_seconds", 0.005)  # too short for any check of this document
+
+        def slow():
+            answers["post"] = post(flat)
+        poster = threading.Thread(target=slow)
         poster.start()
-        assert started.wait(10)
         with urllib.request.urlopen(urllib.request.Request(f"{base}/batches", headers=AUTH), timeout=10) as res:
             answers["get"] = res.status
-        assert answers == {"get": 200}  # answered while the POST is still being validated
         poster.join(timeout=30)
-        assert answers["post"][0] == 422 and "took longer than 1 s to validate" in answers["post"][1]
+        assert answers["get"] == 200
+        assert answers["post"][0] == 422 and "took longer than 0.005 s to validate" in answers["post"][1]
+        mine[0].wait(timeout=10)  # ended, not left running
+        object.__setattr__(limits, "parse_seconds", 10)
+        status, text = post(flat)
+        assert status == 422 and f"more than {MAX_NODES} values" in text  # a fresh checker answers
     finally:
-        release.set()
-        poster.join(timeout=30)
         stop()
 
 

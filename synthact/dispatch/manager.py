@@ -197,6 +197,8 @@ class Dispatcher:
         if self.n == 0:
             return True
         try:
+            if len([name for name in self.store.list("clips") if not name.startswith(".")]) < self.n:
+                return False  # too few clip folders (one listing): no need to read their manifests
             complete = self.store.complete_ids(self.options.verify)
         except OSError:
             return False  # the run itself reports what is wrong with the output

@@ -1,18 +1,19 @@
 """`synthact serve`: a small HTTP service for teams to submit batches and fetch their outputs.
 
-Every request needs the bearer token (the interactive API description at /docs and /openapi.json does
-not: it shows the endpoints, never a batch). YAML is parsed off the event loop, with aliases and nesting
-capped (config/yaml_source.py) and a time budget, and validated like `synthact validate` (problems come
-back with field paths and line numbers). Work is limited per batch (clips, and pixels x frames x samples
-per clip) and in concurrency: at most `max_running` batches render at once, the next ones wait in a
-queue of `max_queued`, and any can be cancelled. One manager per batch folder: a name that a CLI run is
-rendering, or that holds another config, is refused with 409. Outputs always go under the service's
-root, whatever the batch says, and downloads cannot leave the root's batch folders (symbolic links to
-elsewhere, as batch folders or inside them, are refused; `.tmp-` folders are not served).
+Every request needs the bearer token (the interactive API description at /docs and /openapi.json does not: it shows
+the endpoints, never a batch). YAML is checked in a process of its own, with its size, values, aliases and nesting
+capped as it is read (config/yaml_source.py) and a time budget that ends that process, and validated like `synthact
+validate` (problems come back with field paths and line numbers). Work is limited per batch (clips, and pixels x
+frames x samples per clip) and in concurrency: at most `max_running` batches render at once, the next ones wait in a
+queue of `max_queued`, and any can be cancelled. One manager per batch folder: a name that a CLI run is rendering,
+or that holds another config, is refused with 409. Outputs always go under the service's root, whatever the batch
+says, and downloads cannot leave the root's batch folders (symbolic links to elsewhere, as batch folders or inside
+them, are refused; `.tmp-` folders are not served).
 """
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import re
 import secrets
 import threading
@@ -134,6 +135,71 @@ class _Scheduler:
                 self._start_next()
 
 
+def _parse(text: str, registry: AssetRegistry, limits: ServiceLimits) -> BatchConfig:
+    doc = read_document(text=text, name="request")
+    config = parse_batch_config(doc, registry)
+    problems = work_problems(config, doc, limits)
+    if problems:
+        raise InvalidFile(problems)
+    return config
+
+
+_checker_registry: AssetRegistry | None = None  # in the checker's process
+
+
+def _remember(registry: AssetRegistry) -> None:
+    global _checker_registry
+    _checker_registry = registry
+
+
+def _problems_in(text: str, limits: ServiceLimits) -> list[Problem]:
+    try:
+        _parse(text, _checker_registry, limits)
+    except InvalidFile as exc:
+        return exc.problems
+    return []
+
+
+class _Checker:
+    """Submitted configs are checked in a process of their own, one at a time: parsing holds the GIL (other
+    requests would wait on it), and a check that runs past its time budget is stopped by ending that process,
+    not merely no longer awaited. Only a config found valid, so small, is then parsed again here."""
+
+    def __init__(self, registry: AssetRegistry, limits: ServiceLimits):
+        self.registry, self.limits = registry, limits
+        self._pool = None
+        self._one_at_a_time = asyncio.Lock()
+
+    def start(self):
+        if self._pool is None:
+            self._pool = multiprocessing.get_context("spawn").Pool(1, _remember, (self.registry,))
+        return self._pool
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.terminate()
+
+    async def problems(self, text: str) -> list[Problem]:
+        async with self._one_at_a_time:
+            loop = asyncio.get_running_loop()
+            answer = loop.create_future()
+
+            def settle(outcome, failed=False):
+                def set_outcome():
+                    if not answer.done():
+                        answer.set_exception(outcome) if failed else answer.set_result(outcome)
+                loop.call_soon_threadsafe(set_outcome)
+
+            self.start().apply_async(_problems_in, (text, self.limits), callback=settle,
+                                     error_callback=lambda exc: settle(exc, failed=True))
+            try:
+                return await asyncio.wait_for(answer, self.limits.parse_seconds)
+            except asyncio.TimeoutError:
+                self.close()  # ends the check; the next one starts a fresh process
+                raise
+
+
 def work_problems(config: BatchConfig, doc, limits: ServiceLimits) -> list[Problem]:
     """Problems (with lines) for a batch that asks for more work than this service takes."""
     found = []
@@ -167,13 +233,13 @@ def create_app(root: Path, token: str, registry: AssetRegistry | None = None,
 
     @asynccontextmanager
     async def lifespan(_app):
+        checker.start()
         yield
+        checker.close()
         await run_in_threadpool(scheduler.shutdown)
 
     app = FastAPI(title="SynthAct manager", version="1", lifespan=lifespan)
-    # One config is parsed at a time: a hostile one is refused within its limits (config/yaml_source.py), and
-    # parsing holds the GIL, so several at once would slow every other request.
-    parsing = asyncio.Semaphore(1)
+    checker = _Checker(registry, limits)
 
     def authorised(request: Request) -> None:
         given = request.headers.get("authorization", "")
@@ -191,12 +257,7 @@ def create_app(root: Path, token: str, registry: AssetRegistry | None = None,
         return folder
 
     def parse(text: str):
-        doc = read_document(text=text, name="request")
-        config = parse_batch_config(doc, registry)
-        problems = work_problems(config, doc, limits)
-        if problems:
-            raise InvalidFile(problems)
-        return config
+        return _parse(text, registry, limits)
 
     @app.post("/batches", status_code=202, dependencies=[Depends(authorised)])
     async def submit(request: Request):
@@ -215,13 +276,13 @@ def create_app(root: Path, token: str, registry: AssetRegistry | None = None,
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return _problems([Problem("request", 1, "", "not UTF-8 text")])
-        try:  # off the event loop: other requests are served meanwhile
-            async with parsing:
-                config = await asyncio.wait_for(run_in_threadpool(parse, text), limits.parse_seconds)
-        except InvalidFile as exc:
-            return _problems(exc.problems)
+        try:
+            problems = await checker.problems(text)
         except asyncio.TimeoutError:
             return _problems([Problem("request", 1, "", f"took longer than {limits.parse_seconds:g} s to validate")])
+        if problems:
+            return _problems(problems)
+        config = await run_in_threadpool(parse, text)  # valid, so small: quick
         name = config.batch.name
         if (root / name).is_symlink():
             raise HTTPException(409, f"batch {name!r} is a symbolic link in the service's root; use another name")
