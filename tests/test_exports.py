@@ -55,6 +55,8 @@ def test_coco_ground_truth_scores_ap_one_against_itself(evaluable, evaluable_raw
     mask = rle.decode(ann["segmentation"])
     instance = clip_of(evaluable_raw, image["scene_id"]).array("segmentation.npz", "instance")[image["frame"]]
     assert np.array_equal(mask, instance == ann["actor"] + 1) and mask.sum() == ann["area"]
+    for each in gt.loadAnns(gt.getAnnIds()):  # the box is the mask's, as pycocotools computes it
+        assert each["bbox"] == pytest.approx(rle.toBbox(each["segmentation"]).tolist(), abs=0.01), each["id"]
     kp = np.array(ann["keypoints"]).reshape(17, 3)
     assert set(np.unique(kp[:, 2])) <= {0, 1, 2} and ann["num_keypoints"] == int((kp[:, 2] > 0).sum())
     fewer = export_coco(evaluable, tmp_path / "every2", frame_step=2)

@@ -38,6 +38,13 @@ class _OneLineUsageErrors(TyperGroup):
         except typer.Abort:
             typer.echo("Aborted!", err=True)
             sys.exit(1)
+        except BrokenPipeError:  # `synthact sample ... | head`: the reader has what it wanted
+            sys.stderr.close()
+            sys.exit(0)
+        except OSError as exc:  # a file the command was given or told to write: bad input, not a bug
+            where = f"{exc.filename}: " if exc.filename else ""
+            typer.echo(f"synthact: {where}{exc.strerror or exc}", err=True)
+            sys.exit(2)
         sys.exit(code if isinstance(code, int) else 0)
 
 

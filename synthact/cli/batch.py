@@ -11,7 +11,16 @@ from typing import Optional
 
 import typer
 
-from .common import EXIT_INVALID, AssetsOption, existing_dir, fail, load_batch, writable_dir
+from .common import (
+    EXIT_INVALID,
+    AssetsOption,
+    existing_dir,
+    fail,
+    load_batch,
+    output_file,
+    storage_location,
+    writable_dir,
+)
 from .progress import Bars
 
 PrecisionOption = typer.Option(None, "--precision", help="compact (depth and flow as 16-bit PNGs, the default) or "
@@ -124,9 +133,7 @@ def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), hel
     cfg, registry = load_batch(config, assets_dir)
     cfg = with_precision(cfg, precision)
     n = cfg.batch.count if n is None else n
-    target = out or cfg.batch.output
-    if "://" not in target:
-        writable_dir(Path(target), "the batch's output")
+    target = storage_location(out or cfg.batch.output, "the batch's output")
     options = DispatchOptions(resources=Resources(address, workers, cpus_per_worker, dashboard),
                               failures=FailurePolicy(timeout, attempts), verify=verify)
     if renderer:
@@ -214,7 +221,7 @@ def preview_clip(clip: Path = typer.Argument(..., help="A clip directory."),
     existing_dir(clip, "a clip directory")
     if not is_complete(clip):
         fail(f"{clip}: not a complete clip directory (no manifest.json)")
-    writable_dir(out.parent if str(out.parent) else Path("."), "the contact sheet")
+    output_file(out, (".png", ".jpg", ".jpeg"), "contact sheet")
     try:
         typer.echo(f"wrote {contact_sheet(clip, out, frames)}")
     except ClipError as exc:

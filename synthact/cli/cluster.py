@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from .common import AssetsOption, fail, load_batch, load_registry, read_token
+from .common import AssetsOption, fail, load_batch, load_registry, read_token, storage_location, writable_dir
 
 
 @contextmanager
@@ -37,6 +37,7 @@ def submit(config: Path = typer.Argument(..., help="Batch config YAML."),
     from synthact.dispatch.options import worker_environment
 
     cfg, _ = load_batch(config, assets_dir)
+    storage_location(out or cfg.batch.output, "the batch's output", local_check=False)  # a path on the cluster
     extra = ["--renderer", renderer, "--renderer-options", renderer_options] if renderer else []
     with cluster_errors(address):
         job_id = jobs.submit(address, config, cfg.batch.name, n or cfg.batch.count, out or cfg.batch.output, workers,
@@ -67,7 +68,7 @@ def serve(root: Path = typer.Option(Path("output/service"), "--root", help="Wher
               None, "--token-file", envvar="SYNTHACT_TOKEN_FILE",
               help="File holding the bearer token clients must send (or set SYNTHACT_TOKEN); without either, a new "
                    "token is written to ~/.config/synthact/service-token."),
-          host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
+          host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port", min=0, max=65535),
           address: Optional[str] = typer.Option(None, "--address", envvar="RAY_ADDRESS"),
           max_clips: int = typer.Option(100_000, "--max-clips", min=1, help="Most scenes one batch may ask for."),
           max_clip_work: float = typer.Option(4e10, "--max-clip-work", min=1,
@@ -88,6 +89,7 @@ def serve(root: Path = typer.Option(Path("output/service"), "--root", help="Wher
     from synthact.dispatch.ray_executor import connect
     from synthact.dispatch.service import ServiceLimits, create_app
 
+    writable_dir(root, "the service's batches")
     token = read_token(token_file, create=True)
     for name in SECRET_VARIABLES:  # Ray's processes and the render workers start from this environment
         os.environ.pop(name, None)

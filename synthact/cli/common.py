@@ -52,6 +52,34 @@ def existing_dir(path: Path, what: str) -> Path:
     return path
 
 
+def output_file(path: Path, suffixes: tuple[str, ...], what: str) -> Path:
+    """Check a file to write before any work: not a folder, one of `suffixes`, in a folder that can be written."""
+    if path.is_dir():
+        fail(f"{path}: is a folder; --out names the {what} file to write (e.g. {path / ('out' + suffixes[0])})")
+    if path.suffix.lower() not in suffixes:
+        fail(f"{path}: --out must end in {' or '.join(suffixes)} (the {what})")
+    writable_dir(path.parent if str(path.parent) else Path("."), f"the {what}")
+    return path
+
+
+def storage_location(target: str, what: str, local_check: bool = True) -> str:
+    """Check an output or source location before any work: a URI whose scheme fsspec knows and can load here
+    (s3:// needs s3fs, gs:// gcsfs), or (with local_check) a local folder that can be written."""
+    if "://" in target:
+        import fsspec
+        protocol = target.split("://", 1)[0].lower()
+        try:
+            fsspec.get_filesystem_class(protocol)
+        except ValueError:
+            fail(f"{target}: unknown storage scheme {protocol}:// for {what} (a local path, or a URI fsspec knows: "
+                 f"file://, s3://, gs://, az://, http(s)://, ...)")
+        except ImportError as exc:
+            fail(f"{target}: {exc} ({protocol}:// needs its fsspec package here: pip install it)")
+    elif local_check:
+        writable_dir(Path(target), what)
+    return target
+
+
 def writable_dir(path: Path, what: str) -> Path:
     """Create the folder if needed; fail with one line when it cannot be created or written."""
     try:

@@ -9,7 +9,17 @@ import typer
 from synthact.config import InvalidFile, load_model
 from synthact.spec import MODALITY_NAMES
 
-from .common import existing_dir, fail, is_batch_folder, is_dataset_folder, read_token, report_problems, writable_dir
+from .common import (
+    existing_dir,
+    fail,
+    is_batch_folder,
+    is_dataset_folder,
+    output_file,
+    read_token,
+    report_problems,
+    storage_location,
+    writable_dir,
+)
 from .progress import Bars
 
 
@@ -65,6 +75,8 @@ def report(dataset: Path = typer.Argument(..., help="A packed dataset folder (wi
     if not is_dataset_folder(dataset):
         hint = f"; pack it first: synthact pack {dataset} --out {dataset}/dataset" if is_batch_folder(dataset) else ""
         fail(f"{dataset}: no dataset.json (expected a packed dataset){hint}")
+    if out is not None:
+        output_file(out, (".html",), "report")
     with Bars() as bars:
         typer.echo(f"wrote {write_report(dataset, out, sheets, bars)}")
 
@@ -81,6 +93,9 @@ def download(source: str = typer.Argument(..., help="Dataset folder, http(s):// 
     from synthact.dataset.download import download as run_download
 
     token = read_token(token_file)
+    storage_location(source, "the dataset", local_check=False)
+    if "://" not in source:
+        existing_dir(Path(source), "a packed dataset")
     writable_dir(dest, "the download")
     try:
         result = run_download(source, dest, layout, split, token)

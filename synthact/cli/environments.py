@@ -13,7 +13,7 @@ import typer
 
 from synthact.clip import sha256_file
 
-from .common import fail
+from .common import fail, output_file
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Import, list, show and remove place libraries (rooms actors act in).")
@@ -287,10 +287,7 @@ def show(name: str = typer.Argument(..., help="A place library."),
         from PIL import Image
 
         from synthact.world.preview import floor_map
-        if out.suffix.lower() != ".png":
-            fail(f"{out}: --out must name a .png file")
-        if out.is_dir():
-            fail(f"{out}: is a folder; --out names the image file to write")
+        output_file(out, (".png",), "picture")
         grid = lib.floor(record)
         plain = np.asarray(floor_map(grid, record))
         from synthact.render.blender.places import top_view  # Blender draws the place from above
@@ -310,8 +307,7 @@ def _show_props(lib, out: Optional[Path]) -> None:
                    f"{p.triangles:,} triangles, {p.license}")
     if out is None:
         return
-    if out.suffix.lower() != ".png" or out.is_dir():
-        fail(f"{out}: --out must name a .png file")
+    output_file(out, (".png",), "picture")
     from PIL import Image
 
     from synthact.render.blender.places import prop_lineup

@@ -10,6 +10,8 @@ from typing import Optional
 
 import typer
 
+from .common import output_file
+
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Browse, preview and import motions.")
 
 DEFAULT_WINDOW_S = 32 / 30  # a batch config's default window: render.frames / render.fps
@@ -83,6 +85,7 @@ def show(name: str = typer.Argument(..., help="A class (procedural), a clip or w
     from synthact.human.motions.motion import MotionError
     from synthact.human.motions.preview import write_filmstrip, write_gif
 
+    output_file(out, (".gif", ".png"), "preview")
     window = _WINDOW_ID.match(name)
     if window:
         name, start = window.group("clip"), float(window.group("start"))
@@ -250,7 +253,6 @@ def fetch(name: str = typer.Argument(..., help="A motion library whose manifest 
     from synthact.human.motions.import_library import library_path
 
     from .common import read_token
-
     lib = _fetch_target(name)
     url = lib.manifest.download_url
     token = None

@@ -75,7 +75,8 @@ def coco_annotations(clip: ClipReader, frame: int, image_id: int, first_id: int)
         out.append({"id": first_id + len(out), "image_id": image_id, "category_id": 1, "iscrowd": 0,
                     "keypoints": [round(v, 2) for v in points.ravel().tolist()],
                     "num_keypoints": int((points[:, 2] > 0).sum()),
-                    "bbox": [round(float(v), 2) for v in (x0, y0, x1 - x0, y1 - y0)],
+                    # COCO's pixel i spans [i, i+1) (pycocotools' toBbox of the mask); the clip's is [i-0.5, i+0.5)
+                    "bbox": [round(float(v), 2) for v in (x0 + 0.5, y0 + 0.5, x1 - x0, y1 - y0)],
                     "area": float(mask.sum()), "actor": actor,
                     "segmentation": {"size": encoded["size"], "counts": encoded["counts"].decode("ascii")}})
     return out
