@@ -70,3 +70,12 @@ def test_keypoints_are_fixed_size_float32_with_units(appended):
     assert index.field("param.environment.hdri.item_seed").type == pa.int64()
     nested = duckdb.execute(f"SELECT coco2d[1][3] FROM read_parquet('{appended}/frames/*.parquet') LIMIT 1").fetchone()
     assert nested[0] in (0.0, 1.0, 2.0)  # the first keypoint's visibility, through duckdb's list indexing
+
+
+def test_the_index_says_where_the_camera_really_was(appended):
+    index = pd.read_parquet(appended / "index")
+    schema = pq.read_schema(next((appended / "index").glob("*.parquet")))
+    assert schema.field("measured.camera_distance_m").metadata[b"unit"] == b"m"
+    # placed by distance here (3.5 m to the scene's centre, 1.4 m high): the measured distance to the hips agrees
+    assert np.allclose(index["measured.camera_distance_m"], 3.5, atol=0.15)
+    assert np.allclose(index["measured.camera_height_m"], 1.4, atol=0.05)

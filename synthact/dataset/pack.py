@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from synthact import __version__
@@ -228,7 +229,9 @@ def _pack(raw: Path, out: Path, options: PackOptions, progress) -> PackResult:
         members.append(("json", json.dumps(meta, sort_keys=True).encode()))
         group = spec.actors[0].motion.motion_key if options.layout == "gata" else ""
         shard, offset = writer.add(path.name, members, group)
-        table_parts.add(_index_row(path.name, shard, offset, spec, qc, classes, views[path.name]),
+        row = _index_row(path.name, shard, offset, spec, qc, classes, views[path.name])
+        row.update(_measured_camera(reader))
+        table_parts.add(row,
                         tables.frames_table(path.name, reader.keypoints()) if reader.has("keypoints") else None,
                         _positive_rows(path.name, spec) if options.layout == "gata" else [])
         if options.layout == "synapt":
@@ -283,6 +286,18 @@ def _index_row(scene_id, shard, offset, spec: SceneSpec, qc, classes, view) -> d
     row.update(tables.param_values(spec))
     row.update({f"qc.{k}": qc["metrics"].get(k) for k in qc_metric_names()})
     return row
+
+
+def _measured_camera(reader: ClipReader) -> dict:
+    """Where the camera really was, from camera.json and the keypoints: the spec's camera.distance_m is 0 when
+    framing placed the camera (the default), and its height_m is before the framing's adjustments."""
+    if not (reader.exists("camera.json") and reader.has("keypoints")):
+        return {"measured.camera_distance_m": None, "measured.camera_height_m": None}
+    w2c = reader.camera.world_to_camera
+    centres = -np.einsum("tji,tj->ti", w2c[:, :3, :3], w2c[:, :3, 3])  # C = -R^T t, (T, 3)
+    hips = reader.keypoints().coco3d_world[:, :, 11:13].mean(axis=(1, 2))  # the actors' hips, (T, 3)
+    return {"measured.camera_distance_m": round(float(np.linalg.norm(centres - hips, axis=1).mean()), 3),
+            "measured.camera_height_m": round(float(centres[:, 2].mean()), 3)}
 
 
 def _positive_rows(scene_id: str, spec: SceneSpec) -> list[dict]:

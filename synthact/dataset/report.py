@@ -18,7 +18,7 @@ from synthact.clip.preview import frame_strip
 from .shards import read_sample
 
 NUMERIC = [
-    ("Camera distance (m)", "param.camera.distance_m"), ("Camera height (m)", "param.camera.height_m"),
+    ("Camera distance (m)", "measured.camera_distance_m"), ("Camera height (m)", "measured.camera_height_m"),
     ("Camera yaw (deg)", "param.camera.yaw_deg"), ("Focal length (mm)", "param.camera.focal_length_mm"),
     ("Sun elevation (deg)", "param.environment.sun_elevation_deg"),
     ("Sun azimuth (deg)", "param.environment.sun_azimuth_deg"),

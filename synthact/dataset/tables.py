@@ -48,6 +48,9 @@ INDEX_FIELDS = [
     field("view_index", pa.int64(), description="rank among the renders of its motion"),
     field("split", pa.string()), field("actors", pa.int64()), field("frames", pa.int64()),
     field("fps", pa.int64(), "Hz"),
+    field("measured.camera_distance_m", pa.float64(), "m",
+          "mean distance from the camera to the actors' hips over the clip (camera.json and the keypoints)"),
+    field("measured.camera_height_m", pa.float64(), "m", "mean height of the camera over the clip"),
 ]
 FRAMES_SCHEMA = pa.schema([
     field("scene_id", pa.string()), field("frame", pa.int32()), field("actor", pa.int32()),
