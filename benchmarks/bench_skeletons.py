@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    registry = AssetRegistry.load(ROOT / "assets_manifests")
+    registry = AssetRegistry.load(ROOT / "synthact" / "assets_manifests")
     for preset in ("default", "gata"):
         config = load_batch_config(ROOT / "scene_configs" / f"{preset}.yaml", registry)
         for workers in args.workers:

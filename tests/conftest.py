@@ -21,7 +21,7 @@ PRESETS = sorted((ROOT / "scene_configs").glob("*.yaml"))
 
 @pytest.fixture(scope="session")
 def registry() -> AssetRegistry:
-    return AssetRegistry.load(ROOT / "assets_manifests")
+    return AssetRegistry.load(ROOT / "synthact" / "assets_manifests")
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +75,7 @@ def library_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def registry_with_libraries(library_root) -> AssetRegistry:
-    return AssetRegistry.load(ROOT / "assets_manifests", library_root=library_root)
+    return AssetRegistry.load(ROOT / "synthact" / "assets_manifests", library_root=library_root)
 
 
 EVALUABLE = {  # three classes, two renders per motion, 40% of the motions in test

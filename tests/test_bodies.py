@@ -30,7 +30,7 @@ def smplx_file(tmp_path_factory):
 @pytest.fixture(scope="module")
 def smplx(smplx_file, tmp_path_factory):
     assets = tmp_path_factory.mktemp("assets")
-    for f in (ROOT / "assets_manifests").glob("*.yaml"):
+    for f in (ROOT / "synthact" / "assets_manifests").glob("*.yaml"):
         shutil.copy(f, assets)
     (assets / "body_models.yaml").write_text(textwrap.dedent(f"""\
         kind: body_model

@@ -112,7 +112,7 @@ def test_missing_asset_packs_name_the_manifest(tmp_path, registry):
 def test_declared_pack_is_accepted(tmp_path):
     assets = tmp_path / "assets"
     assets.mkdir()
-    for f in (ROOT / "assets_manifests").glob("*.yaml"):
+    for f in (ROOT / "synthact" / "assets_manifests").glob("*.yaml"):
         (assets / f.name).write_text(f.read_text())
     (assets / "backgrounds.yaml").write_text(textwrap.dedent("""\
         kind: backgrounds

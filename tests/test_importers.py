@@ -121,7 +121,7 @@ def test_bad_amass_files(tmp_path):
 
 def make_assets(tmp_path: Path, library_yaml: str) -> AssetRegistry:
     assets = tmp_path / "assets"
-    shutil.copytree(ROOT / "assets_manifests", assets)
+    shutil.copytree(ROOT / "synthact" / "assets_manifests", assets)
     (assets / "motion_libraries.yaml").write_text(library_yaml)
     return AssetRegistry.load(assets)
 

@@ -207,7 +207,7 @@ def test_fetch_downloads_a_librarys_files(tmp_path, http_server):
         assert hashlib.sha256((dest / f"{name}.bvh").read_bytes()).digest() == \
             hashlib.sha256((CMU / f"{name}.bvh").read_bytes()).digest()
     assert not list(dest.glob("*.part"))
-    lib = MotionLibrary.open("cmu", AssetRegistry.load(ROOT / "assets_manifests", library_root=there))
+    lib = MotionLibrary.open("cmu", AssetRegistry.load(ROOT / "synthact" / "assets_manifests", library_root=there))
     assert lib.folder() == dest.resolve() and lib.load_clip("02_01").num_frames > 300
     again = synthact("motions", "fetch", "cmu", "--to", str(dest), root=there)
     assert "0 files downloaded" in again.stdout and "3 already present" in again.stdout
@@ -267,7 +267,7 @@ def test_windows_render_end_to_end(tmp_path):
 
     root = tmp_path / "libs"
     import_library("cmu", copy_trials(tmp_path / "cmu", ["02_01", "13_11"]), root=root)
-    registry = AssetRegistry.load(ROOT / "assets_manifests", library_root=root)
+    registry = AssetRegistry.load(ROOT / "synthact" / "assets_manifests", library_root=root)
     config = BatchConfig.model_validate({
         "batch": {"name": "e2e", "seed": 3},
         "camera": {"distance_m": 3.0, "height_m": 1.2, "focal_length_mm": 30, "roll_deg": 0, "pitch_offset_deg": 0},

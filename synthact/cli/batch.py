@@ -44,7 +44,7 @@ def with_precision(cfg, precision: Optional[str]):
         fail(f"--precision: {exc.errors()[0]['msg'].removeprefix('Value error, ')}")
 
 
-def validate(configs: list[Path] = typer.Argument(..., help="Batch config YAML files."),
+def validate(configs: list[Path] = typer.Argument(..., help="Batch config YAML files, or names of presets."),
              assets_dir: Optional[Path] = AssetsOption) -> None:
     """Check batch configs: exit 0 when all are valid, 2 with every problem (file:line field: message)."""
     failed = False
@@ -59,7 +59,7 @@ def validate(configs: list[Path] = typer.Argument(..., help="Batch config YAML f
         raise typer.Exit(EXIT_INVALID)
 
 
-def sample(config: Path = typer.Argument(..., help="Batch config YAML."),
+def sample(config: Path = typer.Argument(..., help="Batch config YAML, or the name of a preset."),
            start: int = typer.Option(0, "--start", min=0, help="First scene index."),
            count: Optional[int] = typer.Option(None, "--count", min=0,
                                                help="How many specs (default: the rest of the batch)."),
@@ -98,7 +98,8 @@ def schema(out: Path = typer.Option(Path("docs"), "--out", help="Folder for the 
             typer.echo(f"wrote the clip-format table in {doc}")
 
 
-def render(config: Path = typer.Argument(Path("scene_configs/default.yaml"), help="Batch config YAML."),
+def render(config: Path = typer.Argument(Path("default"), help="Batch config YAML, or the name of a preset (default, "
+                                                                  "smoke, gata, synapt, rooms)."),
            n: Optional[int] = typer.Option(None, "--n", min=1, help="Number of scenes (default: batch.count)."),
            out: Optional[str] = typer.Option(None, "--out", help="Output folder or URI (default: batch.output)."),
            address: Optional[str] = typer.Option(None, "--address", envvar="RAY_ADDRESS",
@@ -184,7 +185,7 @@ def prepare_body_models(cfg) -> None:
             typer.echo(f"{name} body model: ready in {time.perf_counter() - t0:.0f} s", err=True)
 
 
-def render_scene(config: Path = typer.Argument(..., help="Batch config YAML."),
+def render_scene(config: Path = typer.Argument(..., help="Batch config YAML, or the name of a preset."),
                  index: int = typer.Option(..., "--index", min=0, help="Scene index in the batch."),
                  out: Path = typer.Option(Path("output/scenes"), "--out", help="Folder that receives <scene_id>/."),
                  preview: bool = typer.Option(True, help="Also write <scene_id>.preview.png beside the clip."),
@@ -228,7 +229,7 @@ def preview_clip(clip: Path = typer.Argument(..., help="A clip directory."),
         fail(str(exc))
 
 
-def skeletons(config: Path = typer.Argument(..., help="Batch config YAML."),
+def skeletons(config: Path = typer.Argument(..., help="Batch config YAML, or the name of a preset."),
               out: Path = typer.Option(..., "--out", help="Folder for skeletons_2d.pkl, skeletons_3d.pkl, "
                                                           "classes.txt and joints.json."),
               n: Optional[int] = typer.Option(None, "--n", min=1, help="Number of scenes (default: batch.count)."),

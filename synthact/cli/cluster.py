@@ -10,7 +10,16 @@ from typing import Optional
 
 import typer
 
-from .common import AssetsOption, fail, load_batch, load_registry, read_token, storage_location, writable_dir
+from .common import (
+    AssetsOption,
+    config_file,
+    fail,
+    load_batch,
+    load_registry,
+    read_token,
+    storage_location,
+    writable_dir,
+)
 
 
 @contextmanager
@@ -23,7 +32,7 @@ def cluster_errors(address: str):
         fail(f"{address}: {first[:300]}")
 
 
-def submit(config: Path = typer.Argument(..., help="Batch config YAML."),
+def submit(config: Path = typer.Argument(..., help="Batch config YAML, or the name of a preset."),
            address: str = typer.Option(..., "--address", envvar="RAY_JOB_ADDRESS",
                                        help="The cluster's dashboard, e.g. http://HEAD:8265."),
            n: Optional[int] = typer.Option(None, "--n", min=1),
@@ -36,6 +45,7 @@ def submit(config: Path = typer.Argument(..., help="Batch config YAML."),
     from synthact.dispatch import jobs
     from synthact.dispatch.options import worker_environment
 
+    config = config_file(config)
     cfg, _ = load_batch(config, assets_dir)
     storage_location(out or cfg.batch.output, "the batch's output", local_check=False)  # a path on the cluster
     extra = ["--renderer", renderer, "--renderer-options", renderer_options] if renderer else []

@@ -35,11 +35,20 @@ def load_registry(assets_dir: Optional[Path]) -> AssetRegistry:
         report_problems(exc)
 
 
+def config_file(given: Path, kind: str = "scenes") -> Path:
+    """A config file the user named: a path, or the name of a preset that ships in the package."""
+    from synthact.config.presets import config_path, not_found_hint
+    path = config_path(given, kind)
+    if not path.exists():
+        fail(f"{given}:1 file not found ({not_found_hint(kind)})")
+    return path
+
+
 def load_batch(config: Path, assets_dir: Optional[Path]) -> tuple[BatchConfig, AssetRegistry]:
     from synthact.scene import load_batch_config
     registry = load_registry(assets_dir)
     try:
-        return load_batch_config(config, registry), registry
+        return load_batch_config(config_file(config), registry), registry
     except InvalidFile as exc:
         report_problems(exc)
 

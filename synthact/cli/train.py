@@ -8,11 +8,12 @@ import typer
 
 from synthact.config import InvalidFile, load_model
 
-from .common import existing_dir, fail, report_problems, writable_dir
+from .common import config_file, existing_dir, fail, report_problems, writable_dir
 from .progress import Bars
 
 
-def train(config: Optional[Path] = typer.Argument(None, help="Training YAML (keys of synthact.train.TrainConfig)."),
+def train(config: Optional[Path] = typer.Argument(None, help="Training YAML (keys of synthact.train.TrainConfig), or "
+                                                              "the name of a preset (cpu_small)."),
           shards: str = typer.Option(..., "--shards", help="A gata dataset folder, or a shard URL or brace pattern."),
           out: Path = typer.Option(Path("output/train"), "--out", help="Checkpoints and metrics; reruns resume."),
           steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Overrides the config's steps."),
@@ -23,7 +24,8 @@ def train(config: Optional[Path] = typer.Argument(None, help="Training YAML (key
     from synthact.train.train import train as run_train
 
     try:
-        cfg = load_model(config, TrainConfig, empty_ok=True) if config is not None else TrainConfig()
+        cfg = load_model(config_file(config, "train"), TrainConfig, empty_ok=True) if config is not None \
+            else TrainConfig()
     except InvalidFile as exc:
         report_problems(exc)
     overrides = {key: value for key, value in (("steps", steps), ("seed", seed)) if value is not None}

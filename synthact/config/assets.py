@@ -26,7 +26,9 @@ MANIFEST_FOR_KIND: dict[str, str] = {
     "hdri": "hdris.yaml",
 }
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the checkout: assets_manifests/ lives at its top
+# the manifests that ship in the package (in a checkout, assets_manifests/ at the top links here); users declare
+# their own packs in a copy named by SYNTHACT_ASSETS_DIR or --assets-dir
+BUILTIN_ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets_manifests"
 
 
 def display_path(path: Path) -> str:
@@ -38,7 +40,7 @@ def display_path(path: Path) -> str:
 
 
 def default_assets_dir() -> Path:
-    return Path(os.environ.get("SYNTHACT_ASSETS_DIR", PROJECT_ROOT / "assets_manifests"))
+    return Path(os.environ.get("SYNTHACT_ASSETS_DIR", BUILTIN_ASSETS_DIR))
 
 
 LIBRARY_MANIFEST = "library.json"  # what `synthact motions import-library` writes in <library root>/<name>/
