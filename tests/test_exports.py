@@ -125,17 +125,18 @@ def test_mmaction_lists_name_decodable_videos_with_their_labels(evaluable, tmp_p
                 assert sum(1 for _ in container.decode(video=0)) == 3
 
 
-def test_skeleton_pickles_follow_the_pose_dataset_layout(evaluable, evaluable_raw, tmp_path):
-    export_skeletons(evaluable, tmp_path / "skel")
+@pytest.mark.parametrize("layout,joints", [("coco", 17), ("synthact22", 22)])
+def test_skeleton_pickles_follow_the_pose_dataset_layout(evaluable, evaluable_raw, tmp_path, layout, joints):
+    export_skeletons(evaluable, tmp_path / "skel", joints=layout)
     two = pickle.loads((tmp_path / "skel" / "skeletons_2d.pkl").read_bytes())
     three = pickle.loads((tmp_path / "skel" / "skeletons_3d.pkl").read_bytes())
-    joints = json.loads((tmp_path / "skel" / "joints.json").read_text())
-    assert len(joints["names"]) == 22 and joints["parents"][0] == -1
+    described = json.loads((tmp_path / "skel" / "joints.json").read_text())
+    assert described["layout"] == layout and len(described["names"]) == joints
     index = pq.read_table(evaluable / "index").to_pandas()
     assert sorted(two["split"]["test"]) == sorted(index.scene_id[index.split == "test"])
     a2, a3 = two["annotations"][0], three["annotations"][0]
-    assert a2["keypoint"].shape == (1, 3, 22, 2) and a2["keypoint_score"].shape == (1, 3, 22)
-    assert a3["keypoint"].shape == (1, 3, 22, 3) and a2["img_shape"] == (32, 32) and a2["total_frames"] == 3
+    assert a2["keypoint"].shape == (1, 3, joints, 2) and a2["keypoint_score"].shape == (1, 3, joints)
+    assert a3["keypoint"].shape == (1, 3, joints, 3) and a2["img_shape"] == (32, 32) and a2["total_frames"] == 3
     clip = clip_of(evaluable_raw, a2["frame_dir"])
     K = clip.camera.K
     projected = (a3["keypoint"] @ K.T)[..., :2] / a3["keypoint"][..., 2:]
@@ -143,6 +144,14 @@ def test_skeleton_pickles_follow_the_pose_dataset_layout(evaluable, evaluable_ra
     assert seen.any() and np.allclose(projected[seen], a2["keypoint"][seen], atol=1e-3)  # 2D = K x 3D
     classes = (tmp_path / "skel" / "classes.txt").read_text().splitlines()
     assert classes[a2["label"]] == clip.spec.actors[0].motion.class_name
+    if layout == "synthact22":
+        assert described["parents"][0] == -1
+        return
+    # mmaction2's `coco` graph: 17 nodes in COCO's order, the same edges as COCO's person category
+    assert described["names"][:3] == ["nose", "left_eye", "right_eye"] and len(described["edges"]) == 19
+    coco2d = clip.keypoints().coco2d[:, 0]  # (T, 17, 3) of the rendered clip
+    inside = coco2d[..., 2] > 0
+    assert np.allclose(a2["keypoint"][0][inside], coco2d[..., :2][inside], atol=1e-3)  # the clip's own keypoints
 
 
 def test_skeletons_without_rendering_pose_bodies_like_the_renderer(registry, tmp_path):

@@ -104,6 +104,23 @@ def test_synapt_class_balance_class_folders_and_modalities(raw, tmp_path):
     assert {k for k in sample if not k.startswith("__")} == {"rgb.mp4", "keypoints.npz", "json"}
     with pytest.raises(ValueError, match="cannot add gata clips"):
         pack(root, out, PackOptions(layout="gata"))
+    assert result.short_classes == {}
+    short = pack(root, tmp_path / "short", PackOptions(layout="synapt", per_class=1000, modalities=("keypoints",)))
+    assert short.short_classes and all(n < 1000 for n in short.short_classes.values())  # the CLI says so
+
+
+def test_pack_says_when_classes_are_short_of_per_class(raw, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    root, _ = raw
+    done = subprocess.run([sys.executable, "-m", "synthact", "pack", str(root), "--out", str(tmp_path / "d"),
+                           "--layout", "synapt", "--per-class", "1000", "--modalities", "keypoints"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    said = [line for line in done.stderr.splitlines() if "fewer accepted clips than --per-class 1000" in line]
+    assert len(said) == 1 and "the dataset is not balanced at 1000 a class" in said[0]
 
 
 def test_jpeg_only_clips_are_packed_with_video(registry, tmp_path):

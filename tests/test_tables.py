@@ -79,3 +79,20 @@ def test_the_index_says_where_the_camera_really_was(appended):
     # placed by distance here (3.5 m to the scene's centre, 1.4 m high): the measured distance to the hips agrees
     assert np.allclose(index["measured.camera_distance_m"], 3.5, atol=0.15)
     assert np.allclose(index["measured.camera_height_m"], 1.4, atol=0.05)
+
+
+def test_every_numeric_column_has_a_unit_and_positions_are_numbers(appended):
+    schema = pq.read_schema(next((appended / "index").glob("*.parquet")))
+    numeric = [f for f in schema if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
+               or pa.types.is_list(f.type)]
+    assert len(numeric) > 60
+    assert [f.name for f in numeric if not (f.metadata and f.metadata.get(b"unit"))] == []
+    assert schema.field("param.actor0.shape.height").metadata[b"unit"] == b"1"  # a phenotype, not metres
+    assert schema.field("param.render.height").metadata[b"unit"] == b"px"
+    assert schema.field("param.actor0.position_xy").type == pa.list_(pa.float64())
+    index = pd.read_parquet(appended / "index")
+    assert all(len(xy) == 2 for xy in index["param.actor0.position_xy"])
+    assert index["param.actor0.seat.position_xy"].isna().all()  # nobody sits here
+    (x,) = duckdb.execute(f"SELECT max(\"param.actor0.position_xy\"[1]) FROM read_parquet('{appended}/index/*.parquet')"
+                          ).fetchone()
+    assert isinstance(x, float)

@@ -11,6 +11,8 @@ from typing import Optional
 
 import typer
 
+from synthact.progress import Bars
+
 from .common import (
     EXIT_INVALID,
     AssetsOption,
@@ -21,7 +23,6 @@ from .common import (
     storage_location,
     writable_dir,
 )
-from .progress import Bars
 
 PrecisionOption = typer.Option(None, "--precision", help="compact (depth and flow as 16-bit PNGs, the default) or "
                                                          "float32 (exact arrays); overrides render.precision.")

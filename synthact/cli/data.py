@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from synthact.config import InvalidFile, load_model
+from synthact.progress import Bars
 from synthact.spec import MODALITY_NAMES
 
 from .common import (
@@ -20,7 +21,6 @@ from .common import (
     storage_location,
     writable_dir,
 )
-from .progress import Bars
 
 
 def pack(raw: Path = typer.Argument(..., help="A rendered batch folder (OUT/<batch>, with clips/) or a folder of "
@@ -60,6 +60,12 @@ def pack(raw: Path = typer.Argument(..., help="A rendered batch folder (OUT/<bat
             result = run_pack(raw, out, options, bars)
     except ValueError as exc:
         fail(str(exc))
+    if result.short_classes:
+        shown = ", ".join(f"{name} {n}" for name, n in list(result.short_classes.items())[:8])
+        more = f" and {len(result.short_classes) - 8} more" if len(result.short_classes) > 8 else ""
+        typer.echo(f"{out}: {len(result.short_classes)} classes have fewer accepted clips than --per-class "
+                   f"{per_class}: {shown}{more}; the dataset is not balanced at {per_class} a class (render more, or "
+                   f"lower --per-class)", err=True)
     typer.echo(f"{out}: {result.accepted} clips accepted, {result.rejected} rejected (see rejections.parquet); "
                f"{result.packed} packed into {len(result.new_shards)} new shard(s), {result.already_packed} were "
                f"already in the dataset")
@@ -153,11 +159,17 @@ def export_mmaction(dataset: Path = DatasetArgument, out: Path = OutArgument) ->
 
 
 @export_app.command("skeletons")
-def export_skeletons(dataset: Path = DatasetArgument, out: Path = OutArgument) -> None:
-    """Skeleton sequences (mmaction2 PoseDataset / NTU-like): OUT/skeletons_2d.pkl, skeletons_3d.pkl, classes.txt,
+def export_skeletons(dataset: Path = DatasetArgument, out: Path = OutArgument,
+                     joints: str = typer.Option("coco", "--joints", help="coco: the 17 COCO keypoints, mmaction2's "
+                                                "`coco` graph; synthact22: the 22 canonical joints, as `synthact "
+                                                "skeletons` samples them.")) -> None:
+    """Skeleton sequences (mmaction2 PoseDataset): OUT/skeletons_2d.pkl, skeletons_3d.pkl, classes.txt,
     joints.json."""
+    from synthact.dataset.exports import SKELETON_LAYOUTS
     from synthact.dataset.exports import export_skeletons as run
-    _export(dataset, out, lambda bars: run(dataset, out, bars))
+    if joints not in SKELETON_LAYOUTS:
+        fail(f"--joints must be one of {', '.join(SKELETON_LAYOUTS)}, got {joints!r}")
+    _export(dataset, out, lambda bars: run(dataset, out, bars, joints))
 
 
 def register(app: typer.Typer) -> None:

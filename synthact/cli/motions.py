@@ -10,6 +10,8 @@ from typing import Optional
 
 import typer
 
+from synthact.progress import Bars
+
 from .common import output_file
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Browse, preview and import motions.")
@@ -151,21 +153,6 @@ def import_bvh(paths: list[Path] = typer.Argument(..., help="BVH files."),
         raise typer.Exit(2)
 
 
-def _progress(description: str, total: int):
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
-    bar = Progress(*columns)
-    return bar, bar.add_task(description, total=total, rate="-")
-
-
 @app.command("import-library")
 def import_library(name: str = typer.Argument(..., help="The library's name (what a batch config's motion.library "
                                                         "names)."),
@@ -200,25 +187,24 @@ def import_library(name: str = typer.Argument(..., help="The library's name (wha
     options = ImportOptions(labels=labels, license=license, source=source, version=version,
                             download_url=download_url, workers=workers)
     total = len(find_motion_files(folder)) if folder.is_dir() else 0
-    bar, task = _progress(f"import {name}", total)
-    counts = {"seconds": 0.0, "started": time.perf_counter()}
+    bars = Bars(unit="files")
+    counts = {"seconds": 0.0, "done": 0, "started": time.perf_counter()}
 
     def on_file(file: str, outcome: str, motion_s: float) -> None:
-        if not bar.live.is_started:  # shown once files are being read, not before a bad folder is reported
-            bar.start()
+        if not counts["done"]:  # shown once files are being read, not before a bad folder is reported
+            bars.__enter__()
         counts["seconds"] += motion_s
+        counts["done"] += 1
         elapsed = max(time.perf_counter() - counts["started"], 1e-9)
-        done = bar.tasks[0].completed + 1
-        bar.update(task, advance=1, rate=f"{done / elapsed:.1f} files/s, {counts['seconds'] / 60 / elapsed:.2f} min "
-                                         f"of motion/s")
+        bars(f"import {name}", counts["done"], total, detail=f"{counts['seconds'] / 60 / elapsed:.2f} min of motion/s")
 
     try:
         report = run(name, folder, options, on_file=on_file)
     except LibraryImportError as exc:
         _fail(str(exc))
     finally:
-        if bar.live.is_started:
-            bar.stop()
+        if counts["done"]:
+            bars.__exit__(None, None, None)
     for problem in report.label_problems:
         typer.echo(f"labels: {problem}", err=True)
     for _, reason in report.skipped:
@@ -265,10 +251,12 @@ def fetch(name: str = typer.Argument(..., help="A motion library whose manifest 
         if token is None:
             _fail("--send-token-to needs a token: set SYNTHACT_TOKEN or give --token-file")
     files = [(c.file, c.sha256, c.bytes) for c in lib.manifest.clips]
-    bar, task = _progress(f"fetch {name}", len(files))
+    fetched = []
     try:
-        with bar:
-            result = fetch_files(url, files, to, token, on_file=lambda rel: bar.update(task, advance=1, rate=""))
+        with Bars(unit="files") as bars:
+            bars(f"fetch {name}", 0, len(files))
+            result = fetch_files(url, files, to, token, on_file=lambda rel: fetched.append(rel) or bars(
+                f"fetch {name}", len(fetched), len(files)))
     except (OSError, ValueError, urllib.error.URLError) as exc:
         code = getattr(getattr(exc, "__cause__", None), "code", None) or getattr(exc, "code", None)
         hint = (f"; the server wants a token: add --send-token-to {urlsplit(url).hostname}"

@@ -7,9 +7,9 @@ from typing import Optional
 import typer
 
 from synthact.config import InvalidFile, load_model
+from synthact.progress import Bars
 
 from .common import config_file, existing_dir, fail, report_problems, writable_dir
-from .progress import Bars
 
 
 def train(config: Optional[Path] = typer.Argument(None, help="Training YAML (keys of synthact.train.TrainConfig), or "

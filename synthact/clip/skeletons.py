@@ -5,7 +5,10 @@ NTU RGB+D 60/120 annotation files of PYSKL and mmaction2): one pickle per kind h
      "annotations": [{"frame_dir": scene_id, "label": class id, "total_frames": T, "img_shape": (H, W),
                       "original_shape": (H, W), "keypoint": float32 (M, T, V, C), "keypoint_score": ...}]}
 
-with M actors, V = 22 canonical joints (joints.json: names and parents). skeletons_2d.pkl: C = 2 pixel
+with M actors and V joints: COCO-17 (`layout: coco` in joints.json: the keypoints of rendered clips, in the
+order and with the edges of mmaction2's `coco` graph) or SynthAct's 22 canonical joints (`layout:
+synthact22`, with their parents: what skeleton-only sampling has, as COCO's face points need the mesh).
+No NTU-25 layout is written: its hand tips and thumbs have no counterpart here. skeletons_2d.pkl: C = 2 pixel
 coordinates and `keypoint_score` (M, T, V) = 1 where the joint projects into the image in front of the camera,
 else 0 (no occlusion reasoning, so a rendered clip and a skeleton-only sample score alike).
 skeletons_3d.pkl: C = 3, metres in the OpenCV camera frame (x right, y down, z forward), like NTU's Kinect
@@ -42,10 +45,20 @@ def skeleton_annotations(scene_id: str, label: int, joints_world: np.ndarray, K:
     return ann2d, ann3d
 
 
+def canonical_joints() -> dict:
+    from synthact.human.motions.skeleton import JOINT_NAMES, PARENTS
+    return {"layout": "synthact22", "names": list(JOINT_NAMES), "parents": [int(p) for p in PARENTS]}
+
+
+def coco_joints() -> dict:
+    from synthact.human.bodies import COCO17_NAMES, COCO17_SKELETON
+    return {"layout": "coco", "names": list(COCO17_NAMES), "edges": [list(edge) for edge in COCO17_SKELETON]}
+
+
 def write_skeletons(out: Path, annotations: list[tuple[dict, dict, str]], classes: list[str],
-                    joint_names, joint_parents) -> list[Path]:
-    """skeletons_2d.pkl, skeletons_3d.pkl, classes.txt (line i: the name of label i) and joints.json in out;
-    annotations: (2D, 3D, split) per clip."""
+                    joints: dict) -> list[Path]:
+    """skeletons_2d.pkl, skeletons_3d.pkl, classes.txt (line i: the name of label i) and joints.json (`joints`:
+    layout, names, and parents or edges) in out; annotations: (2D, 3D, split) per clip."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     split = {name: [a2["frame_dir"] for a2, _, s in annotations if s == name] for name in SPLITS}
@@ -56,6 +69,5 @@ def write_skeletons(out: Path, annotations: list[tuple[dict, dict, str]], classe
             pickle.dump({"split": split, "annotations": [a[position] for a in annotations]}, f, protocol=4)
         written.append(path)
     (out / "classes.txt").write_text("".join(f"{name}\n" for name in classes))
-    (out / "joints.json").write_text(json.dumps({"names": [str(n) for n in joint_names],
-                                                 "parents": [int(p) for p in joint_parents]}, indent=1) + "\n")
+    (out / "joints.json").write_text(json.dumps(joints, indent=1) + "\n")
     return written + [out / "classes.txt", out / "joints.json"]

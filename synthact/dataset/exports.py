@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from synthact.clip import ClipReader
-from synthact.clip.skeletons import skeleton_annotations, write_skeletons
+from synthact.clip.skeletons import canonical_joints, coco_joints, skeleton_annotations, write_skeletons
 from synthact.human.bodies import COCO17_SKELETON
 from synthact.world.semantics import CLASS_IDS, CLASSES
 
@@ -232,19 +232,25 @@ def export_mmaction(dataset: Path, out: Path, progress: Progress = _quiet) -> di
 # --- skeletons ------------------------------------------------------------------------------------------
 
 
-def export_skeletons(dataset: Path, out: Path, progress: Progress = _quiet) -> list[Path]:
-    """skeletons_2d.pkl / skeletons_3d.pkl (synthact/clip/skeletons.py) of every clip's 22 canonical joints."""
+SKELETON_LAYOUTS = {"coco": ("coco3d_world", coco_joints), "synthact22": ("joints3d_world", canonical_joints)}
+
+
+def export_skeletons(dataset: Path, out: Path, progress: Progress = _quiet, joints: str = "coco") -> list[Path]:
+    """skeletons_2d.pkl / skeletons_3d.pkl (synthact/clip/skeletons.py) of every clip's COCO-17 keypoints (`coco`,
+    mmaction2's `coco` graph) or 22 canonical joints (`synthact22`, as `synthact skeletons` samples them)."""
+    if joints not in SKELETON_LAYOUTS:
+        raise ValueError(f"joints must be one of {', '.join(SKELETON_LAYOUTS)}, got {joints!r}")
+    array, layout = SKELETON_LAYOUTS[joints]
     names = class_names(read_manifest(dataset))
-    annotations, joints = [], None
+    annotations = []
     for clip in iter_clips(dataset, progress, "skeletons"):
         if not clip.has("keypoints"):
             raise ValueError(f"{clip.name}: skeleton export needs the keypoints modality")
         cam = clip.camera
         a2, a3 = skeleton_annotations(clip.name, names.index(clip.spec.actors[0].motion.class_name),
-                                      clip.array("keypoints.npz", "joints3d_world"), cam.K, cam.world_to_camera,
+                                      clip.array("keypoints.npz", array), cam.K, cam.world_to_camera,
                                       cam.width, cam.height)
         annotations.append((a2, a3, clip.spec.split))
-        joints = (clip.array("keypoints.npz", "joint_names"), clip.array("keypoints.npz", "joint_parents"))
-    if joints is None:
+    if not annotations:
         raise ValueError(f"{dataset}: no clips to export")
-    return write_skeletons(out, annotations, names, *joints)
+    return write_skeletons(out, annotations, names, layout())

@@ -57,6 +57,7 @@ class PackResult:
     packed: int = 0  # new clips written by this run
     already_packed: int = 0
     new_shards: list[str] = field(default_factory=list)
+    short_classes: dict[str, int] = field(default_factory=dict)  # synapt: classes with fewer clips than per_class
 
 
 def find_clips(raw: Path) -> list[Path]:
@@ -209,6 +210,12 @@ def _pack(raw: Path, out: Path, options: PackOptions, progress) -> PackResult:
     readers = {p.name: ClipReader.from_dir(p) for p, _ in accepted}
     specs = {name: reader.spec for name, reader in readers.items()}
     chosen = _select(accepted, specs, options)
+    if options.layout == "synapt" and options.per_class:
+        counts: dict[str, int] = {}
+        for p, _ in chosen:
+            counts[specs[p.name].actors[0].motion.class_name] = counts.get(specs[p.name].actors[0].motion.class_name,
+                                                                           0) + 1
+        result.short_classes = {name: n for name, n in sorted(counts.items()) if n < options.per_class}
     new = [(p, qc) for p, qc in chosen if p.name not in packed_before]
     result.already_packed = len(chosen) - len(new)
     part = len(manifest["parts"]) if manifest else 0

@@ -20,10 +20,21 @@ import pyarrow.parquet as pq
 
 from synthact.spec import ActorSpec, CameraSpec, EnvironmentSpec, RenderSpec, spec_to_dict
 
-# name suffix -> unit, longest first
+# name suffix -> unit, longest first; "1": a dimensionless number (a fraction, a 0-1 phenotype or colour value)
 _UNITS = (("_deg_per_s", "deg/s"), ("_m_per_s", "m/s"), ("_mm", "mm"), ("_m", "m"), ("_deg", "deg"), ("_hz", "Hz"),
-          ("_ev", "EV"), ("_k", "K"), ("_xy", "m"))
+          ("_ev", "EV"), ("_k", "K"), ("_xy", "m"), ("_s", "s"), ("_seed", "seed"), ("_fraction", "1"),
+          ("_density", "1"), ("_intensity", "1"), ("_roughness", "1"), ("_subsurface", "1"), ("_melanin", "1"),
+          ("_redness", "1"))
+# columns whose name does not say their unit
+_NAMED_UNITS = {"camera.framing": "1", "camera.fstop": "f-number", "render.width": "px", "render.height": "px",
+                "render.fps": "Hz", "render.frames": "frames", "render.samples": "samples/px",
+                "render.sensor_noise": "1", "render.motion_blur": "1", "actor0.actor_index": "index",
+                "actor0.skin_tone_monk": "Monk scale", "actor0.motion.min_energy": "m/s", "actor0.motion.speed": "1",
+                "actor0.motion.start_fraction": "1", "mean_luma": "1"}
+_DIMENSIONLESS_PREFIXES = ("actor0.shape.", "actor0.clothing.top.", "actor0.clothing.bottom.", "actor0.clothing.shoes.")
 _SCALARS = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
+# a position [x, y]: a list, not text (a variable-size one: pyarrow < 21 cannot read back a null fixed-size list)
+_PAIR = pa.list_(pa.float64())
 
 
 def field(name: str, kind: pa.DataType, unit: str = "", description: str = "") -> pa.Field:
@@ -32,8 +43,14 @@ def field(name: str, kind: pa.DataType, unit: str = "", description: str = "") -
 
 
 def _unit_of(name: str) -> str:
+    name = name.removeprefix("param.").removeprefix("qc.")
     leaf = name.rsplit(".", 1)[-1]
-    return next((unit for suffix, unit in _UNITS if leaf.endswith(suffix)), "")
+    if name in _NAMED_UNITS:
+        return _NAMED_UNITS[name]
+    if leaf == "seed" or leaf.endswith("_seed"):
+        return "seed"
+    found = next((unit for suffix, unit in _UNITS if leaf.endswith(suffix)), "")
+    return found or ("1" if name.startswith(_DIMENSIONLESS_PREFIXES) else "")
 
 
 def _fixed(size: int, inner: pa.DataType = pa.float32()) -> pa.DataType:
@@ -43,10 +60,10 @@ def _fixed(size: int, inner: pa.DataType = pa.float32()) -> pa.DataType:
 INDEX_FIELDS = [
     field("scene_id", pa.string()), field("shard", pa.string()),
     field("offset", pa.int64(), "bytes", "byte offset of the clip's first tar header in its shard"),
-    field("class_id", pa.int64()), field("class_name", pa.string()), field("motion_key", pa.string()),
-    field("clip_id", pa.string()), field("motion_group", pa.int64()),
-    field("view_index", pa.int64(), description="rank among the renders of its motion"),
-    field("split", pa.string()), field("actors", pa.int64()), field("frames", pa.int64()),
+    field("class_id", pa.int64(), "id"), field("class_name", pa.string()), field("motion_key", pa.string()),
+    field("clip_id", pa.string()), field("motion_group", pa.int64(), "id"),
+    field("view_index", pa.int64(), "rank", "rank among the renders of its motion"),
+    field("split", pa.string()), field("actors", pa.int64(), "count"), field("frames", pa.int64(), "frames"),
     field("fps", pa.int64(), "Hz"),
     field("measured.camera_distance_m", pa.float64(), "m",
           "mean distance from the camera to the actors' hips over the clip (camera.json and the keypoints)"),
@@ -85,14 +102,15 @@ def _optional(hint):
 
 @functools.cache
 def _param_types(cls, prefix: str) -> tuple[tuple[str, pa.DataType], ...]:
-    """(column, type) of every leaf of a spec dataclass; sequences are JSON text."""
+    """(column, type) of every leaf of a spec dataclass; positions are pairs of floats, other sequences JSON
+    text."""
     out = []
     for name, hint in _hints(cls).items():
         hint, column = _optional(hint), f"{prefix}.{name}"
         if dataclasses.is_dataclass(hint):
             out += _param_types(hint, column)
         else:
-            out.append((column, _SCALARS.get(hint, pa.string())))
+            out.append((column, _PAIR if hint == tuple[float, float] else _SCALARS.get(hint, pa.string())))
     return tuple(out)
 
 
@@ -107,7 +125,7 @@ def param_fields() -> list[pa.Field]:
 
 def param_values(spec) -> dict:
     """param.<path> -> value of the scene's camera, environment, render and first actor (None where an optional
-    part is absent); sequences as JSON text."""
+    part is absent); positions as [x, y], other sequences as JSON text."""
     out = {}
     for section, cls in PARAM_SECTIONS:
         value = spec.actors[0] if section == "actor0" else getattr(spec, section)
@@ -122,14 +140,15 @@ def _leaves(value, cls, prefix: str, out: dict) -> None:
         if dataclasses.is_dataclass(hint):
             _leaves(v, hint, column, out)
         else:
-            out[column] = json.dumps(v) if isinstance(v, list) else v
+            out[column] = (list(v) if v is not None else None) if hint == tuple[float, float] \
+                else json.dumps(v) if isinstance(v, list) else v
 
 
 def index_schema(row: dict, qc_metrics: list[str]) -> pa.Schema:
     """The index's schema for rows like `row`: declared columns, scene parameters typed by the spec, QC metrics
     as float64; any other column (added by a later version) typed by its value, as text when it is None."""
     known = {f.name: f for f in INDEX_FIELDS + param_fields()}
-    known.update({f"qc.{m}": field(f"qc.{m}", pa.float64()) for m in qc_metrics})
+    known.update({f"qc.{m}": field(f"qc.{m}", pa.float64(), _unit_of(m)) for m in qc_metrics})
     fields = []
     for name, value in row.items():
         if name in known:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from synthact.config import AssetRegistry, BatchConfig
+from synthact.progress import Bars
 from synthact.scene import SceneSampler
 
 from .executor import BatchError, Capacity, Executor, WorkerLost
@@ -97,6 +97,7 @@ class Dispatcher:
         self.config, self.registry, self.n, self.options, self.executor = config, registry, n, options, executor
         self.store = BatchStore(f"{str(out).rstrip('/')}/{config.batch.name}")
         self.console = console or Console(stderr=True)
+        self.bars = Bars("clips", enabled=options.show_progress, console=self.console)
         self.result = BatchResult(self.store.uri, n)
         self.ledger = Ledger(self.store)
         self.lock = BatchLock(self.store)
@@ -116,6 +117,8 @@ class Dispatcher:
     def _plan_workers(self) -> None:
         """GPU workers when the cluster has GPUs (and the batch allows them), else CPU workers; as many as
         the cluster can hold (never more: an unplaceable worker would stall its scenes)."""
+        self.bars.log(f"{self.config.batch.name}: starting the runtime "
+                      f"({self.options.resources.address or 'a Ray started here'})")
         capacity = self.executor.open()
         res = self.options.resources
         self._gpu = capacity.gpus >= 1 and self.config.render.device != "cpu"
@@ -125,10 +128,15 @@ class Dispatcher:
             raise BatchError(f"the cluster has no room for a render worker of {self._cpus} CPUs (it has "
                              f"{capacity.cpus} CPUs and {capacity.gpus} GPUs); lower --cpus-per-worker")
         if capacity.dashboard and self.options.show_progress:
-            self.console.print(capacity.dashboard, highlight=False)
+            self.bars.log(capacity.dashboard)
         if res.workers and res.workers > room:
-            self.console.print(f"[yellow]{res.workers} workers requested but the cluster holds {room}; using {room}")
+            self.bars.log(f"[yellow]{res.workers} workers requested but the cluster holds {room}; using {room}",
+                          always=True)
         self._count = min(res.workers or room, room)
+        each = "a GPU" if self._gpu else f"{self._cpus} CPU{'s' if self._cpus > 1 else ''}"
+        self.bars.log(f"{self.config.batch.name}: the cluster has {capacity.cpus} CPUs and {capacity.gpus} GPUs; "
+                      f"starting {self._count} render worker{'s' if self._count > 1 else ''} of {each}: each loads "
+                      f"Blender and the body models, then renders a small warm-up scene (~10-60 s)")
 
     def _spawn(self):
         env = {**worker_environment(), "SYNTHACT_ASSETS_DIR": str(self.registry.directory), **self.options.env}
@@ -223,7 +231,7 @@ class Dispatcher:
         finally:
             self.lock.release()
         if self.options.show_progress:
-            self.console.print(f"{self.store.uri}: all {self.n} clips are complete already; nothing to render")
+            self.bars.log(f"{self.store.uri}: all {self.n} clips are complete already; nothing to render")
         return self.result
 
     @contextmanager
@@ -255,8 +263,8 @@ class Dispatcher:
         try:
             before = self.store.read_json("summary.json") or {}
             if before.get("state") == "running":  # its manager is gone: this run holds the lock now
-                self.console.print(f"[yellow]{self.store.uri}: the last run stopped without recording its end "
-                                   f"(killed, or its machine went down); resuming")
+                self.bars.log(f"[yellow]{self.store.uri}: the last run stopped without recording its end (killed, or "
+                              f"its machine went down); resuming", always=True)
             self.store.create()
             self.store.remove_stale_temporaries()
             self.store.write_text("config.json", json.dumps(self.config.model_dump(mode="json"), indent=2))
@@ -277,8 +285,8 @@ class Dispatcher:
             self.result.seconds = time.perf_counter() - t0
             self.ledger.flush()
             if self.ledger.write_error:
-                self.console.print(f"[yellow]{self.store.uri}: the ledger could not be written: "
-                                   f"{self.ledger.write_error}; the next run records what it finds")
+                self.bars.log(f"[yellow]{self.store.uri}: the ledger could not be written: "
+                              f"{self.ledger.write_error}; the next run records what it finds", always=True)
             self._write_summary()
 
     def _write_summary(self) -> None:
@@ -286,7 +294,8 @@ class Dispatcher:
         try:
             self.store.write_text("summary.json", json.dumps(self.result.as_dict(), indent=2) + "\n")
         except OSError as exc:
-            self.console.print(f"[yellow]{self.store.uri}: summary.json could not be written ({exc.strerror or exc})")
+            self.bars.log(f"[yellow]{self.store.uri}: summary.json could not be written ({exc.strerror or exc})",
+                          always=True)
 
     def _settle(self, slots: list[_Slot], grace_s: float = 10.0) -> None:
         """Stop every worker; once their processes have ended (kills are asynchronous), a scene that was in
@@ -335,22 +344,23 @@ class Dispatcher:
         retry: deque[_Task] = deque()
         exhausted = False
         timeout = self.options.failures.scene_timeout_s
-        t0 = time.perf_counter()
-        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[rate]} clips/min"), TextColumn("failed {task.fields[failed]}"),
-                   TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[split]}"))
-        with Progress(*columns, console=self.console, disable=not self.options.show_progress) as bar:
-            task_bar = bar.add_task(f"render {self.config.batch.name}", total=self.n, rate="-", failed=0, split="")
+        started, t0 = False, time.monotonic()
+        name = f"render {self.config.batch.name}"
 
-            def tick():
-                minutes = (time.perf_counter() - t0) / 60
-                rate = f"{self.result.rendered / minutes:.1f}" if self.result.rendered and minutes > 0 else "-"
-                failed = sum(self.result.failed.values())
-                bar.update(task_bar, completed=self.result.rendered + self.result.already_complete + failed,
-                           rate=rate, failed=failed, split=stage_split(self._stages, self._beside))
+        def tick():
+            if not started:  # the rate and ETA count from when workers render, not from their warm-up
+                return
+            failed = sum(self.result.failed.values())
+            self.bars(name, self.result.rendered + self.result.already_complete + failed, self.n, failed=failed,
+                      skipped=self.result.already_complete, detail=stage_split(self._stages, self._beside))
 
+        with self.bars:
             while not self.stop and not self._error:
                 self._rebalance(slots)
+                if not started and any(self.executor.ready(s.worker) for s in slots):
+                    started = True
+                    self.bars.log(f"{self.config.batch.name}: workers started in {time.monotonic() - t0:.0f} s; "
+                                  f"rendering")
                 for slot in slots:
                     while slot.task is None and (retry or not exhausted) and self.executor.ready(slot.worker):
                         task = retry.popleft() if retry else next(tasks, "end")
@@ -406,7 +416,7 @@ class Dispatcher:
         if warning:
             kind = warning.split(":", 1)[0]
             if not self.result.warnings[kind]:
-                self.console.print(f"[yellow]scene {task.index} ({task.scene_id}): {warning[:200]}")
+                self.bars.log(f"[yellow]scene {task.index} ({task.scene_id}): {warning[:200]}", always=True)
             self.result.warnings[kind] += 1
 
     def _failed(self, slot: _Slot, reason: str, message: str, retry: deque, replace: bool) -> None:
@@ -428,7 +438,7 @@ class Dispatcher:
     def _record_failure(self, task: _Task, reason: str, message: str) -> None:
         self.result.failed[reason] += 1
         self.ledger.record(Event(task.index, task.scene_id, "failed", task.attempt, reason, message=message))
-        self.console.print(f"[red]scene {task.index} ({task.scene_id}) failed: {reason}: {message[:200]}")
+        self.bars.log(f"[red]scene {task.index} ({task.scene_id}) failed: {reason}: {message[:200]}", always=True)
 
 
 def stage_split(seconds: Counter, beside: Counter | None = None) -> str:

@@ -14,13 +14,13 @@ from typing import Callable
 
 import numpy as np
 
-from synthact.clip.skeletons import skeleton_annotations, write_skeletons
+from synthact.clip.skeletons import canonical_joints, skeleton_annotations, write_skeletons
 from synthact.config import AssetRegistry, BatchConfig
 from synthact.human.bodies import load_body_model
 from synthact.human.motions.library import MotionLibrary
 from synthact.human.motions.retarget import retarget
 from synthact.human.motions.rotations import rot_z
-from synthact.human.motions.skeleton import JOINT_NAMES, PARENTS, forward_kinematics
+from synthact.human.motions.skeleton import forward_kinematics
 from synthact.scene import SceneSampler
 from synthact.spec import SceneSpec
 
@@ -79,7 +79,7 @@ def sample_skeletons(config: BatchConfig, registry: AssetRegistry, n: int, out: 
             annotations += chunk
             if progress:
                 progress("skeletons", len(annotations), n)
-    return write_skeletons(out, annotations, classes, JOINT_NAMES, PARENTS)
+    return write_skeletons(out, annotations, classes, canonical_joints())
 
 
 _posers: dict = {}  # one per process and registry: body models load once
