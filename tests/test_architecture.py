@@ -11,8 +11,8 @@ from conftest import ROOT
 PACKAGE = ROOT / "synthact"
 # Lower layers first; a module may import its own layer and the layers before it (dataset and dispatch
 # share a rank but must not import each other).
-LAYERS = [("spec", "rng", "locks", "progress"), ("world",), ("config",), ("human",), ("scene",), ("clip",), ("render",),
-          ("dispatch", "dataset"), ("train",), ("cli",), ("__main__",)]
+LAYERS = [("spec", "rng", "locks", "progress", "decoders"), ("world",), ("config",), ("human",), ("scene",), ("clip",),
+          ("render",), ("dispatch", "dataset"), ("train",), ("cli",), ("__main__",)]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
 # Datasets are made from written clips (clip/), never from the renderer; dispatch and dataset are siblings.
 FORBIDDEN = {("dataset", "render"), ("dataset", "dispatch"), ("dispatch", "dataset"), ("train", "render"),

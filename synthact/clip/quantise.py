@@ -12,23 +12,25 @@ is valid (0: NaN, e.g. the sky). Components beyond +-FLOW_LIMIT_PX are clamped t
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 
 import cv2
 import numpy as np
 
-DEPTH_NEAR_M = 1e-3
-DEPTH_FAR_M = 1e5
-_DEPTH_LEVELS = 65533  # values 1 .. 65534; 0 and 65535 are NaN and +inf
-DEPTH_LOG_STEP = math.log(DEPTH_FAR_M / DEPTH_NEAR_M) / _DEPTH_LEVELS
-# Half a step on the log scale, plus float32 rounding when decoding.
-DEPTH_MAX_RELATIVE_ERROR = math.expm1(DEPTH_LOG_STEP / 2) + 1e-6
-
-FLOW_SCALE = 64.0  # 1/64 px steps
-FLOW_MAX_ERROR_PX = 0.5 / FLOW_SCALE + 1e-6
-FLOW_LIMIT_PX = (65535 - 32768) / FLOW_SCALE  # 511.98 px
+# the decode side and the constants belong to synthact.decoders, which readers use without the rest of SynthAct
+from synthact.decoders import (  # noqa: F401 - re-exported for the clip format's users
+    DEPTH_FAR_M,
+    DEPTH_LEVELS,
+    DEPTH_LOG_STEP,
+    DEPTH_MAX_RELATIVE_ERROR,
+    DEPTH_NEAR_M,
+    FLOW_LIMIT_PX,
+    FLOW_MAX_ERROR_PX,
+    FLOW_SCALE,
+    decode_depth,
+    decode_flow,
+)
 
 PNG_LEVEL = 6  # zlib level: about 0.2 s per 224 x 224 x 32 file, 30 % smaller than level 1
 
@@ -38,16 +40,6 @@ def _png(image: np.ndarray) -> bytes:
     if not ok:
         raise ValueError("PNG encoding failed")
     return data.tobytes()
-
-
-def _unpng(data: bytes, channels: int, height: int) -> np.ndarray:
-    """The stacked 16-bit image as (T, H, W[, C]) uint16."""
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if image is None or image.dtype != np.uint16 or (image.ndim == 3) != (channels > 1):
-        raise ValueError("not a 16-bit PNG of the expected channels")
-    if image.shape[0] % height:
-        raise ValueError(f"image height {image.shape[0]} is not a multiple of the frame height {height}")
-    return image.reshape(image.shape[0] // height, height, *image.shape[1:])
 
 
 def encode_depth(depth: np.ndarray) -> bytes:
@@ -62,15 +54,6 @@ def encode_depth(depth: np.ndarray) -> bytes:
     return _png(values.astype(np.uint16).reshape(t * h, w))
 
 
-def decode_depth(data: bytes, height: int) -> np.ndarray:
-    """PNG bytes -> (T, H, W) float32 metres."""
-    values = _unpng(data, 1, height)
-    depth = DEPTH_NEAR_M * np.exp((values.astype(np.float64) - 1) * DEPTH_LOG_STEP)
-    depth[values == 0] = np.nan
-    depth[values == 65535] = np.inf
-    return depth.astype(np.float32)
-
-
 def encode_flow(flow: np.ndarray) -> bytes:
     """(T, H, W, 2) pixels (NaN: no flow) -> PNG bytes."""
     t, h, w, _ = flow.shape
@@ -80,14 +63,6 @@ def encode_flow(flow: np.ndarray) -> bytes:
     # OpenCV writes BGR: blue (valid), green (dy), red (dx)
     image = np.stack([valid.astype(np.uint16), values[..., 1], values[..., 0]], -1)
     return _png(image.reshape(t * h, w, 3))
-
-
-def decode_flow(data: bytes, height: int) -> np.ndarray:
-    """PNG bytes -> (T, H, W, 2) float32 pixels, NaN where invalid."""
-    image = _unpng(data, 3, height)
-    flow = (image[..., [2, 1]].astype(np.float32) - 32768) / FLOW_SCALE
-    flow[image[..., 0] == 0] = np.nan
-    return flow
 
 
 @dataclass(frozen=True)

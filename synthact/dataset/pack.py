@@ -26,6 +26,7 @@ from synthact import __version__
 from synthact.clip import MODALITIES, ClipReader, sha256_file
 from synthact.clip.modalities import packed_files, qc_metric_names
 from synthact.clip.video import encode_mp4
+from synthact.decoders import encodings
 from synthact.locks import FolderLock, Locked
 from synthact.spec import MODALITY_NAMES, SceneSpec
 
@@ -232,7 +233,8 @@ def _pack(raw: Path, out: Path, options: PackOptions, progress) -> PackResult:
         if "rgb" in options.modalities and reader.has("rgb") and reader.video_bytes() is None:
             members.append(("rgb.mp4", encode_mp4(reader.rgb(), spec.render.fps)))  # shards always carry video
         meta = {"spec": reader.spec_json, "camera": reader.camera_json, "qc": qc["metrics"],
-                "class_id": classes[spec.actors[0].motion.class_name]}
+                "class_id": classes[spec.actors[0].motion.class_name],
+                "encodings": encodings(spec.render.height, [name for name, _ in members])}
         members.append(("json", json.dumps(meta, sort_keys=True).encode()))
         group = spec.actors[0].motion.motion_key if options.layout == "gata" else ""
         shard, offset = writer.add(path.name, members, group)
