@@ -193,6 +193,9 @@ def test_the_token_goes_only_to_the_host_the_user_named(dataset, tmp_path):
                     self.end_headers()
                     return
                 rel = self.path.split("/dataset/", 1)[1]
+                if not (dataset / rel).is_file():
+                    self.send_error(404)
+                    return
                 body = (dataset / rel).read_bytes()
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
@@ -214,3 +217,20 @@ def test_the_token_goes_only_to_the_host_the_user_named(dataset, tmp_path):
     assert seen["named"] and set(seen["named"]) == {"Bearer secret"}
     assert seen["other"] and set(seen["other"]) == {None}  # followed, without the token
     same_shards(dataset, tmp_path / "d")
+
+
+def test_the_card_and_the_report_come_along(dataset, registry, tmp_path):
+    card = (dataset / "README.md").read_bytes()
+    assert card.startswith(b"---\nlicense: other") and b"config_name: index" in card  # HF's front matter
+    local = download(str(dataset), tmp_path / "before")  # no report yet: the card alone
+    assert "README.md" in local.fetched and "report.html" not in local.fetched
+    assert (tmp_path / "before" / "README.md").read_bytes() == card
+    write_report(dataset)
+    base, stop = serve(create_app(dataset.parent.parent, "tok", registry))
+    try:
+        got = download(f"{base}/batches/packme/files/dataset", tmp_path / "http", token="tok")
+    finally:
+        stop()
+    assert {"README.md", "report.html"} <= set(got.fetched)
+    assert (tmp_path / "http" / "report.html").read_bytes() == (dataset / "report.html").read_bytes()
+    assert not list((tmp_path / "http").glob("*.part"))

@@ -6,7 +6,6 @@ again would take minutes and gigabytes); the project environment's own editable 
 because .pth files of a folder added that way are not run."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -15,25 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from support.wheel import build_wheel
 
 
 @pytest.fixture(scope="module")
 def wheel_env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wheel")
-    source = tmp / "source"  # the checkout's files without its build/ and egg-info leftovers, which setuptools reuses
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True,
-                           check=True).stdout.decode().split("\0")
-    for name in filter(None, files):
-        target = source / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if (ROOT / name).is_symlink():
-            target.symlink_to(os.readlink(ROOT / name))
-        elif (ROOT / name).is_file():
-            shutil.copy2(ROOT / name, target)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(source), "-w",
-                    str(tmp / "dist")], check=True, capture_output=True, timeout=600)
-    wheel = next((tmp / "dist").glob("synthact-*.whl"))
+    wheel = build_wheel(tmp / "dist")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp / "venv")], check=True, timeout=120)
     python = tmp / "venv" / "bin" / "python"
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)],

@@ -26,8 +26,25 @@ def write_card(dataset: Path, registry: AssetRegistry | None = None) -> Path:
     sections = [_summary(manifest, index), _licences(index, registry), _splits(index),
                 _classes(index), _factors(index), _loading(manifest)]
     path = dataset / "README.md"
-    path.write_text("\n\n".join(sections) + "\n")
+    path.write_text(_front_matter(manifest, dataset) + "\n\n".join(sections) + "\n")
     return path
+
+
+def _front_matter(manifest: dict, dataset: Path) -> str:
+    """Hugging Face's dataset card metadata: `datasets.load_dataset(DATASET)` loads the index (the default) and,
+    by name, the other tables. The shards are left out on purpose: HF's image feature would decode the 16-bit
+    depth and flow PNGs wrong without a word (read them with webdataset and synthact.decoders)."""
+    tables = [("index", "index/*.parquet"), ("frames", "frames/*.parquet"), ("positives", "positives/*.parquet"),
+              ("rejections", "rejections.parquet")]
+    lines = ["---", "license: other", "license_name: per-asset (see Licences below)",
+             f"pretty_name: 'SynthAct {manifest['layout']} dataset'", "task_categories:", "- video-classification",
+             "tags:", "- synthetic", "- human-action", "- webdataset", "configs:"]
+    for name, files in tables:
+        if not any(dataset.glob(files)):
+            continue
+        lines += [f"- config_name: {name}", f"  data_files: '{files}'"] + (["  default: true"] if name == "index"
+                                                                           else [])
+    return "\n".join(lines + ["---", ""]) + "\n"
 
 
 def _counts(column) -> list[tuple[object, int]]:

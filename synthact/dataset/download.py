@@ -25,6 +25,8 @@ from synthact.clip import sha256_file
 CHUNK = 1 << 20
 # dataset.json lists the tables, the shards and every scene id (~20 bytes each): 64 MiB holds ~3M clips
 MAX_MANIFEST_BYTES = 64 << 20
+DOCUMENTS = ("README.md", "report.html")  # the dataset card and the QA report, fetched when the source has them
+MAX_DOCUMENT_BYTES = 64 << 20  # the report embeds its sample sheets
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -202,8 +204,30 @@ def download(source_uri: str, dest: Path, layout: str | None = None, split: str 
     for shard, target in shards:
         if shard["name"] in wanted:
             _fetch(source, f"shards/{shard['name']}", target, shard["sha256"], shard["bytes"], result)
+    for name in DOCUMENTS:
+        _fetch_document(source, name, dest, result)
     (dest / "dataset.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return result
+
+
+def _fetch_document(source: Source, name: str, dest: Path, result: DownloadResult) -> None:
+    """The card or the report, when the source has it: size-capped, written whole or not at all. They are
+    written after dataset.json is (the report whenever `synthact report` runs), so no checksum vouches for them."""
+    part = dest / f"{name}.part"
+    try:
+        text = source.read_text(name, MAX_DOCUMENT_BYTES)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return
+        raise
+    except FileNotFoundError:
+        return
+    except INTERRUPTIONS as exc:
+        raise IOError(f"{name}: the connection failed ({exc}); rerun the download") from None
+    part.write_text(text)
+    os.replace(part, dest / name)
+    result.fetched.append(name)
+    result.bytes += len(text.encode())
 
 
 def fetch_files(source_uri: str, files: list[tuple[str, str, int]], dest: Path,
