@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from contextlib import contextmanager
 from dataclasses import replace
@@ -114,7 +115,11 @@ def serve(root: Path = typer.Option(Path("output/service"), "--root", help="Wher
     limits = ServiceLimits(max_clips=max_clips, max_clip_work=max_clip_work, max_running=max_running,
                            max_queued=max_queued)
     app = create_app(root, token, registry, options, limits=limits)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S", level=logging.INFO)
+    typer.echo(f"synthact serve: batches under {root.resolve()}; the page at http://{host}:{port}/ (API: /docs, "
+               f"liveness: /health); Ctrl-C or SIGTERM stops the batches that render and exits", err=True)
+    # uvicorn logs its start ("Uvicorn running on ...") and one line per request
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=True)
 
 
 def register(app: typer.Typer) -> None:

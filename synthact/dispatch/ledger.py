@@ -88,6 +88,21 @@ def latest_events(store: BatchStore) -> tuple[dict[str, dict], int]:
     return latest, retries
 
 
+def _timing(summary: dict, latest: dict[str, dict], state: str | None, settled: int) -> dict:
+    """The last run's elapsed seconds, its rate (clips rendered by it a minute) and, while it runs, the ETA."""
+    started = summary.get("started")
+    if not isinstance(started, (int, float)):
+        return {"elapsed_s": None, "rate_per_min": None, "eta_s": None}
+    elapsed = time.time() - started if state == "running" else float(summary.get("seconds") or 0.0)
+    made = sum(1 for e in latest.values() if e["outcome"] == "done" and e.get("attempt", 0) >= 1
+               and e.get("time", 0) >= started)
+    rate = made / elapsed * 60 if made and elapsed > 0 else None
+    left = max((summary.get("requested") or 0) - settled, 0)
+    eta = left / rate * 60 if rate and state == "running" else None
+    return {"elapsed_s": round(elapsed, 1), "rate_per_min": round(rate, 2) if rate else None,
+            "eta_s": round(eta, 1) if eta is not None else None}
+
+
 def progress(store: BatchStore) -> dict:
     """Counts from the ledger, for `synthact status` and the service: done, failed (final), retries, and the
     last run's state from summary.json (running, finished, interrupted, error) with its reason."""
@@ -98,6 +113,7 @@ def progress(store: BatchStore) -> dict:
     state, reason = summary.get("state"), summary.get("reason", "")
     if state == "running" and BatchLock(store).holder() is None:
         state, reason = "interrupted", STOPPED_UNRECORDED
-    return {"done": done, "failed": sum(failed.values()), "failure_reasons": dict(failed), "retries": retries,
+    timing = _timing(summary, latest, state, done + sum(failed.values()))
+    return {**timing, "done": done, "failed": sum(failed.values()), "failure_reasons": dict(failed), "retries": retries,
             "requested": summary.get("requested"), "state": state, "reason": reason,
             "finished": summary.get("finished", False)}

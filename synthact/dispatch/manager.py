@@ -50,12 +50,14 @@ class BatchResult:
     seconds: float = 0.0
     state: str = "running"  # one of STATES
     reason: str = ""  # why the run was interrupted or ended in an error
+    started: float = field(default_factory=time.time)  # when the run began (seconds since the epoch)
 
     def as_dict(self) -> dict:
         return {"uri": self.uri, "requested": self.requested, "rendered": self.rendered,
                 "already_complete": self.already_complete, "failed": dict(self.failed),
                 "retries": dict(self.retries), "warnings": dict(self.warnings), "seconds": round(self.seconds, 2),
-                "state": self.state, "reason": self.reason, "finished": self.state == "finished"}
+                "state": self.state, "reason": self.reason, "finished": self.state == "finished",
+                "started": round(self.started, 3)}
 
 
 class StopRequest:

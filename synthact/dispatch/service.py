@@ -13,6 +13,7 @@ them, are refused; `.tmp-` folders are not served).
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import re
 import secrets
@@ -24,7 +25,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from fastapi_swagger import resources as swagger_ui
 from starlette.concurrency import run_in_threadpool
 
 from synthact.clip.writer import TEMPORARY_PREFIX
@@ -36,9 +41,13 @@ from .ledger import progress
 from .lock import BatchLock
 from .manager import StopRequest, config_difference, run_batch
 from .options import DispatchOptions
+from .page import PAGE
 from .storage import BatchStore
 
 MAX_BODY_BYTES = 256 * 1024
+log = logging.getLogger("synthact.serve")  # one line per batch event (uvicorn's own logger has one per request)
+CHECKER_START_S = 120.0  # for the config checker's process to start and load what validation needs
+PREVIEWS_SHOWN = 4  # the newest contact sheets a batch's status names
 NAME = re.compile(BATCH_NAME_PATTERN)
 
 
@@ -82,6 +91,7 @@ class _Scheduler:
                 raise HTTPException(429, f"{len(self.queue)} batches are waiting already; submit again later")
             job = self.jobs[config.batch.name] = _Job(config.batch.name, config)
             self.queue.append(job.name)
+            log.info("batch %s: queued (%d scenes)", job.name, config.batch.count)
             self._start_next()
         return job
 
@@ -95,6 +105,7 @@ class _Scheduler:
                 job.state = "cancelled"
             else:
                 job.stop.request("cancelled")
+            log.info("batch %s: cancel asked (it was %s)", name, job.state)
         return job
 
     def _start_next(self) -> None:  # with self.lock held
@@ -102,6 +113,7 @@ class _Scheduler:
         while self.queue and running < self.limits.max_running:
             job = self.jobs[self.queue.popleft()]
             job.state = "running"
+            log.info("batch %s: rendering", job.name)
             running += 1
             job.thread = threading.Thread(target=self._run, args=(job,), daemon=True, name=f"batch-{job.name}")
             job.thread.start()
@@ -123,12 +135,17 @@ class _Scheduler:
 
     def _run(self, job: _Job) -> None:
         try:
-            run_batch(job.config, self.registry, job.config.batch.count, str(self.root), self.options,
-                      stop=job.stop)
+            result = run_batch(job.config, self.registry, job.config.batch.count, str(self.root), self.options,
+                               stop=job.stop)
+            log.info("batch %s: %s%s (%d rendered, %d already complete, %d failed, %.0f s)", job.name, result.state,
+                     f": {result.reason}" if result.reason else "", result.rendered, result.already_complete,
+                     sum(result.failed.values()), result.seconds)
         except BatchError as exc:
             job.error = str(exc)
+            log.warning("batch %s: refused: %s", job.name, job.error)
         except Exception as exc:  # noqa: BLE001 - reported on the batch's status, the service goes on
             job.error = f"{type(exc).__name__}: {str(exc)[:300]}"
+            log.error("batch %s: failed: %s", job.name, job.error)
         finally:
             with self.lock:
                 job.state = "cancelled" if job.stop else "done"
@@ -152,6 +169,13 @@ def _remember(registry: AssetRegistry) -> None:
     _checker_registry = registry
 
 
+def _ready(limits: ServiceLimits) -> bool:
+    """Validate a preset once, so that what validation loads on first use (libraries, vocabularies) is loaded."""
+    from synthact.config.presets import config_path
+    _problems_in(config_path("smoke").read_text(), limits)
+    return True
+
+
 def _problems_in(text: str, limits: ServiceLimits) -> list[Problem]:
     try:
         _parse(text, _checker_registry, limits)
@@ -168,6 +192,7 @@ class _Checker:
     def __init__(self, registry: AssetRegistry, limits: ServiceLimits):
         self.registry, self.limits = registry, limits
         self._pool = None
+        self._ready = False
         self._one_at_a_time = asyncio.Lock()
 
     def start(self):
@@ -176,25 +201,30 @@ class _Checker:
         return self._pool
 
     def close(self) -> None:
-        pool, self._pool = self._pool, None
+        pool, self._pool, self._ready = self._pool, None, False
         if pool is not None:
             pool.terminate()
 
+    async def _call(self, fn, args: tuple, timeout_s: float):
+        loop = asyncio.get_running_loop()
+        answer = loop.create_future()
+
+        def settle(outcome, failed=False):
+            def set_outcome():
+                if not answer.done():
+                    answer.set_exception(outcome) if failed else answer.set_result(outcome)
+            loop.call_soon_threadsafe(set_outcome)
+
+        self.start().apply_async(fn, args, callback=settle, error_callback=lambda exc: settle(exc, failed=True))
+        return await asyncio.wait_for(answer, timeout_s)
+
     async def problems(self, text: str) -> list[Problem]:
         async with self._one_at_a_time:
-            loop = asyncio.get_running_loop()
-            answer = loop.create_future()
-
-            def settle(outcome, failed=False):
-                def set_outcome():
-                    if not answer.done():
-                        answer.set_exception(outcome) if failed else answer.set_result(outcome)
-                loop.call_soon_threadsafe(set_outcome)
-
-            self.start().apply_async(_problems_in, (text, self.limits), callback=settle,
-                                     error_callback=lambda exc: settle(exc, failed=True))
+            if not self._ready:  # a fresh process starts, imports and loads first: not part of a check's budget
+                await self._call(_ready, (self.limits,), CHECKER_START_S)
+                self._ready = True
             try:
-                return await asyncio.wait_for(answer, self.limits.parse_seconds)
+                return await self._call(_problems_in, (text, self.limits), self.limits.parse_seconds)
             except asyncio.TimeoutError:
                 self.close()  # ends the check; the next one starts a fresh process
                 raise
@@ -238,13 +268,37 @@ def create_app(root: Path, token: str, registry: AssetRegistry | None = None,
         checker.close()
         await run_in_threadpool(scheduler.shutdown)
 
-    app = FastAPI(title="SynthAct manager", version="1", lifespan=lifespan)
+    app = FastAPI(title="SynthAct manager", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    bearer = HTTPBearer(auto_error=False, description="The service's token (`synthact serve` says where it is).")
     checker = _Checker(registry, limits)
 
-    def authorised(request: Request) -> None:
-        given = request.headers.get("authorization", "")
-        if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    def authorised(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        given = credentials.credentials if credentials is not None else ""
+        if not secrets.compare_digest(given.encode(), token.encode()):
             raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+    # A person's pages, and the API description: no token needed, no batch shown (the page asks for the token
+    # and keeps it in the browser's session storage). Swagger UI's files are served from the package, so /docs
+    # works offline.
+    app.mount("/static/swagger", StaticFiles(directory=Path(swagger_ui.__file__).parent), name="swagger")
+
+    @app.get("/", include_in_schema=False)
+    def page():
+        return HTMLResponse(PAGE)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="SynthAct manager: API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
+
+    @app.get("/health")
+    def health():
+        """Liveness, for load balancers and people: no token needed, no batch named."""
+        with scheduler.lock:
+            states = [j.state for j in scheduler.jobs.values()]
+        return {"status": "ok", "running": states.count("running"), "queued": states.count("queued")}
 
     def batch_dir(name: str) -> Path:
         if not NAME.match(name):
@@ -319,7 +373,12 @@ def create_app(root: Path, token: str, registry: AssetRegistry | None = None,
             state = "running"
         else:
             state = counts["state"] or "idle"
+        shown = [p for p in (root / name / "previews").glob("*.png") if served(root / name, p)]
+        newest = sorted(shown, key=lambda p: p.stat().st_mtime, reverse=True)[:PREVIEWS_SHOWN]
+        if counts["requested"] is None and job is not None:  # queued: no run has written its summary yet
+            counts["requested"] = job.config.batch.count
         return {**counts, "batch": name, "state": state, "rendering": state == "running",
+                "previews": [p.relative_to(root / name).as_posix() for p in newest],
                 **({"error": job.error} if job is not None and job.error else {})}
 
     @app.post("/batches/{name}/cancel", status_code=202, dependencies=[Depends(authorised)])
