@@ -104,7 +104,8 @@ def download(source: str = typer.Argument(..., help="Dataset folder, http(s):// 
         existing_dir(Path(source), "a packed dataset")
     writable_dir(dest, "the download")
     try:
-        result = run_download(source, dest, layout, split, token)
+        with Bars(unit="files") as bars:
+            result = run_download(source, dest, layout, split, token, bars)
     except (ValueError, OSError) as exc:
         fail(f"{source}: {exc}")
     typer.echo(f"{dest}: {len(result.fetched)} files fetched ({result.bytes / 1e6:.1f} MB), "

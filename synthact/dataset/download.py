@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -27,6 +28,8 @@ CHUNK = 1 << 20
 MAX_MANIFEST_BYTES = 64 << 20
 DOCUMENTS = ("README.md", "report.html")  # the dataset card and the QA report, fetched when the source has them
 MAX_DOCUMENT_BYTES = 64 << 20  # the report embeds its sample sheets
+ATTEMPTS = 3  # tries per file: a dropped connection resumes, a failed checksum starts again
+RETRY_PAUSE_S = 1.0  # before the second try; doubled before each one after
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -133,35 +136,50 @@ def safe_target(dest: Path, rel: object, folder: str = "") -> Path:
     return target
 
 
-def _fetch(source: Source, rel: str, target: Path, sha256: str, size: int, result: DownloadResult) -> None:
+def _fetch(source: Source, rel: str, target: Path, sha256: str, size: int, result: DownloadResult,
+           attempts: int = ATTEMPTS) -> None:
+    """One file into target, verified. A dropped connection is resumed from the .part (HTTP Range, or a seek),
+    and a file that fails its checksum is fetched again from scratch, up to `attempts` tries in all with a
+    growing pause between them; then it is refused, naming the file, and a dropped transfer's .part is kept for
+    the next run to resume."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() and target.stat().st_size == size and sha256_file(target) == sha256:
         result.skipped.append(rel)
         return
     part = target.with_name(target.name + ".part")
-    if part.exists() and part.stat().st_size > size:
-        part.unlink()  # longer than the real file: start again
-    try:
-        if not part.exists() or part.stat().st_size < size:
-            source.copy_to(rel, part, size)
-    except TooLarge:
-        part.unlink(missing_ok=True)
-        raise
-    except INTERRUPTIONS as exc:
-        if isinstance(exc, urllib.error.HTTPError):
+    problem = ""
+    for attempt in range(1, attempts + 1):
+        if attempt > 1:
+            time.sleep(RETRY_PAUSE_S * 2 ** (attempt - 2))
+        if part.exists() and part.stat().st_size > size:
+            part.unlink()  # longer than the real file: start again
+        try:
+            if not part.exists() or part.stat().st_size < size:
+                source.copy_to(rel, part, size)
+        except TooLarge:
+            part.unlink(missing_ok=True)
             raise
-        raise IOError(f"{rel}: interrupted after {part.stat().st_size if part.exists() else 0} of {size} bytes "
-                      f"({exc}); rerun to resume") from None
-    got = part.stat().st_size
-    if got < size:
-        raise IOError(f"{rel}: interrupted after {got} of {size} bytes; rerun to resume")
-    if got > size or sha256_file(part) != sha256:
-        part.unlink()
-        raise IOError(f"{rel}: checksum mismatch after download (expected {sha256}); the .part file was removed, "
-                      f"run the download again")
-    result.bytes += got
-    os.replace(part, target)
-    result.fetched.append(rel)
+        except INTERRUPTIONS as exc:
+            if isinstance(exc, urllib.error.HTTPError) and exc.code < 500:
+                raise  # the server's answer (no such file, no access): asking again changes nothing
+            problem = f"interrupted after {part.stat().st_size if part.exists() else 0} of {size} bytes ({exc})"
+            continue
+        got = part.stat().st_size
+        if got < size:
+            problem = f"interrupted after {got} of {size} bytes"
+            continue
+        if sha256_file(part) != sha256:
+            part.unlink()
+            problem = f"checksum mismatch (expected {sha256})"
+            continue
+        result.bytes += got
+        os.replace(part, target)
+        result.fetched.append(rel)
+        return
+    if problem.startswith("checksum"):
+        raise IOError(f"{rel}: {problem} in each of {attempts} downloads; the .part file was removed, nothing was "
+                      f"kept under its name")
+    raise IOError(f"{rel}: {problem}, {attempts} tries; rerun to resume")
 
 
 def _checked(entries: object, what: str) -> list[dict]:
@@ -177,7 +195,7 @@ def _checked(entries: object, what: str) -> list[dict]:
 
 
 def download(source_uri: str, dest: Path, layout: str | None = None, split: str | None = None,
-              token: str | None = None) -> DownloadResult:
+             token: str | None = None, progress: Callable[..., None] | None = None) -> DownloadResult:
     source = Source(source_uri, token)
     dest = Path(dest)
     try:
@@ -194,16 +212,19 @@ def download(source_uri: str, dest: Path, layout: str | None = None, split: str 
     shards = [(s, safe_target(dest, s.get("name"), "shards")) for s in _checked(manifest.get("shards"), "shards")]
     result = DownloadResult(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    for table, target in tables:
+    report = progress or (lambda *args, **kwargs: None)
+    for done, (table, target) in enumerate(tables, 1):
         _fetch(source, table["name"], target, table["sha256"], table["bytes"], result)
+        report("tables", done, len(tables))
     wanted = {s["name"] for s in manifest["shards"]}
     if split:
         import pandas as pd
         index = pd.read_parquet(dest / "index")
         wanted = set(index.loc[index.split == split, "shard"])
-    for shard, target in shards:
-        if shard["name"] in wanted:
-            _fetch(source, f"shards/{shard['name']}", target, shard["sha256"], shard["bytes"], result)
+    chosen = [(shard, target) for shard, target in shards if shard["name"] in wanted]
+    for done, (shard, target) in enumerate(chosen, 1):
+        _fetch(source, f"shards/{shard['name']}", target, shard["sha256"], shard["bytes"], result)
+        report("shards", done, len(chosen), detail=f"{result.bytes / 1e6:.1f} MB fetched")
     for name in DOCUMENTS:
         _fetch_document(source, name, dest, result)
     (dest / "dataset.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
