@@ -73,7 +73,13 @@ def _stable_rank(text: str) -> str:
 
 
 class _ShardWriter:
-    """Deterministic tar shards: sorted members, zero mtimes and owners."""
+    """Deterministic tar shards: sorted members, zero mtimes and owners.
+
+    Written by hand on tarfile rather than with webdataset's ShardWriter, which cannot do three things the
+    dataset needs: it rolls over to a new shard at a count or size only, so it would split the renders of one
+    motion across shards (readers that give each worker its own shards would lose GATA pairs), and it does not
+    say at which byte offset a sample starts (the index's `offset`, for reading one clip without scanning).
+    (Its members' time and owner could be fixed through TarWriter's mtime, user and group.)"""
 
     def __init__(self, folder: Path, first_number: int, options: PackOptions):
         self.folder, self.number, self.options = folder, first_number, options
