@@ -1,16 +1,22 @@
-"""QA report of a packed dataset: one self-contained HTML page (inline SVG plots, embedded PNG sheets)."""
+"""QA report of a packed dataset: one self-contained HTML page (matplotlib's charts as inline SVG, embedded PNG
+sheets)."""
 from __future__ import annotations
 
 import base64
 import hashlib
 import html
+import io
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
 import cv2
+import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from synthact.clip import ClipReader
 from synthact.clip.preview import frame_strip
@@ -31,32 +37,47 @@ CATEGORICAL = [("Split", "split"), ("Weather", "param.environment.weather"), ("G
                ("Camera motion", "param.camera.motion.type"), ("Sky", "param.environment.sky")]
 
 
-def bar_svg(counts: dict, width: int = 520, bar: int = 14) -> str:
+def _svg(figure: Figure) -> str:
+    """The figure as inline SVG: text kept as text (selectable, searchable), stable ids, and no XML prolog or
+    namespace declarations (HTML's parser supplies them), so the page names no URL and fetches nothing."""
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "synthact-report", "font.size": 9}):
+        figure.savefig(buffer, format="svg", bbox_inches="tight",
+                       metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
+    text = buffer.getvalue()
+    return re.sub(r'\sxmlns(:xlink)?="[^"]*"', "", text[text.index("<svg"):])
+
+
+def bar_svg(counts: dict, xlabel: str = "clips") -> str:
+    """Horizontal bars, one per key (first on top), with their counts."""
     if not counts:
         return "<p>none</p>"
-    top = max(counts.values())
-    rows = []
-    for i, (name, n) in enumerate(counts.items()):
-        w = int((width - 200) * n / top)
-        y = i * (bar + 4)
-        rows.append(f'<text x="0" y="{y + bar - 3}" font-size="11">{html.escape(str(name))[:30]}</text>'
-                    f'<rect x="190" y="{y}" width="{w}" height="{bar}" fill="#4a78c2"/>'
-                    f'<text x="{195 + w}" y="{y + bar - 3}" font-size="11">{n}</text>')
-    return f'<svg width="{width}" height="{len(counts) * (bar + 4)}">{"".join(rows)}</svg>'
+    names = [str(name)[:32] for name in counts]
+    figure = Figure(figsize=(5.2, 0.3 + 0.22 * len(counts)))
+    axes = figure.add_subplot()
+    bars = axes.barh(range(len(counts)), list(counts.values()), color="#4a78c2")
+    axes.bar_label(bars, padding=2)
+    axes.set_yticks(range(len(counts)), names)
+    axes.invert_yaxis()
+    axes.set_xlabel(xlabel)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # clips come whole
+    axes.margins(x=0.12)
+    axes.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)
 
 
-def histogram_svg(values, bins: int = 20, width: int = 360, height: int = 120) -> str:
+def histogram_svg(values, xlabel: str = "", bins: int = 20) -> str:
     values = np.asarray([v for v in values if v is not None and np.isfinite(v)], float)
     if values.size == 0:
         return "<p>no values</p>"
-    counts, edges = np.histogram(values, bins=bins)
-    top = max(counts.max(), 1)
-    bw = width / bins
-    bars = "".join(f'<rect x="{i * bw:.1f}" y="{height - 20 - (c / top) * (height - 30):.1f}" width="{bw - 1:.1f}" '
-                   f'height="{(c / top) * (height - 30):.1f}" fill="#c2694a"/>' for i, c in enumerate(counts))
-    labels = (f'<text x="0" y="{height - 5}" font-size="10">{edges[0]:.3g}</text>'
-              f'<text x="{width - 40}" y="{height - 5}" font-size="10">{edges[-1]:.3g}</text>')
-    return f'<svg width="{width}" height="{height}">{bars}{labels}</svg>'
+    figure = Figure(figsize=(3.6, 1.6))
+    axes = figure.add_subplot()
+    axes.hist(values, bins=bins, color="#c2694a")
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel("clips")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)
 
 
 def clip_sheet(sample: dict) -> str:
@@ -92,10 +113,10 @@ def write_report(dataset: Path, out: Path | None = None, sheets: int = 6, progre
                 parts.append(f"<div><h3>{title}</h3>{bar_svg(dict(Counter(index[column]).most_common()))}</div>")
         for title, column in NUMERIC:
             if column in index:
-                parts.append(f"<div><h3>{title}</h3>{histogram_svg(index[column].tolist())}</div>")
+                parts.append(f"<div><h3>{title}</h3>{histogram_svg(index[column].tolist(), title)}</div>")
         parts.append("</div>")
     reasons = Counter(r for rs in rejections.reasons for r in rs.split(",") if r)
-    parts.append("<h2>QC rejections</h2>" + bar_svg(dict(reasons.most_common())))
+    parts.append("<h2>QC rejections</h2>" + bar_svg(dict(reasons.most_common()), "clips rejected for it"))
     if len(index):
         picks = sorted(index.itertuples(), key=lambda r: hashlib.blake2b(r.scene_id.encode()).hexdigest())[:sheets]
         parts.append("<h2>Sample clips</h2>")
