@@ -5,8 +5,9 @@
 1. Renders the first N scenes of scene_configs/default.yaml with `synthact render` (render.device: auto
    picks the GPU: Cycles on OptiX or CUDA, one worker per GPU) and packs them (gata): s/frame, clips/min per
    GPU, and the per-stage split from the clips' stats.json.
-2. Trains MoCo steps in bf16 autocast (what `synthact train` does on CUDA) on the packed shards and on
-   synthetic batches at the published width: steps/s, clips/s and peak GPU memory.
+2. Times `train()` itself (what `synthact train` runs: precision auto, so bf16 autocast on a GPU with bf16,
+   shuffle BN, metrics), at the published width on synthetic batches fed in place of its shard stream, and
+   on the packed shards: steps/s from the `seconds` of its metrics.jsonl, clips/s and peak GPU memory.
 Rows are printed and appended to BENCHMARKS.md's GPU section. On a machine without a CUDA GPU it measures
 nothing and says so (exit 2): CPU figures are `make bench`'s. The venv's pinned torch is a CPU build where
 `make setup` finds one on local disk; on a GPU machine install the CUDA build of the same version first.
@@ -14,21 +15,22 @@ nothing and says so (exit 2): CPU figures are `make bench`'s. The venv's pinned 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
 from datetime import date
 from pathlib import Path
+from unittest import mock
 
 import torch
 
-from synthact.train.data import PairStream
-from synthact.train.moco import MoCo
-from synthact.train.models import backbone
-from synthact.train.train import shard_list
+import synthact.train.train as trainer
+from synthact.train.train import TrainConfig, shard_list
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "## GPU (issue: evidence v2)"
@@ -59,45 +61,50 @@ def render(clips: int, out: Path) -> list[str]:
             f"{wall:.0f} s wall for the batch including Ray start-up and packing; stages: {split}"]
 
 
-def train_steps(model: MoCo, batches, steps: int) -> tuple[float, float]:
-    """(seconds per step over `steps` after two warm-up steps, peak GPU memory in GiB)."""
-    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01, momentum=0.9)
+def timed_train(cfg: TrainConfig, shards: Path, out: Path, data=None, warmup: int = 2) -> tuple[float, float]:
+    """One fresh `train()` run (what `synthact train` runs): (steps/s after `warmup` steps, from the `seconds`
+    of its metrics.jsonl, and peak GPU memory in GiB). data: endless (a, b) batches fed to train() in place of
+    its shard stream (the GPU's pace without the loader); everything else is train()'s own."""
+    shutil.rmtree(out, ignore_errors=True)  # train() resumes from a last.pt it finds
+    torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()
-    times = []
-    for i, (a, b) in zip(range(steps + 2), batches):
-        torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            loss = model(a.cuda(non_blocking=True), b.cuda(non_blocking=True))["loss"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        torch.cuda.synchronize()
-        if i >= 2:
-            times.append(time.perf_counter() - t0)
-    return sum(times) / len(times), torch.cuda.max_memory_allocated() / 2 ** 30
+    source = mock.patch.object(trainer, "batches", lambda *_args, **_kw: data) if data is not None \
+        else contextlib.nullcontext()
+    with source:
+        trainer.train(cfg, str(shards), out, log=lambda *_: None)
+    memory = torch.cuda.max_memory_allocated() / 2 ** 30
+    seconds = [json.loads(line)["seconds"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    if len(seconds) <= warmup:
+        raise RuntimeError(f"{out}: {len(seconds)} steps recorded, need more than {warmup}")
+    return (len(seconds) - warmup) / (seconds[-1] - seconds[warmup - 1]), memory
 
 
-def train(dataset: Path, steps: int) -> list[str]:
+def repeated(batch: int, frames: int, size: int):
+    """The same random pair batch again and again (pinned: copied to the GPU as a loader's batch would be)."""
+    a, b = (torch.randn(batch, 3, frames, size, size).pin_memory() for _ in range(2))
+    while True:
+        yield a, b
+
+
+def train(dataset: Path, steps: int, out: Path) -> list[str]:
     rows = []
+    precision = "bf16 autocast" if torch.cuda.is_bf16_supported() else "fp32 (no bf16 on this GPU)"
     for name, width, batch, size in (("r2plus1d_18", 64, 32, 112), ("r3d_18", 64, 32, 112)):
-        model = MoCo(backbone(name, 8, width), queue_size=4096).cuda()
-        synthetic = iter(lambda: (torch.randn(batch, 3, 8, size, size), torch.randn(batch, 3, 8, size, size)), None)
-        seconds, memory = train_steps(model, synthetic, steps)
-        rows.append(f"MoCo step, {name} width {width}, batch {batch} x 8x{size}x{size}, bf16 autocast, "
-                    f"synthetic batches | {1 / seconds:.2f} steps/s ({batch / seconds:.0f} clips/s) | "
-                    f"peak {memory:.1f} GiB; mean of {steps} steps after 2 warm-up steps")
-    loader = torch.utils.data.DataLoader(PairStream(shard_list(str(dataset)), 8, 112, "gata", 0, 0),
-                                         batch_size=8, num_workers=4, drop_last=True)
-
-    def endless():
-        while True:
-            yield from loader
-    model = MoCo(backbone("r2plus1d_18", 8, 64), queue_size=4096).cuda()
-    seconds, memory = train_steps(model, endless(), min(steps, 20))
-    rows.append(f"MoCo step on the rendered shards (decode + crop + augment in 4 loader workers), r2plus1d_18 "
-                f"width 64, batch 8 x 8x112x112, bf16 | {1 / seconds:.2f} steps/s | peak {memory:.1f} GiB; "
-                f"the loader, not the GPU, sets this pace when it is below the synthetic row")
+        cfg = TrainConfig(backbone=name, width=width, frames=8, size=size, batch_size=batch, queue_size=4096,
+                          steps=steps + 2, checkpoint_every=steps + 2, workers=0)
+        rate, memory = timed_train(cfg, dataset, out / f"train-{name}", repeated(batch, 8, size))
+        rows.append(f"train() MoCo step, {name} width {width}, batch {batch} x 8x{size}x{size}, {precision} "
+                    f"(precision: auto), synthetic batches in place of the shard stream | {rate:.2f} steps/s "
+                    f"({batch * rate:.0f} clips/s) | peak {memory:.1f} GiB; {steps} steps after 2 warm-up steps, "
+                    f"from train()'s metrics.jsonl")
+    workers = min(4, len(shard_list(str(dataset))))
+    cfg = TrainConfig(backbone="r2plus1d_18", width=64, frames=8, size=112, batch_size=8, queue_size=4096,
+                      steps=min(steps, 20) + 2, checkpoint_every=min(steps, 20) + 2, workers=workers)
+    rate, memory = timed_train(cfg, dataset, out / "train-shards")
+    rows.append(f"train() MoCo step on the rendered shards (decode + crop + augment in {workers} loader "
+                f"worker{'s' if workers > 1 else ''}, one per shard), r2plus1d_18 width 64, batch 8 x 8x112x112, "
+                f"{precision} | {rate:.2f} steps/s | peak {memory:.1f} GiB; the loader, not the GPU, sets this "
+                f"pace when it is below the synthetic row")
     return rows
 
 
@@ -123,7 +130,7 @@ def main() -> None:
               file=sys.stderr)
         sys.exit(2)
     rows = render(args.clips, args.out)
-    rows += train(args.out / "default" / "dataset", args.steps)
+    rows += train(args.out / "default" / "dataset", args.steps, args.out)
     for r in rows:
         print(f"| {date.today()} | {machine()} | {r} |", flush=True)
     if not args.no_append:

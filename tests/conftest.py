@@ -74,6 +74,16 @@ def library_root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def subjects_library(library_root, tmp_path_factory) -> str:
+    """`subjects` beside `mini`: AMASS files with CMU-style subject_trial names (tests/support/mocap.py)."""
+    from support.mocap import SUBJECT_TRIALS, subjects_mocap_folder
+    from synthact.human.motions.import_library import import_library
+    report = import_library("subjects", subjects_mocap_folder(tmp_path_factory.mktemp("subjects")), root=library_root)
+    assert len(report.library.clips) == len(SUBJECT_TRIALS), report.skipped
+    return "subjects"
+
+
+@pytest.fixture(scope="session")
 def registry_with_libraries(library_root) -> AssetRegistry:
     return AssetRegistry.load(ROOT / "synthact" / "assets_manifests", library_root=library_root)
 

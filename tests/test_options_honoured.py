@@ -110,6 +110,9 @@ CHANGES = {
     "splits.val": ({}, 0.3),
     "splits.test": ({}, 0.3),
     "splits.hold_out": ({"splits": {"val": 0.3, "test": 0.3}}, ["body"]),
+    "splits.motions_by": ({"motion": {"library": "subjects", "selection": {"policy": "balanced",
+                                                                          "classes": ["walk", "jump"]}},
+                           "splits": {"test": 0.4}}, "trial"),
 }
 for part in ("gender", "age", "muscle", "weight", "height", "proportions"):
     CHANGES[f"actors.shape.{part}"] = ({}, 0.3)
@@ -158,7 +161,7 @@ def with_value(data: dict, path: str, value) -> dict:
 
 
 @pytest.fixture(scope="module")
-def registry_with_copy(registry, library_root, tmp_path_factory):
+def registry_with_copy(registry, library_root, subjects_library, tmp_path_factory):
     """The project's packs plus a second motion library, so motion.library has somewhere else to point, and
     the imported library `mini` (conftest.py)."""
     from synthact.config import AssetRegistry

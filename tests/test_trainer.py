@@ -150,11 +150,12 @@ def test_a_difference_to_rgb_checkpoint_carries_its_input_and_evaluates_on_rgb(s
     done = train(cfg, str(shards), tmp_path / "run", log=lambda *_: None)
     state = torch.load(done, weights_only=False)["model"]
     assert float(state["encoder_q.alpha"]) == float(state["encoder_k.alpha"]) == 0.0
-    seen, original = [], evaluation.evaluate
-    monkeypatch.setattr(evaluation, "evaluate", lambda enc, rnd, *args, **kw: seen.append(
-        (float(enc.alpha), float(rnd.alpha))) or original(enc, rnd, *args, **kw))
-    evaluation.evaluate_checkpoint(done, evaluable, tmp_path / "eval.json")
-    assert seen == [(0.0, 0.0)]  # the trained and the random network both see RGB
+    seen, original = [], evaluation.extract
+    monkeypatch.setattr(evaluation, "extract", lambda encoders, *args, **kw: seen.append(
+        [float(e.alpha) for e in encoders]) or original(encoders, *args, **kw))
+    metrics = evaluation.evaluate_checkpoint(done, evaluable, tmp_path / "eval.json", workers=0)
+    assert seen == [[0.0, 0.0, 0.0, 0.0]]  # the trained and the three random networks all see RGB
+    assert metrics["checkpoint"]["input"].startswith("RGB frames") and metrics["checkpoint"]["step"] == 4
 
 
 @pytest.fixture(scope="module")
@@ -207,29 +208,26 @@ def test_training_runs_and_resumes_exactly(shards, tmp_path):
 
 
 def test_evaluation_metrics_on_known_features():
-    from synthact.train.evaluate import knn_accuracy, linear_probe, representation_bias, retrieval_top1
+    from synthact.train.evaluate import evaluate_features, knn_predict, representation_bias, retrieval_hits
     torch.manual_seed(0)
     centres = torch.randn(3, 16) * 5
     y = torch.arange(30) % 3
     x = centres[y] + 0.1 * torch.randn(30, 16)
-    assert knn_accuracy(x[:15], y[:15], x[15:], y[15:]) == 1.0
-    assert linear_probe(x[:15], y[:15], x[15:], y[15:], 3) == 1.0
+    assert torch.equal(knn_predict(x[:15], y[:15], x[15:]), y[15:])
     noise = torch.randn(30, 16)
-    assert knn_accuracy(noise[:15], y[:15], noise[15:], y[15:]) < 0.8
+    assert (knn_predict(noise[:15], y[:15], noise[15:]) == y[15:]).float().mean() < 0.8
     groups = [f"m{i // 2}" for i in range(30)]
-    paired = centres[torch.arange(30) // 2 % 3] * 0 + torch.randn(15, 16).repeat_interleave(2, 0) * 3 \
-        + 0.01 * torch.randn(30, 16)
-    assert retrieval_top1(paired, groups) == 1.0
+    paired = torch.randn(15, 16).repeat_interleave(2, 0) * 3 + 0.01 * torch.randn(30, 16)
+    queries, hits = retrieval_hits(paired, groups)
+    assert len(queries) == 30 and hits.mean() == 1.0
     assert representation_bias(0.5, 0.25) == pytest.approx(np.log(2))
-
-
-def test_evaluate_end_to_end_on_a_dataset(evaluable):
-    from synthact.train.evaluate import evaluate, load_dataset
-    clips, info = load_dataset(evaluable, 2, 32)
-    assert clips.shape[1:] == (3, 2, 32, 32) and len(info.labels) == len(clips)
-    out = evaluate(backbone("tsm_r18", 2), backbone("tsm_r18", 2), clips, info, finetune_epochs=1)
-    assert set(out) >= {"model", "random_init", "bias"} and 0 <= out["model"]["knn_top1"] <= 1
-    assert 0 <= out["model"]["finetune_top1"] <= 1 and 0 <= out["random_init"]["finetune_top1"] <= 1
+    labels = [f"c{int(v)}" for v in y]
+    splits = ["train"] * 12 + ["val"] * 6 + ["test"] * 12
+    out = evaluate_features(x, [noise, noise + 0.1 * torch.randn(30, 16)], labels, [f"m{i}" for i in range(30)],
+                            splits)
+    assert out["model"]["knn_top1"] == out["model"]["linear_top1"] == 1.0
+    assert out["gain_over_random"]["linear_top1"]["value"] > 0.3 and len(out["random_init"]["inits"]) == 2
+    assert out["majority_top1"] == pytest.approx(4 / 12, abs=1e-4) and len(out["predictions"]) == 12
 
 
 def test_joint_training_with_real_videos_mines_cross_domain_positives(raw, shards, tmp_path):
@@ -300,15 +298,16 @@ def test_supervised_training_learns_class_ids_and_evaluates(shards, evaluable, t
         train(cfg, str(tmp_path / "no-manifest.tar"), tmp_path / "bad", log=lambda *_: None)
 
 
-def test_finetuning_trains_a_copy_to_separate_the_classes():
-    from synthact.train.evaluate import finetune
-    torch.manual_seed(0)
-    y = torch.arange(24) % 2
-    clips = torch.randn(24, 3, 2, 32, 32) * 0.3 + (y.float() * 2 - 1)[:, None, None, None, None]
+def test_finetuning_trains_a_copy_to_separate_the_classes(evaluable):
+    from synthact.train.eval_datasets import catalogue
+    from synthact.train.evaluate import Protocol, finetune_correct
+    cat = catalogue(evaluable)
+    items = cat.of("train", "val", "test")
     encoder = backbone("tsm_r18", 2)
     before = {k: v.clone() for k, v in encoder.state_dict().items()}
-    accuracy = finetune(encoder, clips[:16], y[:16], clips[16:], y[16:], classes=2, epochs=3, batch=4)
-    assert accuracy == 1.0
+    correct = finetune_correct(encoder, cat, items, [i.label for i in items], [i.split for i in items],
+                               Protocol(2, 1, 32, "actor"), "test", epochs=2, workers=0, batch=4)
+    assert len(correct) == sum(i.split == "test" for i in items) and set(np.unique(correct)) <= {0.0, 1.0}
     assert all(torch.equal(v, encoder.state_dict()[k]) for k, v in before.items())  # the caller's encoder is kept
 
 
@@ -359,4 +358,4 @@ def test_train_and_eval_commands(shards, evaluable, tmp_path):
     metrics = json.loads((tmp_path / "run" / "eval.json").read_text())
     assert {"knn_top1", "linear_top1", "finetune_top1", "retrieval_top1"} <= set(metrics["model"])
     assert "finetune_top1" in res.stdout and "[" in res.stdout  # the table shows each 95% interval
-    assert "features (model)" in res.stderr and "clips/s" in res.stderr
+    assert "features: 60/60" in res.stderr and "clips/s" in res.stderr

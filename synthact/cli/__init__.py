@@ -14,6 +14,9 @@ except ImportError:  # pragma: no cover - older Typer on click
     from click import exceptions as click_errors
 
 _NO_ARGS = getattr(click_errors, "NoArgsIsHelpError", ())
+# The modules of the optional installs (pyproject.toml's extras), for the line that names the one to add.
+EXTRAS = {**dict.fromkeys(("bpy", "anny", "smplx", "ray", "fastapi", "fastapi_swagger", "uvicorn", "embreex",
+                           "threadpoolctl"), "render"), **dict.fromkeys(("torch", "sklearn"), "train")}
 
 
 class _OneLineUsageErrors(TyperGroup):
@@ -41,6 +44,13 @@ class _OneLineUsageErrors(TyperGroup):
         except BrokenPipeError:  # `synthact sample ... | head`: the reader has what it wanted
             sys.stderr.close()
             sys.exit(0)
+        except ModuleNotFoundError as exc:  # a reader's install (`pip install synthact`) running a render command
+            extra = EXTRAS.get((exc.name or "").split(".")[0])
+            if extra is None:
+                raise
+            typer.echo(f"synthact: this command needs {exc.name}, which the {extra} install has: "
+                       f"pip install 'synthact[{extra}]'", err=True)
+            sys.exit(2)
         except OSError as exc:  # a file the command was given or told to write: bad input, not a bug
             where = f"{exc.filename}: " if exc.filename else ""
             typer.echo(f"synthact: {where}{exc.strerror or exc}", err=True)

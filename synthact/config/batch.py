@@ -374,6 +374,7 @@ class SplitsConfig(StrictModel):
     val: Annotated[float, Field(strict=True, ge=0, le=0.5)] = 0.0
     test: Annotated[float, Field(strict=True, ge=0, le=0.5)] = 0.0
     hold_out: list[Literal["body", "background", "camera"]] = ["body", "background", "camera"]
+    motions_by: Literal["subject", "trial"] = "subject"  # imported libraries: what never crosses splits
 
     @property
     def enabled(self) -> bool:
@@ -381,8 +382,9 @@ class SplitsConfig(StrictModel):
 
     @model_validator(mode="after")
     def _hold_out_needs_splits(self):
-        if "hold_out" in self.model_fields_set and not self.enabled:
-            raise ValueError("hold_out only applies when val or test is above 0")
+        for name in ("hold_out", "motions_by"):
+            if name in self.model_fields_set and not self.enabled:
+                raise ValueError(f"{name} only applies when val or test is above 0")
         return self
 
 

@@ -12,7 +12,7 @@ from synthact.human.motions.library import open_libraries
 from synthact.world.places import PlaceLibraryError, open_place_library
 
 from .places import PlacePool
-from .sampler import library_pool, window_length_and_stride
+from .sampler import library_pool, recording_splits, window_length_and_stride
 
 
 def reference_problems(config: BatchConfig, registry: AssetRegistry) -> list[tuple[tuple, str]]:
@@ -77,6 +77,28 @@ def place_problems(config: BatchConfig) -> list[tuple[tuple, str]]:
     return []
 
 
+def split_problems(config: BatchConfig, pools: list) -> list[tuple[tuple, str]]:
+    """Splits over motion files: each class needs recordings in every split, and a scene's actors one split."""
+    sp = config.splits
+    files = [pool for pool in pools if not pool.library.builtin and pool.units]
+    if "motions_by" in sp.model_fields_set and not files:
+        return [(("splits", "motions_by"), "motions_by only applies to motion libraries of files (imported or "
+                                           "declared); the library here is procedural")]
+    if not sp.enabled or not files:
+        return []
+    found = []
+    for pool in files:
+        try:
+            recording_splits(pool, config)
+        except ValueError as exc:
+            found.append((("splits", "motions_by"), str(exc)))
+    several = max(config.actors.count.options()) > 1 and config.actors.motion_sharing != "same"
+    if several and config.motion.selection.policy == "explicit":
+        found.append((("actors", "motion_sharing"), "with splits, a second actor's named clip may be a recording "
+                      "of another split than the scene's; set motion_sharing: same"))
+    return found
+
+
 def motion_problems(config: BatchConfig, registry: AssetRegistry) -> list[tuple[tuple, str]]:
     """Libraries, classes and clips the motion section names but nobody provides, and libraries that
     would contribute nothing."""
@@ -124,6 +146,7 @@ def motion_problems(config: BatchConfig, registry: AssetRegistry) -> list[tuple[
         elif sel.policy == "explicit" and pool.windows is not None:
             found += [(("motion", "selection", "clips", i), f"clip {clip!r} has no window {moving}")
                       for i, clip in enumerate(sel.clips) if not pool.windows.by_clip.get(clip)]
+    found += split_problems(config, [library_pool(lib, config, length, stride) for lib in libraries.values()])
     named = [(("motion", "selection", "classes", i), c) for i, c in enumerate(sel.classes)] \
         if sel.classes != "all" else []
     named += [(("motion", "selection", "quotas", c), c) for c in sel.quotas or {}]

@@ -6,8 +6,11 @@ renders of one motion share it exactly while everything else varies.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
+import threading
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -65,6 +68,29 @@ class LibraryPool:
     library: MotionLibrary
     units: tuple  # labels, or (imported library, class_granularity motion) windows
     windows: WindowTable | None  # an imported library's windows that may be sampled
+    recordings: dict[str, str] | None = None  # splits on, a library of files: clip id -> the split of its recording
+
+    def choices(self, unit: str, clip_id: str | None) -> list:
+        """What a motion of this unit (a label, or a named clip) is drawn from: windows, or clip ids."""
+        if self.windows is not None:
+            return self.windows.by_clip[clip_id] if clip_id else self.windows.by_label[unit]
+        return [clip_id] if clip_id else self.library.classes()[unit]
+
+    def clips_by_label(self) -> dict[str, list[str]]:
+        """The clips each drawable label's motions can come from (what splits deal)."""
+        labels = {u.label if isinstance(u, Window) else u for u in self.units}
+        if self.windows is not None:
+            return {label: sorted({w.clip_id for w in self.windows.by_label[label]}) for label in labels}
+        return {label: list(self.library.classes()[label]) for label in labels}
+
+
+def recording_splits(pool: LibraryPool, cfg: BatchConfig) -> dict[str, str] | None:
+    """Imported (or hand-declared) motion files with splits on: each clip's split, by subject or by trial."""
+    sp = cfg.splits
+    if not sp.enabled or pool.library.builtin:
+        return None
+    return splits.deal_recordings(pool.library.name, pool.clips_by_label(), sp.motions_by, sp.val, sp.test,
+                                  cfg.batch.seed)
 
 
 @dataclass(frozen=True)
@@ -88,6 +114,7 @@ class SceneSampler:
         empty = [name for name, pool in pools.items() if not pool.units]
         if empty:  # load_batch_config reports this with the config's line
             raise ValueError(f"motion library {empty[0]!r} has no window of the selected classes to sample")
+        pools = {name: replace(pool, recordings=recording_splits(pool, config)) for name, pool in pools.items()}
         schedule = interleaved(names, getattr(m.library, "weights", None))
         places = PlacePool.create(config) if "room" in config.environment.kind.options() else None
         if places is not None and places.problem(config):  # load_batch_config reports this with the config's line
@@ -132,12 +159,11 @@ class SceneSampler:
         cfg = self.config
         scene = Stream(cfg.batch.seed, f"scene/{index}")
         group = index // cfg.motion.renders_per_motion
-        sp = cfg.splits
-        split = splits.split_of_group(cfg.batch.seed, group, sp.val, sp.test) if sp.enabled else "train"
+        split = self._split(group)
         held = self.held_out
         count = cfg.actors.count.sample(scene, "actors/count")
         shared = cfg.actors.motion_sharing == "same"
-        motions = [self._motion(group, 0 if shared else k) for k in range(count)]
+        motions = [self._motion(group, 0 if shared else k, split) for k in range(count)]
         sitting = [k for k, m in enumerate(motions) if m.source_class_name in SITTING]
         environment = _held_environment(scene.child("environment"), cfg, held, split, self.places, len(sitting))
         seats: dict[int, SeatSpec] = {}
@@ -203,7 +229,26 @@ class SceneSampler:
         for index in range(start, start + count):
             yield self.sample_json(index)
 
-    def _motion(self, group: int, slot: int) -> MotionSpec:
+    def _split(self, group: int) -> str:
+        """A motion group's split: its first motion's recording's where that is a file of an imported library
+        (so no trial or subject crosses splits), else drawn per group."""
+        sp = self.config.splits
+        if not sp.enabled:
+            return "train"
+        name, _ = self._library_at(group)
+        pool = self.pools[name]
+        if pool.recordings is None:
+            return splits.split_of_group(self.config.batch.seed, group, sp.val, sp.test)
+        _, clip_id, _ = self._first_choice(group)
+        return pool.recordings[clip_id]
+
+    def _first_choice(self, group: int) -> tuple[str, str | None, Window | None]:
+        """(label, clip id, window) of a group's first motion."""
+        s = Stream(self.config.batch.seed, f"motion/{group}/0")
+        name, earlier = self._library_at(group)
+        return self._choose(self.pools[name], s, group, earlier, s.bits64("instance") >> 1, group=group)
+
+    def _motion(self, group: int, slot: int, split: str = "train") -> MotionSpec:
         cfg = self.config.motion
         s = Stream(self.config.batch.seed, f"motion/{group}/{slot}")
         position = group + slot  # extra actors of one scene shift along the class order
@@ -211,7 +256,10 @@ class SceneSampler:
         pool = self.pools[name]
         lib = pool.library
         instance = s.bits64("instance") >> 1
-        label, clip_id, window = self._choose(pool, s, position, earlier, instance)
+        if slot == 0:
+            label, clip_id, window = self._first_choice(group)
+        else:
+            label, clip_id, window = self._choose(pool, s, position, earlier, instance, split=split)
         mirrored = s.uniform01("mirror") < cfg.mirror_probability
         seen = mirror_name(label) if mirrored else label
         if cfg.class_granularity == "label":
@@ -237,31 +285,80 @@ class SceneSampler:
         )
         return MotionSpec(motion_key=stable_hash(fields), **fields)
 
-    def _choose(self, pool: LibraryPool, s: Stream, position: int, earlier: int,
-                instance: int) -> tuple[str, str | None, Window | None]:
-        """(label, clip id, window) of a motion: the policy picks a label (or clip, or window); an imported
-        library's label then gets one of its windows, a hand-declared class one of its clips."""
+    def _unit(self, pool: LibraryPool, s: Stream, position: int, earlier: int) -> tuple:
+        """What the selection policy picks for a motion: (a label or a window, the clip it names or None)."""
         sel, lib = self.config.motion.selection, pool.library
-        clip_id = None
         if sel.policy == "explicit":
             clip_id = sel.clips[position % len(sel.clips)]
-            unit = clip_id if lib.builtin else lib.clip_class(clip_id)
-        elif sel.policy == "quotas":
-            unit = self._quota_sequence[position % len(self._quota_sequence)]
-        elif sel.policy == "balanced":
-            unit = pool.units[earlier % len(pool.units)]
-        else:
-            unit = pool.units[s.below("class", len(pool.units))]
+            return (clip_id if lib.builtin else lib.clip_class(clip_id)), clip_id
+        if sel.policy == "quotas":
+            return self._quota_sequence[position % len(self._quota_sequence)], None
+        if sel.policy == "balanced":
+            return pool.units[earlier % len(pool.units)], None
+        return pool.units[s.below("class", len(pool.units))], None
+
+    def _choose(self, pool: LibraryPool, s: Stream, position: int, earlier: int, instance: int,
+                group: int | None = None, split: str | None = None) -> tuple[str, str | None, Window | None]:
+        """(label, clip id, window) of a motion: the policy picks a label (or clip, or window); an imported
+        library's label then gets one of its windows, a hand-declared class one of its clips.
+
+        A group's first motion (`group` given) takes its label's windows (or clips) without replacement: the
+        n-th motion of a label in the batch takes the n-th of a keyed shuffle of them, reshuffled each time
+        they run out. Another actor's motion (`split` given) draws among those of the scene's split."""
+        unit, clip_id = self._unit(pool, s, position, earlier)
         if isinstance(unit, Window):
             return unit.label, unit.clip_id, unit
-        if pool.windows is not None:
-            choices = pool.windows.by_clip[clip_id] if clip_id else pool.windows.by_label[unit]
-            window = choices[instance % len(choices)]
-            return unit, window.clip_id, window
-        if not lib.builtin and clip_id is None:
-            clips = lib.classes()[unit]
-            clip_id = clips[instance % len(clips)]
-        return unit, clip_id, None
+        if pool.library.builtin:
+            return unit, clip_id, None
+        choices = pool.choices(unit, clip_id)
+        if group is not None:
+            n = self._tally.occurrence(group)
+            cycle, k = divmod(n, len(choices))
+            picked = choices[_shuffled(self.config.batch.seed, f"{pool.library.name}/{unit}/{clip_id}", cycle,
+                                       len(choices))[k]]
+        else:
+            if pool.recordings is not None:
+                choices = [c for c in choices if pool.recordings[c if isinstance(c, str) else c.clip_id] == split]
+                if not choices:
+                    raise ValueError(f"motion library {pool.library.name!r}: class {unit!r} has no recording in the "
+                                     f"{split} split for a second actor; set actors.motion_sharing: same")
+            picked = choices[instance % len(choices)]
+        if isinstance(picked, Window):
+            return unit, picked.clip_id, picked
+        return unit, picked, None
+
+    @cached_property
+    def _tally(self) -> "_Tally":
+        return _Tally(self)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shuffled(seed: int, key: str, cycle: int, n: int) -> tuple[int, ...]:
+    """A keyed permutation of range(n), a new one each cycle."""
+    stream = Stream(seed, f"motion/shuffle/{key}/{cycle}")
+    return tuple(sorted(range(n), key=lambda i: stream.bits64(str(i))))
+
+
+class _Tally:
+    """How many earlier groups' first motions drew the same unit (library, label or clip) as a group's: the
+    index into that unit's shuffle. Counted forward once and kept (a few bytes per group), so sampling stays
+    a pure function of the index and costs O(1) per scene in order."""
+
+    def __init__(self, sampler: "SceneSampler"):
+        self.sampler, self.counts, self.seen = sampler, {}, array("q")
+        self.lock = threading.Lock()
+
+    def occurrence(self, group: int) -> int:
+        with self.lock:
+            while len(self.seen) <= group:
+                g = len(self.seen)
+                s = Stream(self.sampler.config.batch.seed, f"motion/{g}/0")
+                name, earlier = self.sampler._library_at(g)
+                unit, clip_id = self.sampler._unit(self.sampler.pools[name], s, g, earlier)
+                key = (name, unit if isinstance(unit, str) else unit.window_id, clip_id)
+                self.seen.append(self.counts.get(key, 0))
+                self.counts[key] = self.seen[-1] + 1
+            return self.seen[group]
 
 
 def window_length_and_stride(cfg: BatchConfig) -> tuple[float, float]:

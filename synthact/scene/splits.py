@@ -49,3 +49,44 @@ def attempts(stream: Stream):
     for k in range(1, MAX_ATTEMPTS):
         yield stream.child(f"retry{k}")
 
+
+
+def recording_of(clip_id: str, by: str) -> str:
+    """The unit an imported motion's split goes by: its subject where the file name gives one (CMU's and
+    AMASS's 02_01 is subject 2, trial 1), else the trial (the clip)."""
+    from synthact.human.motions.vocabulary import cmu_trial
+    parsed = cmu_trial(clip_id) if by == "subject" else None
+    return f"subject {parsed[0]:02d}" if parsed else f"trial {clip_id}"
+
+
+def deal_recordings(library: str, clips_by_label: dict[str, list[str]], by: str, val: float, test: float,
+                    seed: int) -> dict[str, str]:
+    """clip id -> split, so that no recording (a trial, or a subject's trials) is in two splits and every label
+    has recordings in train and in each held-out split; raises ValueError naming the label that cannot.
+
+    By trial the deal is stratified (each label's trials are dealt on their own: a trial has one label); by
+    subject it is one deal over the subjects, as a subject's trials span labels."""
+    needed = ["train"] + [s for s, share in (("val", val), ("test", test)) if share > 0]
+    out: dict[str, str] = {}
+    if by == "trial":
+        for label, clips in sorted(clips_by_label.items()):
+            if len(set(clips)) < len(needed):
+                raise ValueError(f"motion library {library!r}: class {label!r} has {len(set(clips))} trial(s); "
+                                 f"holding out by trial needs one per split ({', '.join(needed)})")
+            out.update(partition(clips, val, test, seed, f"trials/{library}/{label}"))
+        return out
+    owners = {clip: recording_of(clip, by) for clips in clips_by_label.values() for clip in clips}
+    try:
+        dealt = partition(owners.values(), val, test, seed, f"subjects/{library}")
+    except ValueError:
+        raise ValueError(f"motion library {library!r}: {len(set(owners.values()))} subject(s) cannot be split "
+                         f"into {', '.join(needed)}; hold out by trial (splits.motions_by: trial)") from None
+    for label, clips in sorted(clips_by_label.items()):
+        reached = {dealt[owners[c]] for c in clips}
+        if not set(needed) <= reached:
+            subjects = sorted({owners[c] for c in clips})
+            raise ValueError(f"motion library {library!r}: class {label!r} comes from {len(subjects)} subject(s) "
+                             f"({', '.join(subjects[:4])}{', ...' if len(subjects) > 4 else ''}) dealt only to "
+                             f"{', '.join(sorted(reached))}; it needs recordings in {', '.join(needed)}: hold out "
+                             f"by trial (splits.motions_by: trial) or leave the class out")
+    return {clip: dealt[owner] for clip, owner in owners.items()}

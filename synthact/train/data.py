@@ -8,6 +8,7 @@ MoCo baseline instead pairs two augmentations of a single view.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,22 +150,61 @@ class ClipCache:
         self.complete = False
 
 
+def node() -> tuple[int, int]:
+    """(rank, world size) of this process: torchrun's RANK and WORLD_SIZE, else an initialised process
+    group's, else (0, 1). DataLoader workers inherit them with the environment."""
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
+        return int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def check_readers(shards: list[str], world: int, workers: int) -> None:
+    """Every reader (rank x DataLoader worker) needs a shard of its own: with fewer, one rank finds no batch
+    and stops while the others wait for it in the gradient all-reduce. Depends only on its arguments, so every
+    rank decides alike (before any of them joins the process group)."""
+    readers = world * max(workers, 1)
+    if len(shards) < readers:
+        raise ValueError(f"{len(shards)} shards for {world} ranks x {max(workers, 1)} workers: each reader needs "
+                         f"at least one shard; pack with more shards (synthact pack --shard-clips) or use fewer "
+                         f"workers")
+
+
 class _ShardStream(torch.utils.data.IterableDataset):
+    """Motion groups of this reader's shards. Under data parallelism rank r of R keeps shards[r::R] in every
+    epoch (so a clip cache filled in the first pass holds exactly the shards of every later pass); DataLoader
+    workers split the rank's shards of the epoch among themselves. rank and world default to node()."""
+
     def __init__(self, shards: list[str], frames: int, size: int, seed: int, epoch: int,
-                 cache: ClipCache | None = None, stride: int = 1, min_scale: float = 0.5):
+                 cache: ClipCache | None = None, stride: int = 1, min_scale: float = 0.5,
+                 rank: int | None = None, world: int | None = None):
         super().__init__()
         self.shards, self.frames, self.size, self.seed, self.epoch = shards, frames, size, seed, epoch
         self.cache = cache
         self.stride, self.min_scale = stride, min_scale
+        here = node()
+        self.rank = here[0] if rank is None else rank
+        self.world = here[1] if world is None else world
+        if not 0 <= self.rank < self.world:
+            raise ValueError(f"rank {self.rank} is not one of world size {self.world}")
+
+    def reader_shards(self) -> list[str]:
+        """This rank's shards in this epoch's order (drawn from seed, epoch and rank), then this worker's share."""
+        mine = self.shards[self.rank::self.world]
+        order = np.random.default_rng([self.seed, self.epoch, self.rank]).permutation(len(mine))
+        mine = [mine[i] for i in order]
+        info = torch.utils.data.get_worker_info()
+        return mine[info.id::info.num_workers] if info else mine
 
     def groups(self, rng: np.random.Generator):
-        """Motion groups of this epoch: shards in an order drawn per epoch, then a buffer shuffle.
+        """Motion groups of this epoch: this reader's shards in an order drawn per epoch, then a buffer shuffle.
 
-        The order depends only on (seed, epoch, worker), so cached and decoded passes agree and a resumed
+        The order depends only on (seed, epoch, rank, worker), so cached and decoded passes agree and a resumed
         run replays the same stream.
         """
-        order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.shards))
-        shards = [self.shards[i] for i in order]
+        shards = self.reader_shards()
         if self.cache is not None and self.cache.complete:
             source = (group for shard in shards for group in self.cache.by_shard.get(shard, []))
         else:
@@ -178,9 +218,14 @@ class _ShardStream(torch.utils.data.IterableDataset):
             yield buffer.pop(int(rng.integers(len(buffer))))
 
     def _decoded(self, shards: list[str]):
+        """The groups of these shards, read in this order (split by rank and worker already: webdataset's
+        splitters would split them again). A worker with no shard (more workers than a single process's shards)
+        gives nothing."""
+        if not shards:
+            return
         import webdataset as wds
-        dataset = wds.WebDataset(shards, shardshuffle=False, workersplitter=wds.split_by_worker,
-                                 nodesplitter=wds.split_by_node, empty_check=False).compose(clip_views)
+        dataset = wds.WebDataset(shards, shardshuffle=False, nodesplitter=None, workersplitter=None,
+                                 empty_check=False).compose(clip_views)
         filling = self.cache is not None and torch.utils.data.get_worker_info() is None
         if filling:
             self.cache.by_shard = {}
@@ -192,16 +237,18 @@ class _ShardStream(torch.utils.data.IterableDataset):
             self.cache.complete = True
 
     def rng(self, salt: int) -> np.random.Generator:
+        """The crops', flips' and windows' generator of this reader: (seed, epoch, rank, worker, salt)."""
         info = torch.utils.data.get_worker_info()
-        return np.random.default_rng([self.seed, self.epoch, info.id if info else 0, salt])
+        return np.random.default_rng([self.seed, self.epoch, self.rank, info.id if info else 0, salt])
 
 
 class PairStream(_ShardStream):
-    """Pairs from shards; with DataLoader workers, each worker reads its own shards (webdataset splitting)."""
+    """Pairs from shards; each rank, and each of its DataLoader workers, reads its own shards."""
 
     def __init__(self, shards: list[str], frames: int = 8, size: int = 112, mode: str = "gata", seed: int = 0,
-                 epoch: int = 0, cache: ClipCache | None = None, stride: int = 1, min_scale: float = 0.5):
-        super().__init__(shards, frames, size, seed, epoch, cache, stride, min_scale)
+                 epoch: int = 0, cache: ClipCache | None = None, stride: int = 1, min_scale: float = 0.5,
+                 rank: int | None = None, world: int | None = None):
+        super().__init__(shards, frames, size, seed, epoch, cache, stride, min_scale, rank, world)
         self.mode = mode
 
     def __iter__(self):
@@ -231,16 +278,21 @@ class LabelledStream(_ShardStream):
 
 class RealPairStream(torch.utils.data.IterableDataset):
     """Pairs from real videos in class folders (ROOT/<class>/<video>): two augmented crops of one video
-    over one window (real clips have no second render), for MoCo's separate real head and queue."""
+    over one window (real clips have no second render), for MoCo's separate real head and queue.
 
-    def __init__(self, root: str, frames: int = 8, size: int = 112, seed: int = 0, epoch: int = 0, stride: int = 1):
+    DataLoader workers split the videos; every rank reads all of them, in its own order with its own crops
+    (seeded with the rank: a small real set is not split further)."""
+
+    def __init__(self, root: str, frames: int = 8, size: int = 112, seed: int = 0, epoch: int = 0, stride: int = 1,
+                 rank: int | None = None):
         super().__init__()
         self.root, self.frames, self.size, self.seed, self.epoch, self.stride = root, frames, size, seed, epoch, stride
+        self.rank = node()[0] if rank is None else rank
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         worker, workers = (info.id, info.num_workers) if info else (0, 1)
-        rng = np.random.default_rng([self.seed, self.epoch, worker, 7])
+        rng = np.random.default_rng([self.seed, self.epoch, self.rank, worker, 7])
         videos = video_files(self.root)[worker::workers]
         for i in rng.permutation(len(videos)):
             frames = decode_video(videos[i])

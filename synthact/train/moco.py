@@ -42,9 +42,10 @@ class Queue(nn.Module):
 
     @torch.no_grad()
     def push(self, keys: torch.Tensor) -> None:
+        """Enqueue keys (cast to the buffer's dtype: under bf16 autocast the keys are bf16, the queue float32)."""
         n, size = len(keys), len(self.keys)
-        idx = (self.pointer + torch.arange(n, device=keys.device)) % size
-        self.keys[idx] = keys.detach()
+        idx = (self.pointer + torch.arange(n, device=self.keys.device)) % size
+        self.keys[idx] = keys.detach().to(self.keys.device, self.keys.dtype)
         self.pointer.fill_(int((self.pointer + n) % size))
 
 
@@ -122,16 +123,21 @@ class MoCo(nn.Module):
             extra_keys = self.queues["real"].keys.clone()
             extra_mask = self.mine_real_positives(q.detach(), extra_keys)
             out["mined_per_query"] = extra_mask.sum(1).float().mean().detach()
-            self.queues["real"].push(self.gather(k_real))
+            self.queues["real"].push(self.gather(self._as_queued(k_real, "real")))
         # clones: the queues change in place below, before the backward pass needs these values
         negatives = self.queues["synthetic"].keys.clone()
         out["loss_synthetic"] = info_nce(q, k, negatives, self.temperature, extra_keys, extra_mask)
         # how far the positive stands out: the pretext task is being solved while positive > negative
         out["cosine_positive"] = (q * k).sum(1).mean().detach()
         out["cosine_negative"] = (q @ negatives.T).mean().detach()
-        self.queues["synthetic"].push(self.gather(k))
+        self.queues["synthetic"].push(self.gather(self._as_queued(k, "synthetic")))
         out["loss"] = sum(v for name, v in out.items() if name.startswith("loss_"))
         return out
+
+    def _as_queued(self, keys: torch.Tensor, queue: str) -> torch.Tensor:
+        """Keys in the queue's dtype before they are gathered from the ranks (float32 under bf16 autocast: every
+        backend all-gathers float32, and the queue keeps it)."""
+        return keys.detach().to(self.queues[queue].keys.dtype)
 
     @torch.no_grad()
     def mine_real_positives(self, q_synthetic: torch.Tensor, real_keys: torch.Tensor) -> torch.Tensor:

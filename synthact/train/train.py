@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .data import ClipCache, LabelledStream, PairStream
+from .data import ClipCache, LabelledStream, PairStream, check_readers
 from .loading import shard_urls
 from .moco import MoCo, Supervised
 from .models import backbone
@@ -78,8 +78,12 @@ class TrainConfig(BaseModel):
     """At most this many mined real positives per query."""
     bn_groups: int | None = Field(None, ge=1)
     """MoCo: batch norm over this many chunks of a batch, the keys shuffled across them (shuffle BN); 2 when unset."""
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    """Arithmetic of the forward pass. auto: bf16 autocast on a CUDA GPU that has bfloat16 (fp32 on one without),
+    fp32 on CPU; bf16: bfloat16 autocast on CPU too (torch.autocast("cpu"); pays off on CPUs with AVX-512 BF16
+    or AMX, slower elsewhere); fp32: no autocast. Weights, optimizer state and MoCo's queues stay float32."""
     seed: int = 0
-    """Seeds the network's initialisation and the pair stream."""
+    """Seeds the network's initialisation and the pair stream (with the rank and worker under torchrun)."""
     checkpoint_every: int = Field(100, ge=1)
     """Steps between checkpoints (last.pt)."""
 
@@ -124,6 +128,16 @@ def pick_device() -> torch.device:
     return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
 
 
+def autocast(cfg: TrainConfig, device: torch.device):
+    """The forward pass's autocast context for cfg.precision on this device (see TrainConfig.precision)."""
+    precision = cfg.precision
+    if precision == "auto":
+        precision = "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -137,7 +151,7 @@ def shard_list(shards: str) -> list[str]:
 
 
 def batches(cfg: TrainConfig, shards: list[str], skip: int = 0):
-    """Endless batches of pairs; pass k over the shards draws with seed (cfg.seed, k, worker).
+    """Endless batches of pairs; pass k over the shards draws with seed (cfg.seed, k, rank, worker).
 
     A resumed run replays the stream and drops the first `skip` batches, so it sees exactly the pairs
     the uninterrupted run would have seen (the skipped clips are decoded again: resuming costs time).
@@ -207,6 +221,53 @@ def _distributed() -> tuple[int, int, int]:
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
 
 
+def _start(world: int, local_rank: int) -> torch.device:
+    """This process's device; with several ranks, its GPU is made current *before* the process group starts
+    (NCCL binds a rank's communicator to the current device: otherwise every rank would set up on GPU 0)."""
+    device = pick_device()
+    if world > 1:
+        import torch.distributed as dist
+        if device.type == "cuda":
+            device = torch.device("cuda", local_rank)
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return device
+
+
+def rng_state(device: torch.device) -> dict:
+    """The generators a checkpoint carries: torch's CPU generator, and on CUDA this process's GPU generator
+    (its own device only: each rank restores the state onto the GPU it drives)."""
+    state = {"torch_rng": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda_rng"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def restore_rng(state: dict, device: torch.device) -> None:
+    """Set the generators from a checkpoint, wherever its tensors were loaded to: torch.set_rng_state (and
+    torch.cuda.set_rng_state) take only a CPU ByteTensor."""
+    torch.set_rng_state(_cpu_bytes(state["torch_rng"]))
+    if device.type == "cuda" and state.get("cuda_rng") is not None:
+        torch.cuda.set_rng_state(_cpu_bytes(state["cuda_rng"]), device)
+
+
+def _cpu_bytes(tensor) -> torch.Tensor:
+    return torch.as_tensor(tensor).detach().to("cpu", torch.uint8).contiguous()
+
+
+def restore(path: Path, model, optimizer, device: torch.device) -> int:
+    """Resume from a checkpoint: model, optimizer, generators; returns its step.
+
+    Loaded onto the CPU whatever the device (the RNG states must stay CPU tensors); load_state_dict copies the
+    weights onto the model's device and casts the optimizer's state to its parameters' device.
+    """
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    restore_rng(state, device)
+    return state["step"]
+
+
 def _gather(keys: torch.Tensor) -> torch.Tensor:
     import torch.distributed as dist
     parts = [torch.empty_like(keys) for _ in range(dist.get_world_size())]
@@ -223,31 +284,26 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
     stop_at: leave after this step with a checkpoint (a job slot ending); a later call resumes.
     progress(stage, step, steps, **fields): called after every step on rank 0 with the loss (and MoCo's
     query-positive / query-queue cosines, or the supervised accuracy).
-    Under torchrun (WORLD_SIZE > 1) each rank reads its own shards, gradients are averaged (DDP) and the
-    keys of all ranks enter every rank's queue; rank 0 writes checkpoints and metrics.
+    Under torchrun (WORLD_SIZE > 1) each rank reads its own shards (rank r of R: shards[r::R]) and draws its own
+    crops, gradients are averaged (DDP) and the keys of all ranks enter every rank's queue; rank 0 writes
+    checkpoints and metrics. Fewer shards than ranks x workers is a ValueError on every rank, before any joins
+    the process group.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rank, world, local_rank = _distributed()
+    urls = shard_list(shards)
+    if world > 1:  # decided alike on every rank, before any joins the group: all stop, none waits for the others
+        check_readers(urls, world, cfg.workers)
     seed_everything(cfg.seed)
-    device = pick_device()
-    if world > 1:
-        import torch.distributed as dist
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        if device.type == "cuda":
-            device = torch.device("cuda", local_rank)
-            torch.cuda.set_device(device)
+    device = _start(world, local_rank)
     model = build(cfg, shards).to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
     step = 0
     last = out / "last.pt"
     if last.exists():
-        state = torch.load(last, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        step = state["step"]
-        torch.set_rng_state(state["torch_rng"])
+        step = restore(last, model, optimizer, device)
         log(f"resumed from {last} at step {step}")
     if rank == 0:
         (out / "config.json").write_text(cfg.model_dump_json(indent=2))
@@ -256,12 +312,11 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
         model.gather = _gather
         runner = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda"
                                                            else None)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
     metrics = open(out / ("metrics.jsonl" if rank == 0 else f"metrics.rank{rank}.jsonl"), "a")
     t0 = time.perf_counter()
     end = min(cfg.steps, stop_at or cfg.steps)
     real = real_batches(cfg, step) if cfg.real_videos else None
-    for a, b in batches(cfg, shard_list(shards), step):
+    for a, b in batches(cfg, urls, step):
         if step >= end:
             break
         ra, rb = next(real) if real is not None else (None, None)
@@ -269,7 +324,7 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
             group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))
         if cfg.frame_input == "difference_to_rgb":  # the key encoder copies the buffer in its momentum update
             model.encoder_q.alpha.fill_(1 - cfg.rgb_share(step))
-        with autocast:
+        with autocast(cfg, device):
             losses = runner(a.to(device), b.to(device), *(x.to(device) for x in (ra, rb) if x is not None))
         optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
@@ -285,7 +340,7 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
         if cfg.frame_input == "difference_to_rgb":
             model.encoder_q.alpha.fill_(1 - cfg.rgb_share(step))  # a checkpoint carries the input of its step
         if (step % cfg.checkpoint_every == 0 or step == end) and rank == 0:
-            save(model, optimizer, step, last)
+            save(model, optimizer, step, last, device)
             log(f"step {step}/{cfg.steps} loss {record['loss']:.4f}")
     metrics.close()
     if world > 1:
@@ -295,9 +350,9 @@ def train(cfg: TrainConfig, shards: str, out: Path, log=print, stop_at: int | No
     return last
 
 
-def save(model, optimizer, step: int, path: Path) -> None:
+def save(model, optimizer, step: int, path: Path, device: torch.device | None = None) -> None:
     tmp = path.with_suffix(f".tmp-{os.getpid()}")
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                "torch_rng": torch.get_rng_state()}, tmp)
+                **rng_state(device or torch.device("cpu"))}, tmp)
     os.replace(tmp, path)
 

@@ -46,3 +46,23 @@ def mini_mocap_folder(folder: Path) -> Path:
             to_amass(procedural.generate(name, 1, fps=60, duration=seconds), folder / f"{stem}.npz")
             out.writerow([f"{stem}.npz", "squat" if stem == "hold_a" else "", description])
     return folder
+
+
+# CMU-style names (subject_trial) for tests of splits by subject and by trial: walks of subjects 1-4, jumps of
+# subjects 1-5, and three waves all by subject 6
+SUBJECT_TRIALS = {"01_01": "walk", "01_02": "walk", "02_01": "walk", "03_01": "walk", "04_01": "walk",
+                  "01_03": "jump", "02_02": "jump", "03_02": "jump", "04_02": "jump", "05_01": "jump",
+                  "06_01": "wave", "06_02": "wave", "06_03": "wave"}
+_SUBJECT_SOURCE = {"walk": "walk_forward_slow", "jump": "jump_vertical", "wave": "wave_right_high"}
+
+
+def subjects_mocap_folder(folder: Path) -> Path:
+    """AMASS files named as CMU names its trials (SUBJECT_TRIALS), with a labels.csv."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "labels.csv", "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["file", "label", "description"])
+        for k, (stem, label) in enumerate(SUBJECT_TRIALS.items()):
+            to_amass(procedural.generate(_SUBJECT_SOURCE[label], k + 1, fps=30, duration=4.0), folder / f"{stem}.npz")
+            out.writerow([f"{stem}.npz", label, f"{label} {stem}"])
+    return folder
