@@ -39,13 +39,13 @@ def class_names(manifest: dict) -> list[str]:
 
 def iter_clips(dataset: Path, progress: Progress = _quiet, stage: str = "export") -> Iterator[ClipReader]:
     """Every clip of a packed dataset, in shard order."""
-    import webdataset as wds
+    from synthact.clip.shard_stream import clip_readers, shard_samples
     dataset = Path(dataset)
     manifest = read_manifest(dataset)
     shards = [str(dataset / "shards" / s["name"]) for s in manifest["shards"]]
     total = manifest["counts"]["clips"]
-    for done, sample in enumerate(wds.WebDataset(shards, shardshuffle=False, empty_check=False), 1):
-        yield ClipReader.from_sample(sample)
+    for done, (clip, _) in enumerate(shard_samples(shards).compose(clip_readers), 1):
+        yield clip
         progress(stage, done, total)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from synthact.clip import ClipReader
+from synthact.clip.shard_stream import clip_readers, shard_samples
 from synthact.clip.video import decode_video
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg")
@@ -46,8 +47,8 @@ def views_of(clip: ClipReader, url: str = "") -> list[View]:
 
 def clip_views(samples):
     """webdataset stage: shard samples -> views."""
-    for sample in samples:
-        yield from views_of(ClipReader.from_sample(sample), sample.get("__url__", ""))
+    for clip, url in clip_readers(samples):
+        yield from views_of(clip, url)
 
 
 def grouped_by_motion(views):
@@ -223,9 +224,7 @@ class _ShardStream(torch.utils.data.IterableDataset):
         gives nothing."""
         if not shards:
             return
-        import webdataset as wds
-        dataset = wds.WebDataset(shards, shardshuffle=False, nodesplitter=None, workersplitter=None,
-                                 empty_check=False).compose(clip_views)
+        dataset = shard_samples(shards).compose(clip_views)
         filling = self.cache is not None and torch.utils.data.get_worker_info() is None
         if filling:
             self.cache.by_shard = {}

@@ -167,18 +167,17 @@ class _VideoStream(torch.utils.data.IterableDataset):
             yield position, views(frames, None, self.p, rng), ""
 
     def _packed(self, worker: int, workers: int, rng):
-        import webdataset as wds
-
         from synthact.clip import ClipReader
+        from synthact.clip.shard_stream import shard_samples
 
         from .data import views_of
         wanted = {item.source: i for i, item in enumerate(self.items)}
         shards = sorted(str(p) for p in (self.root / "shards").glob("*.tar"))[worker::workers]
         if not shards:  # more workers than shards
             return
-        for sample in wds.WebDataset(shards, shardshuffle=False, empty_check=False):
+        for sample in shard_samples(shards):
             position = wanted.get(sample["__key__"])
-            if position is None:
+            if position is None:  # read the clip only when it is one of the items
                 continue
             try:
                 first = views_of(ClipReader.from_sample(sample))[0]

@@ -14,6 +14,7 @@ import numpy as np
 
 from synthact.clip import ClipReader
 from synthact.clip.modalities import MODALITIES
+from synthact.clip.shard_stream import clip_readers, shard_samples
 
 # Arrays whose second axis is the actor: padded with NaN by collate_clips.
 ACTOR_ARRAYS = ("coco2d", "coco3d_world", "coco3d_camera", "joints3d_world", "bbox2d", "bbox2d_amodal")
@@ -58,17 +59,15 @@ def webdataset_pipeline(source: str | Path, modalities=("rgb", "keypoints"), spl
                         shuffle: int = 0):
     """A webdataset.WebDataset over a dataset's shards that yields decoded(clip) dicts (only clips of `split`
     when given; `shuffle`: a buffer of that many samples). Each DataLoader worker reads its own shards."""
-    import webdataset as wds
     unknown = set(modalities) - set(MODALITIES)
     if unknown:
         raise ValueError(f"unknown modalities {sorted(unknown)}; choose from {', '.join(MODALITIES)}")
-    pipeline = wds.WebDataset(shard_urls(source), shardshuffle=False, workersplitter=wds.split_by_worker,
-                              empty_check=False)
+    pipeline = shard_samples(shard_urls(source), split_by_worker=True)
     if split is not None:
         pipeline = pipeline.select(lambda sample: json.loads(sample["json"])["spec"]["split"] == split)
     if shuffle:
         pipeline = pipeline.shuffle(shuffle)
-    return pipeline.map(lambda sample: decoded(ClipReader.from_sample(sample), modalities))
+    return pipeline.compose(clip_readers).map(lambda read: decoded(read[0], modalities))
 
 
 def collate_clips(samples: list[dict]) -> dict:
@@ -103,8 +102,6 @@ def loader(source: str | Path, batch_size: int = 8, modalities=("rgb", "keypoint
 
 def clips(source: str | Path, split: str | None = None):
     """Every clip of a dataset (shards) as a ClipReader, in shard order; only `split` when given."""
-    import webdataset as wds
-    for sample in wds.WebDataset(shard_urls(source), shardshuffle=False, empty_check=False):
-        clip = ClipReader.from_sample(sample)
+    for clip, _ in shard_samples(shard_urls(source)).compose(clip_readers):
         if split is None or clip.spec.split == split:
             yield clip
