@@ -1,10 +1,11 @@
 """Decoders of SynthAct's compact depth and flow files, for readers that have only NumPy and OpenCV: this module
 imports nothing else of SynthAct, so a webdataset pipeline (or any script) can use it on downloaded shards.
 
-Why they need one: depth.png is a 16-bit greyscale PNG of log-quantised depth and flow_*.png a 16-bit
+Why they need one: depth.png16 is a 16-bit greyscale PNG of log-quantised depth and flow_*.png16 a 16-bit
 three-channel PNG in KITTI's layout, each with the clip's frames stacked vertically. A generic image decoder
-reads them wrong without a word (PIL reads a 16-bit RGB PNG as 8-bit; webdataset's "rgb" turns 16-bit depth
-into 1.0 everywhere), so decode them here, before any image decoder sees them:
+would read them wrong without a word (PIL reads a 16-bit RGB PNG as 8-bit; webdataset's "rgb" turns 16-bit
+depth into 1.0 everywhere), which is why shards name them .png16, an extension that webdataset's and Hugging
+Face's stock decoders leave as bytes; decode them here:
 
     import webdataset as wds
     from synthact.decoders import decode_sample
@@ -39,9 +40,11 @@ FLOW_SCALE = 64.0  # 1/64 px steps
 FLOW_MAX_ERROR_PX = 0.5 / FLOW_SCALE + 1e-6
 FLOW_LIMIT_PX = (65535 - 32768) / FLOW_SCALE  # 511.98 px
 
-# file name -> (codec, key of the decoded array in decode_sample's output)
-COMPACT_FILES = {"depth.png": ("depth16", "depth"), "flow_forward.png": ("flow16", "flow_forward"),
-                 "flow_backward.png": ("flow16", "flow_backward")}
+# shard member -> (codec, key of the decoded array in decode_sample's output). The members are .png16 (dataset
+# format 2), an extension no stock image decoder claims; format 1 shards (and clip folders) call them .png.
+COMPACT_FILES = {"depth.png16": ("depth16", "depth"), "flow_forward.png16": ("flow16", "flow_forward"),
+                 "flow_backward.png16": ("flow16", "flow_backward")}
+COMPACT_FILES.update({name.removesuffix("16"): kind for name, kind in list(COMPACT_FILES.items())})
 
 
 def _unpng(data: bytes, channels: int, height: int) -> np.ndarray:
@@ -91,8 +94,8 @@ def encodings(frame_height: int, files) -> dict:
 
 def decode_sample(sample: dict) -> dict:
     """A webdataset sample (raw bytes, as `wds.WebDataset` yields them) with its compact files decoded: the
-    "depth.png", "flow_forward.png" and "flow_backward.png" members are replaced by float32 arrays under
-    "depth", "flow_forward" and "flow_backward", so no image decoder later in the pipeline misreads them."""
+    "depth.png16", "flow_forward.png16" and "flow_backward.png16" members (".png" in shards before dataset
+    format 2) are replaced by float32 arrays under "depth", "flow_forward" and "flow_backward"."""
     present = [name for name in COMPACT_FILES if name in sample]
     if not present:
         return sample

@@ -58,7 +58,7 @@ def test_a_plain_webdataset_dataloader(evaluable):
             return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
 
     def sample(s):
-        depth = cv2.imdecode(np.frombuffer(s["depth.png"], np.uint8), cv2.IMREAD_UNCHANGED)
+        depth = cv2.imdecode(np.frombuffer(s["depth.png16"], np.uint8), cv2.IMREAD_UNCHANGED)
         return torch.from_numpy(video(s["rgb.mp4"])), torch.from_numpy(depth.astype(np.int32)), \
             json.loads(s["json"])["class_id"]
     urls = sorted(str(p) for p in (evaluable / "shards").glob("*.tar"))

@@ -35,9 +35,9 @@ def test_gata_shards_tables_and_positives(raw, tmp_path):
     assert sum(len(set(keys)) for keys in by_shard.values()) == len({k for keys in by_shard.values() for k in keys})
     assert len(samples) == 5 and bad not in {s["__key__"] for s in samples}
     first = samples[0]
-    assert {"rgb.mp4", "depth.png", "flow_forward.png", "flow_backward.png", "segmentation.npz", "keypoints.npz",
-            "json"} <= set(first)
-    depth = cv2.imdecode(np.frombuffer(first["depth.png"], np.uint8), cv2.IMREAD_UNCHANGED)
+    assert {"rgb.mp4", "depth.png16", "flow_forward.png16", "flow_backward.png16", "segmentation.npz",
+            "keypoints.npz", "json"} <= set(first)  # .png16: no stock image decoder claims the 16-bit PNGs
+    depth = cv2.imdecode(np.frombuffer(first["depth.png16"], np.uint8), cv2.IMREAD_UNCHANGED)
     assert depth.shape == (3 * 48, 48) and depth.dtype == np.uint16  # the frames stacked vertically
     meta = json.loads(first["json"])
     assert meta["spec"]["scene_id"] == first["__key__"]

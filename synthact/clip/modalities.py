@@ -38,6 +38,22 @@ class ClipFile:
     def source(self) -> str:
         return self.layer or self.name
 
+    @property
+    def member(self) -> str:
+        """Its member name in shards: a compact 16-bit PNG's extension is `.png16` there, so that webdataset's,
+        PIL's and Hugging Face's stock image decoders leave its bytes alone instead of reading wrong values
+        (synthact.decoders decodes them); other files keep their names."""
+        return shard_member(self.name) if self.precision == "compact" else self.name
+
+
+def shard_member(name: str) -> str:
+    return name.removesuffix(".png") + ".png16" if name.endswith(".png") else name
+
+
+def clip_file_name(member: str) -> str:
+    """The clip-directory file a shard member is (shards before format 2 used the file names themselves)."""
+    return member.removesuffix(".png16") + ".png" if member.endswith(".png16") else member
+
 
 @dataclass(frozen=True)
 class Modality:

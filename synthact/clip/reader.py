@@ -16,7 +16,7 @@ import numpy as np
 from synthact.spec import SceneSpec, spec_from_dict
 
 from .files import MANIFEST, read_npz
-from .modalities import MODALITIES, modality
+from .modalities import MODALITIES, clip_file_name, modality
 from .quantise import CODECS
 from .records import CameraRecord
 from .video import decode_video
@@ -64,7 +64,7 @@ class ClipReader:
             records = json.loads(sample["json"])
         except (KeyError, ValueError) as exc:
             raise ClipError(f"shard sample {sample.get('__key__', '?')}: no readable json member ({exc})") from None
-        files = {k: v for k, v in sample.items() if not k.startswith("__") and k != "json"}
+        files = {clip_file_name(k): v for k, v in sample.items() if not k.startswith("__") and k != "json"}
         return cls(str(sample.get("__key__", records.get("spec", {}).get("scene_id", ""))), files=files,
                    records=records)
 

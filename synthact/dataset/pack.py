@@ -36,7 +36,7 @@ from .qc import QCThresholds, check_clip
 
 DATASET_MANIFEST = "dataset.json"
 PACK_LOCK = "pack.lock"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: compact depth and flow members are .png16 in shards (1: .png; readers take both)
 
 
 @dataclass
@@ -235,7 +235,7 @@ def _pack(raw: Path, out: Path, options: PackOptions, progress) -> PackResult:
     files = packed_files(options.modalities)
     for done, (path, qc) in enumerate(new, 1):
         reader, spec = readers[path.name], specs[path.name]
-        members = [(f.name, reader.read_bytes(f.name)) for f in files if reader.exists(f.name)]
+        members = [(f.member, reader.read_bytes(f.name)) for f in files if reader.exists(f.name)]
         if "rgb" in options.modalities and reader.has("rgb") and reader.video_bytes() is None:
             members.append(("rgb.mp4", encode_mp4(reader.rgb(), spec.render.fps)))  # shards always carry video
         meta = {"spec": reader.spec_json, "camera": reader.camera_json, "qc": qc["metrics"],
