@@ -6,7 +6,8 @@
 #   bash experiments/evidence_v3.sh [OUT]      (default output/experiment; `make evidence` runs it)
 #   PRETRAIN_N=600: scenes of the pretraining set (its config says 1,000; the recorded runs used 600)
 #   SEEDS=1,2,3: pretraining seeds
-#   STEPS=A,B,...: only these parts (data, rgb_curriculum, places, summary), in that order; default all
+#   STEPS=A,B,...: only these parts (data, rgb_curriculum, to_cmu, from_cmu, realism, places, diagnosis,
+#   summary), in that order; default all
 # Every step resumes: renders skip finished clips, training resumes from last.pt, an eval is redone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,8 @@ BIN=${BIN:-.venv/bin}
 EXP=${1:-output/experiment}
 PRETRAIN_N=${PRETRAIN_N:-600}
 SEEDS=${SEEDS:-1,2,3}
-STEPS=${STEPS:-data,rgb_curriculum,places,summary}
+STEPS=${STEPS:-data,rgb_curriculum,to_cmu,from_cmu,realism,places,diagnosis,summary}
+SHARED=${SHARED:-../shared/mocap}
 RECORD=${RECORD:-docs/evidence}  # where the eval JSONs behind the doc's tables are copied (small, committed)
 
 wanted() { [[ ",$STEPS," == *",$1,"* ]]; }
@@ -45,6 +47,42 @@ if wanted rgb_curriculum; then
     done
   done
 fi
+# Transfer to real motion, both ways, with CMU trials dealt to splits (heldout_cmu.yaml: motions_by trial; no
+# trial or window in two splits). To CMU: the headline networks scored on held-out CMU windows.
+if wanted to_cmu; then
+  "$BIN/synthact" motions import-library cmu "$SHARED/cmu_bvh"
+  render heldout_cmu
+  for run in moco_gata_rgb_curriculum moco_classic_rgb_curriculum; do
+    for seed in ${SEEDS//,/ }; do
+      evaluate "v3_${run}_s$seed" exp_heldout_cmu "to_cmu_v3_${run}_s$seed"
+    done
+  done
+fi
+# From CMU: pretraining on CMU windows, scored on the held-out procedural classes.
+if wanted from_cmu; then
+  "$BIN/synthact" motions import-library cmu "$SHARED/cmu_bvh"
+  render pretrain_cmu
+  for seed in ${SEEDS//,/ }; do
+    train moco_gata_rgb_curriculum exp_pretrain_cmu "v3_cmu_moco_gata_rgb_curriculum_s$seed" --seed "$seed"
+    evaluate "v3_cmu_moco_gata_rgb_curriculum_s$seed" exp_heldout300_v2 "from_cmu_v3_moco_gata_rgb_curriculum_s$seed"
+  done
+fi
+# What realism buys: the same pretraining on the old look, RGB input, and both looks' networks scored on both
+# looks' held-out sets (so neither is only tested in a look it never saw).
+if wanted realism; then
+  render pretrain_frontal_oldlook "$PRETRAIN_N"
+  render heldout_oldlook
+  for seed in ${SEEDS//,/ }; do
+    train moco_gata_rgb_curriculum exp_pretrain_frontal_oldlook "v3_oldlook_moco_gata_rgb_curriculum_s$seed" \
+      --seed "$seed"
+    for look in v2 oldlook; do
+      evaluate "v3_oldlook_moco_gata_rgb_curriculum_s$seed" "exp_heldout300_$look" \
+        "realism_on_${look}_v3_oldlook_moco_gata_rgb_curriculum_s$seed"
+      evaluate "v3_moco_gata_rgb_curriculum_s$seed" "exp_heldout300_$look" \
+        "realism_on_${look}_v3_moco_gata_rgb_curriculum_s$seed"
+    done
+  done
+fi
 # What places buy: the same pretraining on scenes set in rooms (pretrain_rooms.yaml, when a place library is
 # imported: `synthact environments import ...`), scored on the same held-out set.
 if wanted places; then
@@ -52,12 +90,37 @@ if wanted places; then
     render pretrain_rooms "$PRETRAIN_N"
     for seed in ${SEEDS//,/ }; do
       train moco_gata_rgb_curriculum exp_pretrain_rooms "v3_rooms_moco_gata_rgb_curriculum_s$seed" --seed "$seed"
-      evaluate "v3_rooms_moco_gata_rgb_curriculum_s$seed" exp_heldout300_v2 "v3_rooms_moco_gata_rgb_curriculum_s$seed"
+      evaluate "v3_rooms_moco_gata_rgb_curriculum_s$seed" exp_heldout300_v2 \
+        "places_v3_rooms_moco_gata_rgb_curriculum_s$seed"
     done
   else
     log "places: skipped (experiments/pretrain_rooms.yaml does not validate: no place library imported here)"
   fi
 fi
+# The first diagnosis round of GATA pairs on plain RGB (docs/EXPERIMENTS.md, RGB: diagnosis): 300-step runs of
+# moco_gata_rgb.yaml with one setting changed each, logged per step (cosine with the positive and the queue).
+# (The half-classic variant and the second round patched the trainer outside the product; they cannot rerun.)
+if wanted diagnosis; then
+  mkdir -p "$EXP/diagnosis"
+  for variant in "as_configured:" "no_shuffle_bn:bn_groups: 1" "temperature_0.1:temperature: 0.1" \
+                 "lr_0.001:lr: 0.001" "momentum_0.999:momentum: 0.999" "classic_pairs:pairs: classic"; do
+    name=${variant%%:*}; setting=${variant#*:}
+    config="$EXP/diagnosis/$name.yaml"
+    if [[ -n "$setting" ]]; then
+      grep -v "^${setting%%:*}:" experiments/moco_gata_rgb.yaml > "$config"; echo "$setting" >> "$config"
+    else
+      cp experiments/moco_gata_rgb.yaml "$config"
+    fi
+    log "diagnosis $name"
+    "$BIN/synthact" train "$config" --shards "$EXP/exp_pretrain_frontal_v2/dataset" --out "$EXP/diagnosis/$name" \
+      --steps 300
+  done
+fi
 if wanted summary; then
-  "$BIN/python" experiments/summarize_v3.py "$RECORD" --plot docs/evidence_v3.png | tee "$RECORD/summary.md"
+  "$BIN/python" experiments/summarize_v3.py "$RECORD" --only v3_ --plot docs/evidence_v3.png | tee "$RECORD/summary.md"
+  for part in to_cmu from_cmu realism_on_v2 realism_on_oldlook places; do
+    if compgen -G "$RECORD/${part}_*.json" > /dev/null; then
+      "$BIN/python" experiments/summarize_v3.py "$RECORD" --only "${part}_" | tee "$RECORD/summary_$part.md"
+    fi
+  done
 fi

@@ -24,9 +24,9 @@ from synthact.train.evaluate import bootstrap_difference  # noqa: E402
 METRICS = {"linear_top1": "linear", "knn_top1": "knn"}
 
 
-def load(folder: Path) -> dict[str, list[dict]]:
+def load(folder: Path, prefix: str = "") -> dict[str, list[dict]]:
     runs: dict[str, list[dict]] = {}
-    for path in sorted(folder.glob("*.json")):
+    for path in sorted(folder.glob(f"{prefix}*.json")):
         m = re.fullmatch(r"(.+)_s(\d+)", path.stem)
         if not m:
             continue
@@ -60,8 +60,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folder", type=Path)
     ap.add_argument("--plot", type=Path)
+    ap.add_argument("--only", default="", help="only the JSONs whose names start with this")
     args = ap.parse_args()
-    runs = load(args.folder)
+    runs = load(args.folder, args.only)
     if not runs:
         sys.exit(f"{args.folder}: no eval JSONs named <run>_s<seed>.json")
     first = next(iter(runs.values()))[0]
