@@ -331,3 +331,15 @@ def test_extract_streams_each_video_once_for_every_network(evaluable, monkeypatc
     (x1, x2), failed = extract(nets, cat, items, Protocol(2, 1, 32, "actor"), workers=0, batch=4)
     assert x1.shape == x2.shape == (len(items), 64) and failed == {} and len(decoded) == len(items)
     assert not torch.equal(x1, x2) and torch.isfinite(x1).all()
+
+
+def test_val_is_carved_by_trial_where_clips_come_from_recorded_trials():
+    """A recorded trial's windows are several motions (groups): val must take whole trials, or the carved val
+    and train would share a trial and the evaluation would refuse its own split."""
+    from synthact.train.eval_datasets import _carve_val
+    items = [Item(f"s{i}", "ab"[i % 2], f"motion{i}", "train", f"cmu/{i // 5:02d}_01") for i in range(200)]
+    items += [Item(f"t{i}", "ab"[i % 2], f"tmotion{i}", "test", f"cmu/{50 + i // 5:02d}_01") for i in range(40)]
+    cat = Catalogue(ROOT, "packed", items)
+    _carve_val(cat)
+    assert 0 < sum(i.split == "val" for i in cat.items) < 100
+    check_disjoint(cat)  # no trial in train and val

@@ -189,14 +189,16 @@ def _hmdb51(root: Path, split_files: list[Path], fold: int) -> Catalogue:
 
 
 def _carve_val(cat: Catalogue) -> None:
-    """A val split from VAL_SHARE of the train groups, where the layout gives none."""
+    """A val split from VAL_SHARE of the train groups (of the train trials, where clips come from recorded
+    trials: a trial's windows are several motions, and none may straddle train and val), where the layout
+    gives none."""
     if any(item.split == "val" for item in cat.items):
         cat.notes.setdefault("val", "the dataset's own")
         return
     for item in cat.items:
-        if item.split == "train" and stable_share("val/" + item.group) < VAL_SHARE:
+        if item.split == "train" and stable_share("val/" + (item.trial or item.group)) < VAL_SHARE:
             item.split = "val"
-    cat.notes["val"] = f"{VAL_SHARE:.0%} of the train groups by a stable hash"
+    cat.notes["val"] = f"{VAL_SHARE:.0%} of the train groups (trials, where clips have one) by a stable hash"
 
 
 def check_disjoint(cat: Catalogue) -> None:
