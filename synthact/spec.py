@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
-SPEC_VERSION = 9  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure,
+SPEC_VERSION = 10  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure,
 #                  camera framing/DOF/exposure, skin variation, fitted garments and hair; 4: motion windows,
 #                  labels and text per clip; 5: both together; 6: render.precision; 7: fast denoiser by default;
 #                  8: environment kinds (outdoor | room) and places; 9: seats for sitting actions, outdoor props from a
-#                  place library, terrain
+#                  place library, terrain; 10: seats the renderer builds (a stool or bench where a place has
+#                  no seat of a sit's height, and outdoors)
 # The modalities a clip can hold; clip/modalities.py says what each one's files and arrays are.
 MODALITY_NAMES = ("rgb", "depth", "flow", "segmentation", "keypoints")
 ENGINES = ("cycles", "workbench")  # Cycles: the look; Workbench: flat studio shading, for fast previews
@@ -141,10 +142,11 @@ class MotionSpec:
 
 @dataclass(frozen=True, slots=True)
 class SeatSpec:
-    kind: str  # the seat's semantic class: chair | sofa | bed | bench
+    kind: str  # what it is: chair | sofa | bed | bench | stool (the text names it)
     position_xy: tuple[float, float]  # the middle of its top, where the actor's pelvis comes to rest
     facing_deg: float  # the way a sitter faces (0: -Y, as actors' facing_deg)
     height_m: float  # its top above the floor
+    built: bool = False  # the renderer builds it (a bench or stool); False: a seat of the place
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +161,7 @@ class ActorSpec:
     position_xy: tuple[float, float]
     facing_deg: float
     motion: MotionSpec
-    seat: SeatSpec | None  # where a sitting action sits in a place (None: on the floor, or not sitting)
+    seat: SeatSpec | None  # where a sitting action sits (None: not sitting, or a recorded sit on the floor)
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,3 +113,13 @@ def evaluable(evaluable_raw, tmp_path_factory):
     out = tmp_path_factory.mktemp("heldout-dataset")
     pack(evaluable_raw, out, PackOptions(layout="gata"))
     return out
+
+
+@pytest.fixture(scope="session")
+def sits_library(library_root, tmp_path_factory) -> AssetRegistry:
+    """A registry seeing `sits` beside `mini`: recorded sits onto seats of known heights (tests/support/mocap.py)."""
+    from support.mocap import SITS, sits_mocap_folder
+    from synthact.human.motions.import_library import import_library
+    report = import_library("sits", sits_mocap_folder(tmp_path_factory.mktemp("sits")), root=library_root)
+    assert len(report.library.clips) == len(SITS), report.skipped
+    return AssetRegistry.load(ROOT / "synthact" / "assets_manifests", library_root=library_root)

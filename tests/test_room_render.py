@@ -110,3 +110,33 @@ def test_the_exposure_is_metered_from_the_room_light(room_root, registry, tmp_pa
     assert 2.8 < ev["dim"] - ev["tiny"] < 3.8, ev
     luma = {name: clip.rgb().mean() for name, clip in clips.items()}
     assert abs(luma["tiny"] - luma["dim"]) < 0.12 * luma["tiny"], luma
+
+
+@pytest.mark.parametrize("library", ["builtin", "sits"])
+def test_outdoors_a_sitter_sits_on_the_bench_or_stool_built_for_it(library, sits_library, tmp_path):
+    """A procedural sit on the bench built at a sampled height; a recorded sit (tests/support/mocap.py: SITS) on a
+    stool built at the height it was recorded on; both heights scaled to the actor's body."""
+    motion = {"selection": {"policy": "explicit", "clips": ["sit_down"]}} if library == "builtin" else \
+        {"library": "sits", "selection": {"policy": "explicit", "clips": ["sit_stool"]}}
+    config = BatchConfig.model_validate({
+        "batch": {"name": "outdoor-sit", "seed": 4},
+        "camera": {"fov_deg": 60, "framing": 0.6, "height_m": 1.2, "roll_deg": 0, "pitch_offset_deg": -5},
+        "environment": {"kind": "outdoor", "props_density": 0, "weather": {"type": "clear"}},
+        "motion": {**motion, "mirror_probability": 0, "window": {"min_energy": 0.0, "start_fraction": 1.0}},
+        "render": {"resolution": {"width": 64, "height": 64}, "fps": 15, "frames": 24, "samples": 1}})
+    sampler = SceneSampler.create(config, sits_library)
+    spec = next(s for s in (sampler.sample(i) for i in range(40)) if s.actors[0].seat is not None)
+    seat = spec.actors[0].seat
+    assert seat.built and seat.kind == ("bench" if library == "builtin" else "stool")
+    clip = ClipReader.from_dir(RenderWorker(device="cpu", registry=sits_library).render(spec, tmp_path))
+    placement = clip.stats["placement"]
+    assert abs(placement["seat_gap_m"][0]) < 0.01  # the seat is sized to the body: a recorded sit fits it too
+    built_m = placement["built_seat_height_m"][0]
+    assert 0.6 * seat.height_m < built_m < 1.4 * seat.height_m
+    joints = clip.array("keypoints.npz", "joints3d_world")[:, 0]
+    seated = joints[np.argmin(joints[:, 0, 2])]
+    assert np.linalg.norm(seated[0, :2] - seat.position_xy) < 0.05
+    assert seated[0, 2] == pytest.approx(built_m + 0.11 * built_m / seat.height_m, abs=0.03)  # on its top
+    seg = clip.arrays("segmentation.npz")
+    assert (seg["semantic"] == CLASS_IDS["bench" if library == "builtin" else "chair"]).any()
+    assert any(name.startswith("park_bench" if library == "builtin" else "stool") for name in seg["object_names"])

@@ -50,7 +50,7 @@ def test_specs_are_pinned_across_versions_and_machines(registry):
 
 
 PINNED_YAW = -168.887617
-PINNED_IDS = ['f5f868a068cdc03d', 'e8fe4df729dd1ec0', '9d1092e2daf8db9d']  # SPEC_VERSION 9
+PINNED_IDS = ['dcb6bff426a9c1b7', 'd2a9d336b09144d4', '62e10f1079be4767']  # SPEC_VERSION 10
 
 
 def test_another_process_samples_the_same_specs(smoke_config, registry):

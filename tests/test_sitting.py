@@ -5,15 +5,18 @@ import math
 import numpy as np
 import pytest
 
+from support.mocap import SITS
 from support.places import fabricate_library
 from synthact.config.batch import BatchConfig
 from synthact.human.motions import procedural
+from synthact.human.motions.library import MotionLibrary
 from synthact.human.motions.procedural.actions.whole_body import FLOOR_SIT_PELVIS_M, SEATED_PELVIS_M
 from synthact.human.motions.rotations import rot_z
 from synthact.human.motions.skeleton import J, forward_kinematics
 from synthact.render.places import Room, fit_paths, seat_gap, seated_pose
+from synthact.scene.places import SEAT_MATCH_M
 from synthact.scene.sampler import SceneSampler
-from synthact.spec import SeatSpec
+from synthact.spec import MotionSpec, SeatSpec
 from synthact.world.places import open_place_library
 
 
@@ -61,12 +64,16 @@ def test_a_sitting_actor_gets_the_seat_of_a_place_that_has_one(places, registry)
         assert ", on a chair;" in spec.text and "beside a chair" not in spec.text
 
 
-def test_standing_actions_and_outdoor_sits_get_no_seat(places, registry):
+def test_standing_actions_get_no_seat_and_outdoor_sits_a_bench_built_for_them(places, registry):
     rooms = {sampler(registry, ["walk_forward_slow"]).sample(i).environment.place.place_id for i in range(12)}
     assert rooms == {"bare", "seated"}  # a standing action goes to any place
     assert all(a.seat is None for i in range(6) for a in sampler(registry, ["walk_forward_slow"]).sample(i).actors)
-    outdoors = sampler(registry, ["sit_down"], kind="outdoor").sample(0)
-    assert outdoors.actors[0].seat is None and "on a" not in outdoors.text.split(";")[0]
+    for index in range(6):
+        outdoors = sampler(registry, ["sit_down"], kind="outdoor").sample(index)
+        actor = outdoors.actors[0]
+        assert actor.seat.built and actor.seat.kind == "bench" and 0.4 <= actor.seat.height_m <= 0.5
+        assert actor.seat.position_xy == actor.position_xy and actor.seat.facing_deg == actor.facing_deg
+        assert ", on a bench;" in outdoors.text
 
 
 def test_with_more_sitters_than_seats_the_others_stand_near_the_seated_one(places, registry):
@@ -102,3 +109,72 @@ def test_a_seated_actor_keeps_its_spot_and_the_others_keep_their_distance(places
     assert np.allclose(offsets[0], 0.0)
     assert np.linalg.norm(near[0] + offsets[1] - seated[0]) >= 0.6
 
+
+
+def recorded(library, clip_id, start_s, length_s=1.0) -> MotionSpec:
+    return MotionSpec(library, "sit_down", "sit_down", "sit_down", "", clip_id, 0, start_s, length_s, 0.0, 0.0, 1.0,
+                      False, "")
+
+
+def test_a_recorded_sit_knows_the_height_it_sat_at(sits_library):
+    library = MotionLibrary.open("sits", sits_library)
+    for clip_id, seat_m in SITS.items():
+        record = next(c for c in library.manifest.clips if c.clip_id == clip_id)
+        lowest = int(np.argmin(record.pelvis_m)) * 0.1
+        seating = [library.seating(recorded("sits", clip_id, start)) for start in np.arange(0.0, 4.0, 0.25)]
+        assert not seating[0].seated  # it stands for the first second
+        sat = library.seating(recorded("sits", clip_id, lowest - 0.5))
+        if seat_m is None:  # on the floor, which holds it: no seat
+            assert not sat.seated
+        else:
+            assert sat.seated and sat.height_m == pytest.approx(seat_m, abs=0.02)
+            assert all(s.height_m >= seat_m - 0.02 for s in seating if s.seated)  # windows of the descent: higher
+    walk = MotionSpec("sits", "walk", "walk", "walk", "", "sit_stool", 0, 2.0, 1.0, 0.0, 0.0, 1.0, False, "")
+    assert not library.seating(walk).seated  # sitting is a label's
+
+
+def test_a_recorded_sit_gets_a_seat_of_its_height_or_a_stool_built_for_it(tmp_path, monkeypatch, sits_library):
+    fabricate_library(tmp_path, "rooms", places=(("low", "dining_room"), ("high", "kitchen")), seated=("low", "high"),
+                      seat_heights={"high": 0.62})
+    fabricate_library(tmp_path, "lows", places=(("low", "dining_room"),), seated=("low",))
+    monkeypatch.setenv("SYNTHACT_ENVIRONMENTS", str(tmp_path))
+    library = MotionLibrary.open("sits", sits_library)
+    seen = set()
+    for places in ("rooms", "lows"):
+        config = BatchConfig.model_validate({
+            "batch": {"name": "recorded-sits", "seed": 2},
+            "environment": {"kind": "room", "places": {"library": places}},
+            "motion": {"library": "sits", "mirror_probability": 0},
+            "render": {"resolution": {"width": 64, "height": 64}, "fps": 15, "frames": 16}})
+        s = SceneSampler.create(config, sits_library)
+        for index in range(40):
+            spec = s.sample(index)
+            actor, seating = spec.actors[0], library.seating(spec.actors[0].motion)
+            if not seating.seated:
+                assert actor.seat is None
+                continue
+            if actor.seat.built:  # no seat of any place is within SEAT_MATCH_M of the recorded one
+                assert actor.seat.kind == "stool" and actor.seat.height_m == pytest.approx(seating.height_m)
+                assert places == "lows" or seating.height_m > 0.62 + SEAT_MATCH_M
+            else:
+                assert abs(actor.seat.height_m - seating.height_m) <= SEAT_MATCH_M
+                assert spec.environment.place.place_id == ("high" if actor.seat.height_m > 0.5 else "low")
+            seen.add((places, actor.seat.built, actor.seat.height_m > 0.5))
+    assert {("rooms", False, True), ("rooms", False, False), ("lows", True, True)} <= seen
+
+
+def test_outdoors_a_recorded_sit_gets_a_seat_built_at_its_height_and_a_floor_sit_none(sits_library):
+    config = BatchConfig.model_validate({
+        "batch": {"name": "recorded-sits", "seed": 2},
+        "motion": {"library": "sits", "mirror_probability": 0},
+        "render": {"resolution": {"width": 64, "height": 64}, "fps": 15, "frames": 16}})
+    s, library = SceneSampler.create(config, sits_library), MotionLibrary.open("sits", sits_library)
+    kinds = set()
+    for index in range(30):
+        actor = s.sample(index).actors[0]
+        seating = library.seating(actor.motion)
+        assert (actor.seat is not None) == seating.seated
+        if actor.seat is not None:
+            assert actor.seat.built and actor.seat.height_m == pytest.approx(seating.height_m)
+            kinds.add(actor.seat.kind)
+    assert kinds == {"bench", "stool"}  # the chair's height on a bench, the high stool's on a stool

@@ -29,7 +29,7 @@ from synthact.human.motions.motion import MotionError
 from synthact.human.motions.retarget import retarget
 from synthact.human.motions.rotations import rot_z
 from synthact.human.motions.skeleton import Skeleton, forward_kinematics
-from synthact.spec import SceneSpec
+from synthact.spec import SceneSpec, SeatSpec
 from synthact.world.environments import kind_of
 from synthact.world.places import PlaceLibraryError, PropRecord, open_place_library
 from synthact.world.weather import weather_named
@@ -164,27 +164,32 @@ class RenderWorker:
         """Each actor's body, posed by its motion and placed in the world."""
         return self._posed(spec)[0]
 
-    def _posed(self, spec: SceneSpec) -> tuple[list, list[float | None]]:
-        """(each actor's body, posed and placed; how far a seated actor's buttocks are above its seat)."""
+    def _posed(self, spec: SceneSpec) -> tuple[list, list[float | None], list[SeatSpec | None]]:
+        """(each actor's body, posed and placed; how far a seated actor's buttocks are above its seat; the seat
+        built under it, if any). A built seat's height is the spec's for the reference body, scaled to the actor's:
+        a recorded sit then sits on it as recorded, whatever the body's size."""
         r = spec.render
-        out, gaps = [], []
+        out, gaps, built = [], [], []
         for a in spec.actors:
             m, body = a.motion, self._body(a.body_model)
             if a.seat is None:
                 motion = self._library(m.library).play(m, r.fps, r.frames)
                 out.append(_place(body_geometry(body, a.shape, motion), a.position_xy, a.facing_deg))
                 gaps.append(None)
+                built.append(None)
                 continue
             skeleton = body.skeleton(a.shape)
             scale = skeleton.standing_pelvis_height / Skeleton.reference().standing_pelvis_height
-            library, seat_height = self._library(m.library), a.seat.height_m / scale
+            seat = replace(a.seat, height_m=round(a.seat.height_m * scale, 3)) if a.seat.built else a.seat
+            library, seat_height = self._library(m.library), seat.height_m / scale
             motion = library.play(m, r.fps, r.frames, seat_height_m=seat_height)
             whole = library.play(m, r.fps, r.frames, seat_height_m=seat_height, whole=True)
             local, root = retarget(whole, skeleton)  # placed by the frame it sits in, which may not be rendered
             joints = forward_kinematics(skeleton, local, root)[1]
-            out.append(_place(body_geometry(body, a.shape, motion), *seated_pose(joints, a.seat)))
-            gaps.append(round(seat_gap(joints, a.seat, scale), 3))
-        return out, gaps
+            out.append(_place(body_geometry(body, a.shape, motion), *seated_pose(joints, seat)))
+            gaps.append(round(seat_gap(joints, seat, scale), 3))
+            built.append(seat if seat.built else None)
+        return out, gaps, built
 
     # --- rendering -------------------------------------------------------------------------------
 
@@ -214,7 +219,7 @@ class RenderWorker:
         t0 = time.perf_counter()
         check_spec(spec)
         try:
-            geometries, seat_gaps = self._posed(spec)
+            geometries, seat_gaps, built_seats = self._posed(spec)
             hdri = self._pack_item(spec.environment.hdri, "hdri")
             background = self._pack_item(spec.environment.background, "backgrounds")
             place, room = self._place(spec)
@@ -240,17 +245,19 @@ class RenderWorker:
                 raise SceneError(spec.scene_id, f"placement in {spec.environment.place.place_id}: {exc}") from exc
             placement = {"actor_shift_m": [[round(float(v), 3) for v in o] for o in offsets], "camera_yaw_deg": yaw,
                          "focal_length_mm": focal}
-            if any(a.seat for a in spec.actors):
-                placement["seat_gap_m"] = seat_gaps
         else:
             subject = np.concatenate([g.canonical_joints for g in geometries], axis=1)
             track = camera_track(spec.camera, subject, r.fps, r.width, r.height)
+        if any(a.seat for a in spec.actors):
+            placement["seat_gap_m"] = seat_gaps
+        if any(built_seats):
+            placement["built_seat_height_m"] = [seat.height_m if seat else None for seat in built_seats]
         if track.positions[:, 2].min() < 0.05:
             raise SceneError(spec.scene_id, f"camera inside geometry: it goes down to z = "
                                             f"{track.positions[:, 2].min():.2f} m, at or below the ground")
         try:
-            meshes = [ActorMesh(a.actor_index, dress(g, a, self.garments), g.canonical_joints, a)
-                      for g, a in zip(geometries, spec.actors)]
+            meshes = [ActorMesh(a.actor_index, dress(g, a, self.garments), g.canonical_joints, a, seat)
+                      for g, a, seat in zip(geometries, spec.actors, built_seats)]
         except (GarmentAssetError, KeyError) as exc:
             raise SceneError(spec.scene_id, str(exc), "missing_asset") from exc
         surfaces = [combined(m.surfaces) for m in meshes]

@@ -3,7 +3,8 @@
 The sampler puts the stage (the point the actors spread around) on free floor with room for a motion
 (`STAGE_CLEARANCE_M` to the nearest furniture or wall) and each actor on free floor near it; the renderer then
 fits each actor's actual root path into the free floor (render/places.py), starting from that spot. Actors whose
-action sits (vocabulary.SITTING) get the place's seats, and the stage is the free floor in front of the first.
+action sits (`MotionLibrary.seating`) get the place's seats of their height, and the stage is the free floor in
+front of the first; a sitter that no seat fits, and every sitter outdoors, gets a seat the renderer builds.
 """
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ NEAR_M = 2.0  # an object this close to the stage names the place in the clip te
 _FURNITURE = ("table", "chair", "sofa", "bed", "cabinet", "shelf", "plant", "lamp", "appliance")  # named first
 _OPENINGS = ("window", "door")
 _ATTEMPTS = 32
+SEAT_MATCH_M = 0.06  # a recorded sit takes a seat this close to the height it was recorded on (reference body)
+BUILT_SEAT_M = (0.4, 0.5)  # the height of a seat built for a procedural sit
+BENCH_HIGHEST_M = 0.55  # a built seat higher than this is a stool
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,10 @@ class PlacePool:
         return (f"place library {ref.library!r} has no place{kinds} with {STAGE_CLEARANCE_M} m of free floor "
                 f"around any spot ({len(self.library.places)} places in it): no motion fits")
 
-    def sample(self, s: Stream, seats: int = 0) -> PlaceSpec:
-        """A place with at least `seats` seats when the pool has one, else any (what is near the actors is filled in
-        once they stand somewhere: `near`)."""
-        rooms = [r for r in self.rooms if len(r.place.seats) >= seats] or self.rooms
+    def sample(self, s: Stream, seats: list[float | None] = ()) -> PlaceSpec:
+        """A place with a seat for each of these heights (None: any) when the pool has one, else any (what is near
+        the actors is filled in once they stand somewhere: `near`)."""
+        rooms = [r for r in self.rooms if None not in _matched(r.place.seats, seats)] or self.rooms
         room = rooms[s.below("place", len(rooms))]
         return PlaceSpec(self.library.name, room.place.place_id, room.place.room_type, "")
 
@@ -88,14 +92,42 @@ def stage_in(s: Stream, room: RoomChoice, seat: SeatSpec | None = None) -> tuple
     return round(float(stage[0]), DECIMALS), round(float(stage[1]), DECIMALS)
 
 
-def seats_in(s: Stream, place: PlaceRecord, count: int) -> list[SeatSpec]:
-    """Up to `count` seats of the place: a random first, then the ones nearest it (sitters sit together)."""
-    if not count or not place.seats:
-        return []
-    first = place.seats[s.below("seat", len(place.seats))]
+def seats_in(s: Stream, place: PlaceRecord, heights: list[float | None]) -> list[SeatSpec | None]:
+    """A seat of the place for each sitter, of its height (None: any; a procedural sit is made for its seat) or
+    None where none is left: the first is random, the others are the nearest to it (sitters sit together)."""
+    if not heights or not place.seats:
+        return [None] * len(heights)
+    fitting = [t for t in place.seats if _fits(t.height_m, heights[0])]
+    first = fitting[s.below("seat", len(fitting))] if fitting else place.seats[0]
     by_distance = sorted(place.seats, key=lambda t: (math.dist(t.position_xy, first.position_xy), t.object_name))
-    return [SeatSpec(t.kind, (round(t.position_xy[0], DECIMALS), round(t.position_xy[1], DECIMALS)),
-                     round(t.facing_deg, DECIMALS), round(t.height_m, DECIMALS)) for t in by_distance[:count]]
+    return [None if t is None else SeatSpec(
+        t.kind, (round(t.position_xy[0], DECIMALS), round(t.position_xy[1], DECIMALS)), round(t.facing_deg, DECIMALS),
+        round(t.height_m, DECIMALS)) for t in _matched(by_distance, heights)]
+
+
+def _fits(seat_m: float, height_m: float | None) -> bool:
+    return height_m is None or abs(seat_m - height_m) <= SEAT_MATCH_M
+
+
+def _matched(seats: list, heights: list[float | None]) -> list:
+    """Seats for the heights in turn, each the first left in `seats` that fits (None where none does)."""
+    left, out = list(seats), []
+    for height in heights:
+        seat = next((t for t in left if _fits(t.height_m, height)), None)
+        if seat is not None:
+            left.remove(seat)
+        out.append(seat)
+    return out
+
+
+def built_seat(s: Stream, xy: tuple[float, float], facing_deg: float, height_m: float | None,
+               outdoors: bool) -> SeatSpec:
+    """A seat the renderer builds under a sitter at its spot: a bench outdoors (a stool for a high recorded
+    sit), a stool in a room; a recorded sit's own height, or one a procedural sit is made for."""
+    low, high = BUILT_SEAT_M
+    height = height_m if height_m is not None else low + (high - low) * s.uniform01("height")
+    kind = "bench" if outdoors and height <= BENCH_HIGHEST_M else "stool"
+    return SeatSpec(kind, xy, facing_deg, round(height, DECIMALS), built=True)
 
 
 def near(place: PlaceRecord, positions: list[tuple[float, float]], besides: tuple[str, ...] = ()) -> str:

@@ -21,7 +21,7 @@ from synthact.config.distributions import DECIMALS
 from synthact.human.garments import GarmentLibrary
 from synthact.human.motions.library import MotionLibrary, open_libraries
 from synthact.human.motions.taxonomy import mirror_name
-from synthact.human.motions.vocabulary import SITTING, UNLABELLED
+from synthact.human.motions.vocabulary import UNLABELLED
 from synthact.human.motions.windows import Window, WindowTable
 from synthact.rng import Stream
 from synthact.spec import (
@@ -45,7 +45,7 @@ from synthact.spec import (
 from synthact.world.grounds import GROUNDS
 
 from . import splits
-from .places import PlacePool, near, positions_in_room, seats_in, stage_in
+from .places import PlacePool, built_seat, near, positions_in_room, seats_in, stage_in
 from .text import clip_text
 
 _PLACEMENT_ATTEMPTS = 32
@@ -164,13 +164,21 @@ class SceneSampler:
         count = cfg.actors.count.sample(scene, "actors/count")
         shared = cfg.actors.motion_sharing == "same"
         motions = [self._motion(group, 0 if shared else k, split) for k in range(count)]
-        sitting = [k for k, m in enumerate(motions) if m.source_class_name in SITTING]
-        environment = _held_environment(scene.child("environment"), cfg, held, split, self.places, len(sitting))
+        seating = [self.pools[m.library].library.seating(m) for m in motions]
+        sitting = [k for k, st in enumerate(seating) if st.seated]
+        heights = [seating[k].height_m for k in sitting]
+        environment = _held_environment(scene.child("environment"), cfg, held, split, self.places, heights)
         seats: dict[int, SeatSpec] = {}
         if environment.place is not None:
             room = self.places.room(environment.place.place_id)
-            seats = dict(zip(sitting, seats_in(scene.child("seats"), room.place, len(sitting))))
+            offered = seats_in(scene.child("seats"), room.place, heights)
+            seats = {k: seat for k, seat in zip(sitting, offered) if seat is not None}
         positions = self._positions(scene.child("placement"), environment, count, seats)
+        facings = [cfg.actors.placement.facing_deg.sample(scene, f"actor{k}/facing") for k in range(count)]
+        for k in sitting:  # no seat of the place fits (or outdoors): the renderer builds one where the actor is
+            if k not in seats:
+                seats[k] = built_seat(scene.child(f"actor{k}/seat"), positions[k], facings[k], seating[k].height_m,
+                                      environment.place is None)
         if environment.place is not None:
             besides = tuple(seat.kind for seat in seats.values()) if len(seats) == count else ()
             environment = replace(environment, place=replace(environment.place,
@@ -186,8 +194,7 @@ class SceneSampler:
                 skin_subsurface=cfg.actors.skin_subsurface.sample(scene, f"actor{k}/skin_subsurface"),
                 clothing=_clothing(scene.child(f"actor{k}/clothing"), cfg, shapes[k]),
                 position_xy=positions[k],
-                facing_deg=seats[k].facing_deg if k in seats else
-                cfg.actors.placement.facing_deg.sample(scene, f"actor{k}/facing"),
+                facing_deg=seats[k].facing_deg if k in seats else facings[k],
                 motion=motions[k],
                 seat=seats.get(k),
             )
@@ -462,8 +469,9 @@ def _held_camera(s: Stream, cfg: BatchConfig, held: HeldOut | None, split: str) 
 
 
 def _held_environment(s: Stream, cfg: BatchConfig, held: HeldOut | None, split: str, places: PlacePool | None,
-                      seats: int) -> EnvironmentSpec:
-    """The environment, in a place of the split (with `seats` seats when the split has such a place)."""
+                      seats: list[float | None]) -> EnvironmentSpec:
+    """The environment, in a place of the split (with seats of these heights, None: any, when the split has such a
+    place)."""
     if held is None or held.ground is None:
         return _environment(s, cfg, places, seats)
     try:
@@ -472,7 +480,7 @@ def _held_environment(s: Stream, cfg: BatchConfig, held: HeldOut | None, split: 
     except ValueError:
         if not seats:
             raise
-        return _first_in_split((_environment(a, cfg, places, 0) for a in splits.attempts(s)), _background,
+        return _first_in_split((_environment(a, cfg, places, []) for a in splits.attempts(s)), _background,
                                held.ground, split)
 
 
@@ -518,7 +526,8 @@ def _pack_item(s: Stream, name: str, ref) -> PackItemSpec | None:
     return PackItemSpec(pack=ref.pack, item_seed=s.bits64(name + "/item") >> 1)
 
 
-def _environment(s: Stream, cfg: BatchConfig, places: PlacePool | None, seats: int = 0) -> EnvironmentSpec:
+def _environment(s: Stream, cfg: BatchConfig, places: PlacePool | None,
+                 seats: list[float | None] = ()) -> EnvironmentSpec:
     env = cfg.environment
     kind = env.kind.sample(s, "kind")
     if kind == "room":  # daylight through the windows at the sampled time of day; no weather indoors

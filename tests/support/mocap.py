@@ -36,16 +36,23 @@ def to_amass(motion, path: Path) -> Path:
     return path
 
 
-def mini_mocap_folder(folder: Path) -> Path:
-    """Five AMASS files made from procedural motions, with a labels.csv (file, label, description)."""
+def labelled_folder(folder: Path, files: dict) -> Path:
+    """AMASS files (stem -> (motion, label, description)) and their labels.csv."""
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "labels.csv", "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["file", "label", "description"])
-        for stem, (name, seconds, description) in MINI.items():
-            to_amass(procedural.generate(name, 1, fps=60, duration=seconds), folder / f"{stem}.npz")
-            out.writerow([f"{stem}.npz", "squat" if stem == "hold_a" else "", description])
+        for stem, (motion, label, description) in files.items():
+            to_amass(motion, folder / f"{stem}.npz")
+            out.writerow([f"{stem}.npz", label, description])
     return folder
+
+
+def mini_mocap_folder(folder: Path) -> Path:
+    """Five AMASS files made from procedural motions, with a labels.csv (file, label, description)."""
+    return labelled_folder(folder, {
+        stem: (procedural.generate(name, 1, fps=60, duration=seconds), "squat" if stem == "hold_a" else "",
+               description) for stem, (name, seconds, description) in MINI.items()})
 
 
 # CMU-style names (subject_trial) for tests of splits by subject and by trial: walks of subjects 1-4, jumps of
@@ -58,11 +65,17 @@ _SUBJECT_SOURCE = {"walk": "walk_forward_slow", "jump": "jump_vertical", "wave":
 
 def subjects_mocap_folder(folder: Path) -> Path:
     """AMASS files named as CMU names its trials (SUBJECT_TRIALS), with a labels.csv."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "labels.csv", "w", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(["file", "label", "description"])
-        for k, (stem, label) in enumerate(SUBJECT_TRIALS.items()):
-            to_amass(procedural.generate(_SUBJECT_SOURCE[label], k + 1, fps=30, duration=4.0), folder / f"{stem}.npz")
-            out.writerow([f"{stem}.npz", label, f"{label} {stem}"])
-    return folder
+    return labelled_folder(folder, {
+        stem: (procedural.generate(_SUBJECT_SOURCE[label], k + 1, fps=30, duration=4.0), label, f"{label} {stem}")
+        for k, (stem, label) in enumerate(SUBJECT_TRIALS.items())})
+
+
+# Recorded sits (label sit_down): sat down onto seats of known heights and stood up again, and a sit on the floor
+SITS = {"sit_stool": 0.62, "sit_chair": 0.45, "sit_floor": None}
+
+
+def sits_mocap_folder(folder: Path) -> Path:
+    """AMASS files of SITS, each a procedural sit_down_then_stand_up on its seat, with a labels.csv."""
+    return labelled_folder(folder, {
+        stem: (procedural.generate("sit_down_then_stand_up", k + 1, fps=30, duration=5.0, seat_height_m=seat_m),
+               "sit_down", f"sit down and stand up ({stem})") for k, (stem, seat_m) in enumerate(SITS.items())})

@@ -7,25 +7,27 @@ import numpy as np
 from synthact.world.places import FORMAT, FloorGrid
 
 
-def fabricate_library(root, name="rooms", free=True, places=(("dining", "dining_room"),), seated=()):
+def fabricate_library(root, name="rooms", free=True, places=(("dining", "dining_room"),), seated=(),
+                      seat_heights=None):
     """A place library as `synthact environments import` writes it, without Blender (no scene file): 6 x 4 m
     rooms whose floor has a 1 x 1 m table in the middle (or no free floor at all); the places named in `seated`
-    also have a chair south of the table, facing south (-Y)."""
-    records = [_fabricate_place(root / name, place_id, room_type, free, place_id in seated)
-               for place_id, room_type in places]
+    also have a chair south of the table, facing south (-Y), 0.45 m high or as `seat_heights` says."""
+    heights = seat_heights or {}
+    records = [_fabricate_place(root / name, place_id, room_type, free, heights.get(place_id, 0.45)
+                                if place_id in seated else None) for place_id, room_type in places]
     (root / name / "library.json").write_text(json.dumps({"format": FORMAT, "name": name, "places": records}))
     return root / name
 
 
-def _fabricate_place(library, place_id, room_type, free, seated=False):
+def _fabricate_place(library, place_id, room_type, free, seat_m=None):
     folder = library / place_id
     folder.mkdir(parents=True)
     cell = 0.05
     room = np.ones((80, 120), bool)
     top = np.zeros((80, 120), np.float32)
     top[30:50, 50:70] = 0.75  # the table: x 2.5-3.5, y 1.5-2.5
-    if seated:
-        top[20:30, 55:65] = 0.45  # the chair: x 2.75-3.25, y 1.0-1.5
+    if seat_m is not None:
+        top[20:30, 55:65] = seat_m  # the chair: x 2.75-3.25, y 1.0-1.5
     if not free:
         top[:] = 0.75
     FloorGrid((0.0, 0.0), cell, room, top).save(folder / "floor.npz")
@@ -36,7 +38,7 @@ def _fabricate_place(library, place_id, room_type, free, seated=False):
         "objects": [{"name": "TableDiningFactory(1).spawn_asset(2)", "semantic_class": "table", "instance_id": 1,
                      "bbox_min": [2.5, 1.5, 0], "bbox_max": [3.5, 2.5, 0.75], "triangles": 12}],
         "seats": [{"object_name": "ChairFactory(5).spawn_asset(1)", "kind": "chair", "position_xy": [3.0, 1.25],
-                   "facing_deg": 0.0, "height_m": 0.45}] if seated else [],
+                   "facing_deg": 0.0, "height_m": seat_m}] if seat_m is not None else [],
         "lights": [], "generator": {"name": "test"}, "license": "CC0", "attribution": "",
     }
 

@@ -46,6 +46,9 @@ class ClipRecord:
     quality: dict  # MotionQuality after retargeting to the reference body (maxima over the clip)
     energy: list[float]  # motion energy per 0.1 s bin (mean joint speed, m/s)
     quality_ok: str  # per 0.1 s bin: "1" when every quality threshold is met, else "0"
+    # per 0.1 s bin: the pelvis joint's lowest height above the floor (m, on the reference body), from which the
+    # sampler knows how high a recorded sit sits; [] in a library imported before it was measured
+    pelvis_m: list[float] = field(default_factory=list)
 
 
 @dataclass

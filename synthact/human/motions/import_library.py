@@ -1,8 +1,8 @@
 """Building a motion library from a folder of BVH and AMASS files (`synthact motions import-library`).
 
-Every file is read, retargeted to the reference body and measured (quality per 0.1 s bin, motion
-energy); labels come from the source's descriptions (vocabulary.py). A file that cannot be used is
-reported with its reason and left out; the library is written for the others. A rerun reuses every file
+Every file is read, retargeted to the reference body and measured per 0.1 s bin (quality, motion energy, the
+pelvis's lowest height); labels come from the source's descriptions (vocabulary.py). A file that cannot be used
+is reported with its reason and left out; the library is written for the others. A rerun reuses every file
 whose sha256 and analysis settings are unchanged, so it only reads what is new or changed.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .importers import load_amass, load_bvh
 from .motion import MotionError
 from .quality import joint_speed, quality_series
 from .retarget import retarget
-from .skeleton import Skeleton
+from .skeleton import J, Skeleton, forward_kinematics
 from .vocabulary import (
     CMU_ATTRIBUTION,
     CMU_INDEX,
@@ -41,6 +41,7 @@ from .windows import BIN_S, bins
 
 FORMATS = {".bvh": "bvh", ".npz": "amass"}
 ANALYSIS_FPS = 30  # motions are measured at this rate (retargeting, quality, energy)
+MEASURES = ("quality", "energy", "pelvis")  # what analyse() records per bin; a library missing one is read again
 LABEL_FILE = "labels.csv"  # read from the imported folder when --labels is auto
 SAVE_EVERY_S = 20.0  # a long import writes its manifest this often, so an interrupted one resumes
 
@@ -93,13 +94,15 @@ def analyse(path: str, fmt: str, thresholds: QualityThresholds) -> dict:
     body = Skeleton.reference()
     local, root = retarget(clip, body)
     series = quality_series(local, root, clip.contacts, body, clip.fps)
+    pelvis = forward_kinematics(body, local, root)[1][:, J["pelvis"], 2]
     ok = np.ones(len(bins(series["foot_skate_m"], clip.fps)), bool)
     for name, limit in dataclasses.asdict(thresholds).items():
         ok &= bins(series[name], clip.fps, np.max) <= limit
     return {"frames": motion.num_frames, "fps": motion.fps, "duration_s": round(motion.duration, 6),
             "quality": {name: round(float(values.max()), 6) for name, values in series.items()},
             "energy": [round(float(e), 4) for e in bins(joint_speed(clip), clip.fps)],
-            "quality_ok": "".join("1" if x else "0" for x in ok)}
+            "quality_ok": "".join("1" if x else "0" for x in ok),
+            "pelvis_m": [round(float(z), 3) for z in bins(pelvis, clip.fps, np.min)]}
 
 
 def _analyse_or_reason(path: str, fmt: str, thresholds: QualityThresholds) -> dict | str:
@@ -155,7 +158,8 @@ def import_library(name: str, folder: Path, options: ImportOptions | None = None
     files = [p.relative_to(folder).as_posix() for p in paths]
     labeller = Labeller(folder, files, options.labels)
     target = library_path(name, root)
-    settings = {"analysis_fps": ANALYSIS_FPS, "bin_s": BIN_S, "thresholds": dataclasses.asdict(options.thresholds)}
+    settings = {"analysis_fps": ANALYSIS_FPS, "bin_s": BIN_S, "thresholds": dataclasses.asdict(options.thresholds),
+                "measures": list(MEASURES)}
     before = _previous(target, settings)
     run = _Run(folder, _new_manifest(name, folder, options, labeller, settings, before), labeller, options, target,
                on_file, before)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 from synthact.config.assets import AssetRegistry, ResolvedPack, display_path
@@ -24,13 +26,28 @@ from . import procedural
 from .collection import ClipRecord, LibraryManifest, read_manifest
 from .importers import load_amass, load_bvh
 from .motion import Motion, MotionError
+from .procedural.actions.whole_body import SEATED_PELVIS_M
 from .quality import joint_speed
-from .windows import WindowTable, active_start
+from .skeleton import Skeleton
+from .vocabulary import SITTING
+from .windows import BIN_S, WindowTable, active_start
 
 _SUFFIX = {"bvh": ".bvh", "amass": ".npz"}
 # Procedural instances are generated this long (seconds) for the window search; when no window of the
 # longest moves enough, the action is generated shorter (its holds are shorter, its moves quicker).
 ACTIVE_DURATIONS = (procedural.DEFAULT_DURATION, 2.4, 1.6)
+SEATED_BELOW = 0.85  # a recorded window sits when its pelvis drops below this share of the standing pelvis height
+LOWEST_SEAT_M = 0.2  # a recorded sit lower than this is on the floor, which holds it: no seat
+
+
+@dataclass(frozen=True)
+class Seating:
+    """What a motion sits on: no seat (standing, or a sit on the floor), a seat of any height (a procedural sit is
+    made for its seat; a recorded one from a library that did not measure it sits as recorded), or a seat of the
+    height the recording sat on."""
+
+    seated: bool
+    height_m: float | None = None  # the recorded seat height (on the reference body); None: any
 
 
 class MotionLibrary:
@@ -103,6 +120,22 @@ class MotionLibrary:
         """The source's words for a clip (procedural: the class name in words)."""
         record = self._records.get(clip_id or "")
         return record.description if record else class_name.replace("_", " ")
+
+    def seating(self, m: MotionSpec) -> Seating:
+        """What the spec's motion sits on: from its label, and for a recorded window from its pelvis's lowest
+        height in the window (the frames `play(..., whole=True)` gives)."""
+        if m.source_class_name not in SITTING:
+            return Seating(False)
+        record = self._records.get(m.clip_id or "")
+        if m.window_start_s is None or record is None or not record.pelvis_m:
+            return Seating(True)
+        a = min(int(m.window_start_s / BIN_S + 1e-6), len(record.pelvis_m) - 1)
+        b = max(math.ceil((m.window_start_s + m.window_length_s) / BIN_S - 1e-6), a + 1)
+        lowest = min(record.pelvis_m[a:b])
+        if lowest > SEATED_BELOW * Skeleton.reference().standing_pelvis_height:
+            return Seating(False)  # the window shows the standing before or after the sit
+        height = round(lowest - SEATED_PELVIS_M, 3)
+        return Seating(True, height) if height >= LOWEST_SEAT_M else Seating(False)
 
     @functools.lru_cache(maxsize=8)
     def window_table(self, length_s: float, stride_s: float, min_energy: float) -> WindowTable | None:

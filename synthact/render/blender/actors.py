@@ -10,7 +10,7 @@ import numpy as np
 
 from synthact.render.appearance import BOTTOM, HAT, SHOES, SKIN, TOP, garment_linear, hair_linear, skin_linear
 from synthact.render.dressing import Surface
-from synthact.spec import ActorSpec, GarmentSpec
+from synthact.spec import ActorSpec, GarmentSpec, SeatSpec
 
 from .engine import display_colours, node_tree
 
@@ -27,6 +27,7 @@ class ActorMesh:
     surfaces: list[Surface]
     canonical_joints: np.ndarray  # (T, 22, 3)
     look: ActorSpec  # skin, clothing and hair
+    built_seat: SeatSpec | None = None  # the bench or stool built under it, sized to its body (SeatSpec.built)
 
 
 def actor(mesh: ActorMesh, workbench: bool = False) -> list:

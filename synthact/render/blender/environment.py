@@ -259,6 +259,32 @@ def _build(kind: str, name: str, x: float, y: float, rng: np.random.Generator) -
     return [trunk, crown]
 
 
+def built_seats(meshes, rng: np.random.Generator) -> list:
+    """The bench or stool under each actor that has one built (ActorMesh.built_seat): its top at the seat's
+    height, its middle at the seat's position, its front the way the sitter faces. Their names say what they are
+    (world/semantics.py: bench; a stool is a chair)."""
+    made = []
+    for a in meshes:
+        seat = a.built_seat
+        if seat is None:
+            continue
+        turn = math.radians(seat.facing_deg)  # the seat's local x runs along the sitter's left-right
+        x, y, h = *seat.position_xy, seat.height_m
+        colour = _colour(rng, "bench")
+        if seat.kind == "bench":
+            name, width, depth, slab = f"park_bench_{a.index}", rng.uniform(1.2, 1.8), 0.42, 0.06
+            legs = [(side * (width / 2 - 0.1), 0.0, (0.08, depth - 0.02)) for side in (-1, 1)]
+        else:
+            name, width, depth, slab = f"stool_{a.index}", 0.4, 0.4, 0.05
+            legs = [(sx * 0.15, sy * 0.15, (0.04, 0.04)) for sx in (-1, 1) for sy in (-1, 1)]
+        made.append(_part(name, "cube", (x, y, h - slab / 2), (width, depth, slab), colour, 0.7, turn, size=1))
+        for i, (lx, ly, (wx, wy)) in enumerate(legs):
+            made.append(_part(f"{name}_leg{i}", "cube", (x + lx * math.cos(turn) - ly * math.sin(turn),
+                                                        y + lx * math.sin(turn) + ly * math.cos(turn), (h - slab) / 2),
+                              (wx, wy, h - slab), (0.15, 0.15, 0.16), 0.5, turn, size=1))
+    return made
+
+
 def _blocks(point: np.ndarray, radius: float, sightlines: list[tuple[np.ndarray, np.ndarray]]) -> bool:
     """True when a prop of this footprint stands in the way between the camera and the actors."""
     for a, b in sightlines:

@@ -25,8 +25,8 @@ def build_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track, 
                 timings) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, list[str]], float]:
     """A fresh Blender scene for the spec, ready to render. Returns its geometry besides the actors as world-space
     (vertices, triangles, each triangle's object, object names): the ground and props outdoors (prop_assets: a
-    prop library's files and records by class, {} for primitive shapes), the place's scene in a room (weather is
-    not geometry); and the metered exposure added to the spec's in a room (EV, else 0).
+    prop library's files and records by class, {} for primitive shapes), the place's scene in a room, and the seats
+    built for sitters (weather is not geometry); and the metered exposure added to the spec's in a room (EV, else 0).
     timings.add(stage, seconds) receives the stage time."""
     t0 = time.perf_counter()
     r, env = spec.render, spec.environment
@@ -48,6 +48,7 @@ def build_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track, 
         props = environment.props(env, rng, stage, sightlines, prop_assets, flat)
         centre = np.concatenate([m.canonical_joints[:, 0] for m in meshes]).mean(axis=0)
         overlay = [o for o in [falling_particles(env, rng, centre, r.frames, r.fps)] if o is not None]
+    props += environment.built_seats(meshes, rng)
     moving = {o.name for o in overlay} | {o.name for m in meshes for o in blender_actors.actor(m, workbench)}
     camera(track, spec.camera.fstop)
     if workbench:
