@@ -1,7 +1,7 @@
 """A contact sheet of a batch's places with their actors (docs/places.png): per clip, the middle RGB frame over
 its semantic segmentation, captioned with where the clip happens.
 
-    python experiments/places_sheet.py output/default [more batch folders] --out docs/places.png
+    python experiments/places_sheet.py output/default [more batch folders] --out docs/places.png [--frame lowest]
 """
 from __future__ import annotations
 
@@ -23,8 +23,11 @@ def caption(image: np.ndarray, text: str) -> np.ndarray:
     return np.concatenate([band, image])
 
 
-def column(clip: ClipReader) -> np.ndarray:
-    middle = clip.frames // 2
+def column(clip: ClipReader, frame: str = "middle") -> np.ndarray:
+    if frame == "lowest":  # where the first actor's pelvis is lowest: a sitter seated
+        middle = int(np.argmin(clip.array("keypoints.npz", "joints3d_world")[:, 0, 0, 2]))
+    else:
+        middle = clip.frames // 2
     seg = clip.arrays("segmentation.npz")
     rgb = cv2.resize(clip.rgb()[middle], (CELL, CELL), interpolation=cv2.INTER_AREA)
     labels = segmentation_image(seg["instance"][middle], seg["body_part"][middle], seg["semantic"][middle])
@@ -38,11 +41,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("batches", type=Path, nargs="+", help="Batch folders (their clips/ are read).")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--frame", choices=("middle", "lowest"), default="middle",
+                        help="Each clip's middle frame, or the one where its first actor's pelvis is lowest.")
     args = parser.parse_args()
     folders = [p for batch in args.batches for p in sorted((batch / "clips").iterdir())]
     clips = [ClipReader.from_dir(p) for p in folders if (p / "manifest.json").is_file()]
     clips.sort(key=lambda c: (c.spec.environment.kind, c.spec.batch, c.spec.index))
-    sheet = np.concatenate([np.pad(column(c), ((0, 0), (2, 2), (0, 0)), constant_values=255) for c in clips], axis=1)
+    sheet = np.concatenate([np.pad(column(c, args.frame), ((0, 0), (2, 2), (0, 0)), constant_values=255)
+                            for c in clips], axis=1)
     cv2.imwrite(str(args.out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     print(f"{len(clips)} clips -> {args.out}")
 
