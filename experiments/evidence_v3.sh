@@ -78,9 +78,11 @@ if wanted realism; then
     for look in v2 oldlook; do
       evaluate "v3_oldlook_moco_gata_rgb_curriculum_s$seed" "exp_heldout300_$look" \
         "realism_on_${look}_v3_oldlook_moco_gata_rgb_curriculum_s$seed"
-      evaluate "v3_moco_gata_rgb_curriculum_s$seed" "exp_heldout300_$look" \
-        "realism_on_${look}_v3_moco_gata_rgb_curriculum_s$seed"
     done
+    # the new-look networks on the new look: the headline's own evaluation (same checkpoint, same dataset)
+    cp "$RECORD/v3_moco_gata_rgb_curriculum_s$seed.json" "$RECORD/realism_on_v2_v3_moco_gata_rgb_curriculum_s$seed.json"
+    evaluate "v3_moco_gata_rgb_curriculum_s$seed" exp_heldout300_oldlook \
+      "realism_on_oldlook_v3_moco_gata_rgb_curriculum_s$seed"
   done
 fi
 # What places buy: the same pretraining on scenes set in rooms (pretrain_rooms.yaml, when a place library is
