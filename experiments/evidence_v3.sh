@@ -120,9 +120,11 @@ if wanted diagnosis; then
 fi
 if wanted summary; then
   "$BIN/python" experiments/summarize_v3.py "$RECORD" --only v3_ --plot docs/evidence_v3.png | tee "$RECORD/summary.md"
+  # pretraining on CMU, and on rooms, beside the headline's procedural pretraining (the same test clips)
   for part in to_cmu from_cmu realism_on_v2 realism_on_oldlook places; do
     if compgen -G "$RECORD/${part}_*.json" > /dev/null; then
-      "$BIN/python" experiments/summarize_v3.py "$RECORD" --only "${part}_" | tee "$RECORD/summary_$part.md"
+      beside=(); [[ $part == from_cmu || $part == places ]] && beside=(--only v3_moco_gata_rgb_curriculum_s)
+      "$BIN/python" experiments/summarize_v3.py "$RECORD" --only "${part}_" "${beside[@]}" | tee "$RECORD/summary_$part.md"
     fi
   done
 fi

@@ -24,9 +24,9 @@ from synthact.train.evaluate import bootstrap_difference  # noqa: E402
 METRICS = {"linear_top1": "linear", "knn_top1": "knn"}
 
 
-def load(folder: Path, prefix: str = "") -> dict[str, list[dict]]:
+def load(folder: Path, prefixes: list[str]) -> dict[str, list[dict]]:
     runs: dict[str, list[dict]] = {}
-    for path in sorted(folder.glob(f"{prefix}*.json")):
+    for path in [p for prefix in prefixes for p in sorted(folder.glob(f"{prefix}*.json"))]:
         m = re.fullmatch(r"(.+)_s(\d+)", path.stem)
         if not m:
             continue
@@ -60,9 +60,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folder", type=Path)
     ap.add_argument("--plot", type=Path)
-    ap.add_argument("--only", default="", help="only the JSONs whose names start with this")
+    ap.add_argument("--only", action="append", help="only the JSONs whose names start with this (repeatable: runs "
+                                                    "scored on the same test set, compared with each other)")
     args = ap.parse_args()
-    runs = load(args.folder, args.only)
+    runs = load(args.folder, args.only or [""])
     if not runs:
         sys.exit(f"{args.folder}: no eval JSONs named <run>_s<seed>.json")
     first = next(iter(runs.values()))[0]
