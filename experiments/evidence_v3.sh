@@ -120,6 +120,9 @@ if wanted diagnosis; then
 fi
 if wanted summary; then
   "$BIN/python" experiments/summarize_v3.py "$RECORD" --only v3_ --plot docs/evidence_v3.png | tee "$RECORD/summary.md"
+  if compgen -G "$EXP/diagnosis/*/metrics.jsonl" > /dev/null; then
+    "$BIN/python" experiments/summarize_diagnosis.py "$EXP/diagnosis" --copy "$RECORD" | tee "$RECORD/summary_diagnosis.md"
+  fi
   # pretraining on CMU, and on rooms, beside the headline's procedural pretraining (the same test clips)
   for part in to_cmu from_cmu realism_on_v2 realism_on_oldlook places; do
     if compgen -G "$RECORD/${part}_*.json" > /dev/null; then
