@@ -1,6 +1,7 @@
 """The diagnosis round's table (docs/EXPERIMENTS.md, RGB: diagnosis) from each variant's per-step log: the gap
 between the cosine with the positive and with the queue (a 10-step running mean, so one batch's noise does not
-make a peak), its peak and where, and where the run ends.
+make a peak), its peak once the queue is full (before, it holds the random initial keys) and where, and where
+the run ends.
 
     python experiments/summarize_diagnosis.py output/experiment/diagnosis [--copy docs/evidence]
 """
@@ -18,11 +19,13 @@ SMOOTH = 10  # steps in the running mean
 
 def row(metrics: Path) -> str:
     steps = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
+    config = json.loads((metrics.parent / "config.json").read_text())
+    full = -(-config["queue_size"] // config["batch_size"])  # steps until the queue holds only real keys
     positive = np.array([s["cosine_positive"] for s in steps])
     queue = np.array([s["cosine_negative"] for s in steps])
     kernel = np.ones(SMOOTH) / SMOOTH
     gap = np.convolve(positive - queue, kernel, mode="valid")
-    peak = int(np.argmax(gap))
+    peak = full + int(np.argmax(gap[full:]))
     end_queue = float(np.mean(queue[-SMOOTH:]))
     return (f"| {metrics.parent.name} | {gap[peak]:.2f} (step {peak + SMOOTH}) | {gap[-1]:.2f} (step {len(steps)}) | "
             f"{end_queue:.2f} | {np.mean([s['loss'] for s in steps[-SMOOTH:]]):.2f} |")
