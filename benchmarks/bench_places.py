@@ -7,7 +7,8 @@
 2. Room clips (the built-in starter room) against outdoor clips of default.yaml at the same render settings
    (224x224, 32 frames, 1 spp + OIDN), rendered interleaved in one worker: CPU seconds of this process per
    clip (Cycles' threads included), and the ratio; and the outdoor clips again with primitive shapes only (no
-   prop library: what the starter rocks cost) and on flat ground (what the hills cost).
+   prop library: what the starter rocks cost) and on flat ground (what the hills cost); and the room clips
+   without the static meshes' BVH twins (render/blender/engine.py: keep_static_bvhs), to show what they save.
 Prints Markdown rows for BENCHMARKS.md.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 
 from synthact.config import AssetRegistry
 from synthact.render import raster
+from synthact.render.blender import engine
 from synthact.render.camera import intrinsics
 from synthact.render.worker import RenderWorker
 from synthact.scene import SceneSampler, load_batch_config
@@ -61,14 +63,20 @@ def clip_costs(repeats: int) -> tuple[dict[str, list[float]], dict[str, list]]:
             specs[spec.environment.kind].append(spec)
     worker = RenderWorker(device="cpu", registry=registry)
     worker.warm_up(specs["outdoor"][0])
-    costs = {"room": [], "outdoor": [], "shapes": [], "flat": []}
+    costs = {"room": [], "outdoor": [], "shapes": [], "flat": [], "no_twins": []}
     for _ in range(repeats):
         for a, b in zip(specs["room"], specs["outdoor"]):  # interleaved: the machine's load hits both alike
             shapes = replace(b, environment=replace(b.environment, prop_library=""))
             flat = replace(b, environment=replace(b.environment, terrain_height_m=0.0))
-            for kind, spec in (("room", a), ("outdoor", b), ("shapes", shapes), ("flat", flat)):
+            for kind, spec in (("room", a), ("outdoor", b), ("shapes", shapes), ("flat", flat), ("no_twins", a)):
+                twins = engine.keep_static_bvhs
+                if kind == "no_twins":
+                    engine.keep_static_bvhs = lambda objects: []
                 t0 = time.process_time()
-                worker.render_layers(spec)
+                try:
+                    worker.render_layers(spec)
+                finally:
+                    engine.keep_static_bvhs = twins
                 costs[kind].append(time.process_time() - t0)
     return costs, specs
 
@@ -86,12 +94,16 @@ def main() -> None:
     room, outdoor = np.mean(costs["room"]), np.mean(costs["outdoor"])
     print(f"| CPU-s per clip, 224² x 32 frames, 1 spp + OIDN, {len(costs['room'])} of each, interleaved | room "
           f"{room:.1f} (±{np.std(costs['room']):.1f}), outdoor {outdoor:.1f} (±{np.std(costs['outdoor']):.1f}): "
-          f"**{room / outdoor:.1f}x** (bar: 2x) |")
+          f"**{room / outdoor:.2f}x** (bar: 2x) |")
     shapes = np.mean(costs["shapes"])
     print(f"| the same outdoor clips with primitive shapes only (no prop library) | {shapes:.1f} "
           f"(±{np.std(costs['shapes']):.1f}): the starter rocks cost {outdoor / shapes:.2f}x |")
     flat = np.mean(costs["flat"])
     hills = sum(s.environment.terrain_height_m > 0 for s in specs["outdoor"])
+    no_twins = np.mean(costs["no_twins"])
+    print(f"| the same room clips without the static meshes' BVH twins | {no_twins:.1f} "
+          f"(±{np.std(costs['no_twins']):.1f}): {no_twins / outdoor:.2f}x outdoor; the twins save "
+          f"{1 - room / no_twins:.0%} of a room clip |")
     print(f"| the same outdoor clips on flat ground ({hills} of {len(specs['outdoor'])} have hills) | {flat:.1f} "
           f"(±{np.std(costs['flat']):.1f}): the hills cost {outdoor / flat:.2f}x |")
 

@@ -250,7 +250,13 @@ def scene_spec_json_schema() -> dict:
 
 
 def spec_from_dict(data: dict) -> SceneSpec:
-    """Rebuild a SceneSpec from its JSON form, checking that scene_id still matches the content."""
+    """Rebuild a SceneSpec from its JSON form, checking that scene_id still matches the content. Specs of earlier
+    versions read as they were written (what they lack has its default); a later version's may mean what this
+    SynthAct cannot know, so it is refused."""
+    version = data.get("spec_version") if isinstance(data, dict) else None
+    if isinstance(version, int) and version > SPEC_VERSION:
+        raise ValueError(f"scene {data.get('scene_id', '?')}: spec_version {version} was written by a newer SynthAct "
+                         f"(this one reads up to {SPEC_VERSION}); upgrade synthact to read it")
     spec = _spec_adapter().validate_python(data)
     expected = scene_id_of(spec_to_dict(spec))
     if spec.scene_id != expected:

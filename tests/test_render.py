@@ -307,6 +307,20 @@ def test_a_corrupt_garment_file_fails_the_scene_as_a_missing_asset(registry, tmp
     assert failed.value.reason == "missing_asset" and not list((tmp_path / "out").glob("*"))
 
 
+def test_a_worker_leaves_no_scratch_logs_behind(registry, tmp_path):
+    import gc
+    worker = RenderWorker(device="cpu", registry=registry)
+    scratch = worker.log_dir
+    spec = make_spec(registry, index=3, render={"resolution": {"width": 32, "height": 32}, "frames": 2,
+                                                 "samples": 1})
+    clip = worker.render(spec, tmp_path / "out")
+    assert "Blender" in (clip / "blender.log").read_text() or (clip / "blender.log").stat().st_size > 0
+    assert scratch.is_dir() and not list(scratch.iterdir())  # the clip holds the log; the scratch copy is gone
+    del worker
+    gc.collect()
+    assert not scratch.exists()
+
+
 def test_same_spec_same_clip(worker, registry, tmp_path):
     spec = make_spec(registry, index=1, render={"resolution": {"width": 48, "height": 40}, "frames": 3,
                                                  "samples": 2})

@@ -112,6 +112,32 @@ def test_the_exposure_is_metered_from_the_room_light(room_root, registry, tmp_pa
     assert abs(luma["tiny"] - luma["dim"]) < 0.12 * luma["tiny"], luma
 
 
+def test_static_meshes_get_bvh_twins_that_no_pixel_or_annotation_sees(room_root, registry, monkeypatch):
+    """Every static mesh gets a twin sharing its data (so Cycles keeps its BVH across frames); the twins change
+    the RGB no more than float rounding does, and the annotations never see them."""
+    import bpy
+
+    from synthact.render.blender import engine
+    monkeypatch.setenv("SYNTHACT_ENVIRONMENTS", str(room_root))
+    spec = room_spec(registry, frames=3)
+    worker = RenderWorker(device="cpu", registry=registry)
+    with_twins = worker.render_layers(spec)
+    scene = bpy.context.scene.objects
+    twins = [o for o in scene if o.name.endswith(".bvh_twin")]
+    static = [o for o in scene if o.type == "MESH" and not o.name.startswith("actor") and o not in twins]
+    assert twins and len(twins) == len(static) and all(t.data is bpy.data.objects[t.name[:-9]].data for t in twins)
+    assert all(t.matrix_world.translation.z < -9000 and not t.visible_camera and not t.visible_shadow for t in twins)
+    monkeypatch.setattr(engine, "keep_static_bvhs", lambda objects: [])
+    without = worker.render_layers(spec)
+    rgb = [np.asarray(clip.layers[next(k for k in clip.layers if k.startswith("rgb"))], float)
+           for clip in (with_twins, without)]
+    assert np.abs(rgb[0] - rgb[1]).mean() < 1.0
+    seg = [clip.layers["segmentation.npz"] for clip in (with_twins, without)]
+    assert list(seg[0]["object_names"]) == list(seg[1]["object_names"])
+    assert not any(name.endswith(".bvh_twin") for name in seg[0]["object_names"])
+    assert np.array_equal(seg[0]["object"], seg[1]["object"])
+
+
 @pytest.mark.parametrize("library", ["builtin", "sits"])
 def test_outdoors_a_sitter_sits_on_the_bench_or_stool_built_for_it(library, sits_library, tmp_path):
     """A procedural sit on the bench built at a sampled height; a recorded sit (tests/support/mocap.py: SITS) on a

@@ -4,6 +4,7 @@ import sys
 import textwrap
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +13,7 @@ from synthact.config import BatchConfig
 from synthact.human.motions.taxonomy import class_names, mirror_name
 from synthact.scene import load_batch_config
 from synthact.scene.sampler import SceneSampler
-from synthact.spec import spec_from_dict, spec_to_dict
+from synthact.spec import scene_id_of, spec_from_dict, spec_to_dict
 
 
 def sampler_for(registry, **sections) -> SceneSampler:
@@ -59,6 +60,19 @@ def test_another_process_samples_the_same_specs(smoke_config, registry):
     lines = [json.loads(line) for line in res.stdout.splitlines()]
     local = [spec_to_dict(s) for s in SceneSampler.create(smoke_config, registry).iter_specs(2, 3)]
     assert lines == local
+
+
+def test_a_spec_from_a_newer_synthact_is_refused_and_an_older_one_read(smoke_config, registry):
+    from synthact.spec import SPEC_VERSION
+    spec = SceneSampler.create(smoke_config, registry).sample(1)
+    data = spec_to_dict(spec)
+    newer = {**data, "spec_version": SPEC_VERSION + 1}
+    with pytest.raises(ValueError, match=f"spec_version {SPEC_VERSION + 1} was written by a newer SynthAct "
+                                         f"\\(this one reads up to {SPEC_VERSION}\\)"):
+        spec_from_dict(newer)
+    older = {**data, "spec_version": SPEC_VERSION - 1}
+    older["scene_id"] = scene_id_of(older)
+    assert spec_from_dict(older).spec_version == SPEC_VERSION - 1
 
 
 def test_spec_json_round_trip_and_tamper_check(smoke_config, registry):

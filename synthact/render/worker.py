@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 import os
 import platform
+import shutil
 import tempfile
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -116,6 +118,8 @@ class RenderWorker:
         self.blender_version = engine.version()
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix="synthact-blender-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        if log_dir is None:  # a scratch folder of this worker's: gone with the worker (a scene's log is in its clip)
+            weakref.finalize(self, shutil.rmtree, self.log_dir, True)
         self._bodies: dict[str, object] = {}
         self._libraries: dict[str, MotionLibrary] = {}
         self.scenes_rendered = 0
@@ -306,7 +310,9 @@ class RenderWorker:
         stats = self._stats(spec, timings, device)
         if placement:
             stats["placement"] = {**placement, "metered_exposure_ev": round(metered_ev, 3)}
-        return RenderedClip(layers, camera, stats, log.read_text(errors="replace"))
+        log_text = log.read_text(errors="replace")
+        log.unlink()  # the clip keeps it: a worker that renders 100,000 scenes must not leave 100,000 logs behind
+        return RenderedClip(layers, camera, stats, log_text)
 
     def _place(self, spec: SceneSpec) -> tuple[Path | None, Room | None]:
         """A room's scene file and floor map (None, None outdoors)."""

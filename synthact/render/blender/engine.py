@@ -106,6 +106,32 @@ def configure(render: RenderSpec, device: str, threads: int) -> None:
     shading.light, shading.color_type, shading.background_type = "STUDIO", "VERTEX", "WORLD"
 
 
+BVH_TWIN_OFFSET_M = -10_000.0  # far below the scene: outside every camera's view and every bounding box
+
+
+def keep_static_bvhs(static_objects: list) -> list:
+    """Cycles' final renders use a static BVH: it bakes the transform of a mesh that one object alone uses into the
+    scene's top-level BVH, which it rebuilds with all those triangles (and repacks their vertices) in every frame
+    where anything moves. A deforming actor in a 330k-triangle room paid 0.06 s a frame for it (BENCHMARKS.md,
+    places). A mesh that two objects use keeps a BVH of its own across frames instead. So each static mesh gets a
+    twin sharing its data, far below the scene and seen only by volume-scattering rays (a scene without volumes
+    traces none; no visibility at all would leave the twin out of Cycles' scene). Returns the twins: they are not
+    scene geometry (the annotations leave them out)."""
+    twins = []
+    for obj in static_objects:
+        twin = obj.copy()  # shares obj.data
+        twin.name = f"{obj.name}.bvh_twin"
+        bpy.context.scene.collection.objects.link(twin)
+        twin.parent = None
+        twin.matrix_world = obj.matrix_world.copy()
+        twin.location.z += BVH_TWIN_OFFSET_M
+        for ray in ("camera", "diffuse", "glossy", "transmission", "shadow"):
+            setattr(twin, f"visible_{ray}", False)
+        twin.visible_volume_scatter = True
+        twins.append(twin)
+    return twins
+
+
 def set_look(spec: SceneSpec, overlay_objects: list) -> None:
     """The RGB render's look: engine, samples and denoiser, exposure, white balance, depth of field, blur."""
     scene = bpy.context.scene

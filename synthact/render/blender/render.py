@@ -54,13 +54,16 @@ def build_scene(spec: SceneSpec, meshes: list[blender_actors.ActorMesh], track, 
     if workbench:
         environment.workbench_colours(ground, props, overlay, world, env)
     engine.set_look(spec, overlay)
+    # everything else the camera sees is static: the ray cast gets all of it, whatever built it
+    static_objects = [o for o in bpy.context.scene.objects
+                      if o.type == "MESH" and not o.hide_render and o.name not in moving]
+    if not workbench:
+        engine.keep_static_bvhs(static_objects)
     metered = 0.0
     if place is not None and not workbench:
         metered = metered_exposure(r.frames // 2)
         bpy.context.scene.view_settings.exposure = spec.camera.exposure_ev + metered
-    # everything else the camera sees is static: the ray cast gets all of it, whatever built it
-    static = static_geometry([o for o in bpy.context.scene.objects
-                              if o.type == "MESH" and not o.hide_render and o.name not in moving])
+    static = static_geometry(static_objects)
     timings.add("scene_build", time.perf_counter() - t0)
     return static, metered
 
