@@ -81,6 +81,28 @@ def test_build_makes_props_for_outdoor_worlds(tmp_path):
     assert "nature: 0 places" in listed.stdout and "2 props" in listed.stdout, listed.stdout
 
 
+def test_bushes_take_infinigen_plant_factories_in_turn_and_keep_their_node_materials(tmp_path):
+    import bpy
+    env = {"SYNTHACT_ENVIRONMENTS": str(tmp_path / "envs"), "PYTHONPATH": str(DOUBLE)}
+    run = synthact("environments", "build", "garden", "--generator", "infinigen-assets", "--n", "4", "--props", "bush",
+                   "--props", "rock", "--max-triangles", "1000", "--generator-python", sys.executable, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    library = json.loads((tmp_path / "envs" / "garden" / "library.json").read_text())
+    props = {p["prop_id"]: p for p in library["props"]}
+    assert {k: (p["semantic_class"], p["generator"]["factory"]) for k, p in props.items()} == {
+        "bush-seed0": ("bush", "FernFactory"), "rock-seed1": ("rock", "BoulderFactory"),
+        "bush-seed2": ("bush", "AgaveMonocotFactory"), "rock-seed3": ("rock", "BoulderFactory")}
+    assert "small_plants.fern FernFactory 0" in props["bush-seed0"]["generator"]["command"]
+
+    def node_types(prop_id):
+        with bpy.data.libraries.load(str(tmp_path / "envs" / "garden" / prop_id / "prop.blend")) as (src, dst):
+            dst.materials = list(src.materials)
+        return {n.type for m in dst.materials if m and m.node_tree for n in m.node_tree.nodes}
+
+    assert "TEX_NOISE" in node_types("bush-seed0") and "TEX_IMAGE" not in node_types("bush-seed0")  # not baked
+    assert "TEX_IMAGE" in node_types("rock-seed1") and "TEX_NOISE" not in node_types("rock-seed1")  # baked
+
+
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
     env = {"SYNTHACT_ENVIRONMENTS": str(tmp_path / "envs")}
     (tmp_path / "notes.txt").write_text("x")

@@ -123,7 +123,7 @@ def build(name: str = typer.Argument(..., help="The library's name (what environ
                                                          "(dining_room, living_room, bedroom, kitchen, bathroom; "
                                                          "default: all)."),
           prop_kinds: Optional[list[str]] = typer.Option(None, "--props", help="infinigen-assets: prop kinds to "
-                                                         "cycle through (rock; default: all)."),
+                                                         "cycle through (rock, bush; default: all)."),
           seed: int = typer.Option(0, "--seed", min=0, help="Seed of the first room or prop; the i-th uses seed + i."),
           workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Rooms or props made at once "
                                                 "(default: as many as the machine or cluster holds, 2 CPUs and "
@@ -136,7 +136,8 @@ def build(name: str = typer.Argument(..., help="The library's name (what environ
                                             "many triangles, or a whole prop, are simplified to it once when "
                                             "imported."),
           procedural: bool = typer.Option(False, "--procedural-materials", help="Keep Infinigen's node materials "
-                                          "instead of baking them to textures (about 2.8x slower to render)."),
+                                          "instead of baking them to textures (about 2.8x slower to render; "
+                                          "plants are never baked)."),
           generator_python: Optional[Path] = typer.Option(None, "--generator-python", help="The Python of an "
                                                           "existing Infinigen environment on every node (default: "
                                                           "one made once per machine in its cache folder).")) -> None:

@@ -65,11 +65,19 @@ def environment(folder: Path | None = None, python: str = "python3.11", log=prin
     return exe
 
 
-# Props: Infinigen's asset factories by the semantic class a prop library files them under. Only its boulders
-# for now: its foliage made real is far beyond a prop's budget (a BushFactory bush: 12.6M triangles, mostly
-# leaves, which Decimate shreds into specks; a TreeFactory tree: ~1e9, Blender's mesh arrays overflow). Plants
-# need its leaves kept as instances (which the annotations' ray cast would then expand) or a thinned LOD.
-PROP_FACTORIES = {"rock": ("infinigen.assets.objects.rocks.boulder", "BoulderFactory")}
+# Props: Infinigen's asset factories by the semantic class a prop library files them under; a class with several
+# takes them in turn by seed. Bushes are its ground plants whose real geometry fits a prop's budget (a fern 352k
+# triangles, a tussock 229k, an agave 1.7M; 8-33 s each): its BushFactory shrub is 12.6M triangles of leaves that
+# Decimate shreds into specks. Trees have none yet: TreeFactory is ~1e9 (Blender's mesh arrays overflow),
+# PalmTreeFactory grew past 23 GB, CoconutTreeFactory crashed (BENCHMARKS.md, places).
+PROP_FACTORIES = {"rock": (("infinigen.assets.objects.rocks.boulder", "BoulderFactory"),),
+                  "bush": (("infinigen.assets.objects.small_plants.fern", "FernFactory"),
+                           ("infinigen.assets.objects.monocot.tussock", "TussockMonocotFactory"),
+                           ("infinigen.assets.objects.monocot.agave", "AgaveMonocotFactory"))}
+# Props whose procedural materials are baked to textures at import. Not plants: their blades and leaflets are
+# thinner than a texel, so a bake bleeds the margin into them (a tussock came out near black), and they fill
+# little of a frame, so their node materials cost little to render.
+BAKED_PROPS = {"rock"}
 PROP_SCRIPT = Path(__file__).parent / "blender" / "infinigen_asset.py"  # run by Infinigen's Python, not imported
 
 
@@ -93,6 +101,12 @@ class BuildJob:
         return f"{self.kind}-seed{self.seed}"
 
 
+def factory_of(job: BuildJob) -> tuple[str, str]:
+    """The (module, class) of Infinigen's asset factory that makes a prop job: its class's factories in turn."""
+    options = PROP_FACTORIES[job.kind]
+    return options[job.seed % len(options)]
+
+
 def site_packages(python: Path) -> Path:
     """Where the generator's infinigen_examples package is installed (the folder generate_indoors starts in)."""
     run = subprocess.run([str(python), "-c", "import os, infinigen_examples; "
@@ -112,7 +126,7 @@ def generator_version(python: Path) -> str:
 
 def command(python: Path, job: BuildJob, out: Path) -> list[str]:
     if not job.room:
-        module, factory = PROP_FACTORIES[job.kind]
+        module, factory = factory_of(job)
         return [str(python), str(PROP_SCRIPT), module, factory, str(job.seed), str(out / "scene.blend")]
     return [str(python), "-m", "infinigen_examples.generate_indoors", "--seed", str(job.seed), "--task", "coarse",
             "--output_folder", str(out), "-g", "fast_solve.gin", "singleroom.gin", "-p", *SETTINGS,
@@ -166,8 +180,10 @@ def make(job: BuildJob, python: str | None, timeout_s: float, max_triangles: int
                 places, props = import_scene(scene, library, job.name, {**generator, "room_type": job.kind},
                                              LICENSE, ATTRIBUTION[name], max_triangles, bake_textures=bake_textures), []
             else:
+                generator = {**generator, "factory": factory_of(job)[1]}
                 places, props = [], [import_prop(scene, library, job.name, job.kind, generator, LICENSE,
-                                                 ATTRIBUTION[name], max_triangles, bake_textures=bake_textures)]
+                                                 ATTRIBUTION[name], max_triangles,
+                                                 bake_textures=bake_textures and job.kind in BAKED_PROPS)]
         except (PlaceImportError, RuntimeError) as exc:
             return Built(job, why=f"import: {exc}", log=log)
         buffer = io.BytesIO()
