@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
-SPEC_VERSION = 10  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure,
+SPEC_VERSION = 11  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure,
 #                  camera framing/DOF/exposure, skin variation, fitted garments and hair; 4: motion windows,
 #                  labels and text per clip; 5: both together; 6: render.precision; 7: fast denoiser by default;
 #                  8: environment kinds (outdoor | room) and places; 9: seats for sitting actions, outdoor props from a
 #                  place library, terrain; 10: seats the renderer builds (a stool or bench where a place has
-#                  no seat of a sit's height, and outdoors)
+#                  no seat of a sit's height, and outdoors); 11: the photo ground (an HDRI's own ground)
 # The modalities a clip can hold; clip/modalities.py says what each one's files and arrays are.
 MODALITY_NAMES = ("rgb", "depth", "flow", "segmentation", "keypoints")
 ENGINES = ("cycles", "workbench")  # Cycles: the look; Workbench: flat studio shading, for fast previews

@@ -168,6 +168,11 @@ def test_unknown_classes_get_suggestions(tmp_path, registry):
     ("render: {engine: workbench, samples: 64}",
      "render: samples only applies to engine cycles (workbench does not sample or denoise)"),
     ("render: {engine: eevee}", "render.engine: engine 'eevee' is not supported"),
+    ("environment: {ground: [grass, photo], sky: [physical, overcast]}",
+     "environment: ground 'photo' needs sky 'hdri' (it shows that sky's photograph), and sky is never 'hdri'"),
+    ("environment: {ground: photo, sky: [hdri, physical], hdri: {pack: blender_outdoor}}",
+     "environment: sky can be 'physical' but no ground can go under it (ground: photo); add a ground that needs "
+     "no particular sky"),
 ])
 def test_options_that_would_be_ignored_are_rejected(tmp_path, registry, yaml, message):
     found = problems_of(tmp_path, registry, "batch: {name: demo}\n" + yaml + "\n")

@@ -480,3 +480,42 @@ def test_terrain_is_flat_where_actors_and_camera_are_and_rises_into_hills_beyond
     near = np.linalg.norm(seen[:, :2], axis=1) < 6.0
     assert near.sum() > 100 and np.abs(seen[near, 2]).max() < 0.01  # flat under the actor and the camera
     assert seen[:, 2].max() > 1.0  # hills further out
+
+
+def test_the_photo_ground_shows_the_hdris_own_ground(registry, monkeypatch):
+    """The photo ground is a shadow catcher: where nothing casts a shadow on it, its pixels are the HDRI's own
+    (what the camera sees with no ground at all), not a ground material's; it is still ground in the masks."""
+    from synthact.render.blender import environment
+    env = {"ground": "photo", "sky": "hdri", "hdri": {"pack": "blender_outdoor"}, "hdri_exposure_ev": 0.0,
+           "time_of_day": None}
+    spec = make_spec(registry, environment=env, camera={"pitch_offset_deg": -10},
+                     render={"frames": 2, "samples": 8})
+    assert spec.environment.ground == "photo" and spec.environment.terrain_height_m == 0.0
+    worker = RenderWorker(device="cpu", registry=registry)
+
+    def rgb_and_ground(spec):
+        clip = worker.render_layers(spec)
+        rgb = np.asarray(clip.layers[next(k for k in clip.layers if k.startswith("rgb"))], float)
+        seg = clip.layers["segmentation.npz"]
+        return rgb, seg["semantic"] == list(seg["semantic_names"]).index("ground"), seg["instance"] > 0
+
+    photo, ground, actor = rgb_and_ground(spec)
+    far = ground.copy()  # ground pixels well away from the actor (and its shadow)
+    for t in range(len(actor)):
+        ys, xs = np.nonzero(actor[t])
+        far[t, max(ys.min() - 20, 0):, max(xs.min() - 20, 0):xs.max() + 20] = False
+    assert far.sum() > 500
+    built = environment.ground
+
+    def hidden_ground(*args, **kwargs):
+        obj = built(*args, **kwargs)
+        obj.hide_render = True
+        return obj
+
+    monkeypatch.setattr(environment, "ground", hidden_ground)
+    no_ground, _, _ = rgb_and_ground(spec)
+    monkeypatch.setattr(environment, "ground", built)
+    from dataclasses import replace
+    concrete, _, _ = rgb_and_ground(replace(spec, environment=replace(spec.environment, ground="concrete")))
+    assert np.abs(photo - no_ground)[far].mean() < 4.0  # the photograph shows through
+    assert np.abs(concrete - no_ground)[far].mean() > 4 * np.abs(photo - no_ground)[far].mean()

@@ -51,7 +51,7 @@ def test_specs_are_pinned_across_versions_and_machines(registry):
 
 
 PINNED_YAW = -168.887617
-PINNED_IDS = ['dcb6bff426a9c1b7', 'd2a9d336b09144d4', '62e10f1079be4767']  # SPEC_VERSION 10
+PINNED_IDS = ['f954837194cc44b5', '4734d5a2203e16dd', 'f2f327444715a3c2']  # SPEC_VERSION 11
 
 
 def test_another_process_samples_the_same_specs(smoke_config, registry):
@@ -214,3 +214,22 @@ def test_impossible_background_hold_out_is_reported(tmp_path, registry):
         assert "needs at least 2 ground families" in str(exc)
     else:
         raise AssertionError("a single ground family cannot be held out")
+
+
+def test_the_photo_ground_goes_only_under_an_hdri_sky(registry, tmp_path):
+    """Under an HDRI the ground is the config's choice (photo among them, by weight); under other skies the photo
+    ground is never drawn: another ground of the config's is, by weight. The text says where the actor stands."""
+    config = load_batch_config(write(tmp_path, textwrap.dedent("""\
+        batch: {name: photo, seed: 5}
+        environment:
+          ground: {dist: choice, values: [grass, photo, sand], weights: [1, 2, 0]}
+          sky: [hdri, physical]
+          hdri: {pack: blender_outdoor}
+        """)), registry)
+    sampler = SceneSampler.create(config, registry)
+    seen = Counter((s.environment.sky, s.environment.ground) for s in sampler.iter_specs(0, 300))
+    assert set(seen) == {("hdri", "grass"), ("hdri", "photo"), ("physical", "grass")}  # sand has weight 0
+    assert 0.55 < seen[("hdri", "photo")] / (seen[("hdri", "photo")] + seen[("hdri", "grass")]) < 0.8  # 2/3
+    photo = next(s for s in sampler.iter_specs(0, 50) if s.environment.ground == "photo")
+    assert photo.environment.terrain_height_m == 0.0 and photo.text.endswith("on the photographed ground")
+    assert photo.environment.props_density == 0.0  # the photograph's own surroundings: no props in front of them

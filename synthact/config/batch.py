@@ -111,7 +111,7 @@ class PlacesRef(StrictModel):
 class EnvironmentConfig(StrictModel):
     kind: category_dist(*ENVIRONMENT_KINDS) = "outdoor"  # where clips happen (synthact/world/environments/)
     places: PlacesRef | None = None  # the rooms a 'room' scene is set in
-    ground: category_dist(*GROUND_FAMILIES) = list(GROUND_FAMILIES)
+    ground: category_dist(*GROUND_FAMILIES) = [g for g in GROUND_FAMILIES if GROUNDS[g].sky is None]
     props_density: Unit = {"min": 0.0, "max": 0.6}
     terrain_height_m: number_dist(ge=0, le=30) = 0.0  # hills beyond the flat area around actors and camera (0: a plane)
     prop_library: str | None = Field(None, pattern=PACK_NAME)  # a place library's props instead of primitive shapes
@@ -152,6 +152,15 @@ class EnvironmentConfig(StrictModel):
         if "terrain_height_m" in self.model_fields_set and not any(GROUNDS[g].natural for g in self.ground.options()):
             raise ValueError("terrain_height_m has no effect: hills rise only under natural grounds (grass, dirt, "
                              "sand, gravel, snow) and ground is never one")
+        grounds = self.ground.options()
+        for g in grounds:
+            if GROUNDS[g].sky is not None and GROUNDS[g].sky not in skies:
+                raise ValueError(f"ground {g!r} needs sky {GROUNDS[g].sky!r} (it shows that sky's photograph), and "
+                                 f"sky is never {GROUNDS[g].sky!r}")
+        for sky in skies:
+            if not any(GROUNDS[g].sky in (None, sky) for g in grounds):
+                raise ValueError(f"sky can be {sky!r} but no ground can go under it (ground: {', '.join(grounds)}); "
+                                 f"add a ground that needs no particular sky")
         for field, sky in (("backgrounds", "background"), ("hdri", "hdri")):
             if getattr(self, field) is not None and sky not in skies:
                 raise ValueError(f"{field} names a pack but sky is never {sky!r} (sky: {', '.join(skies)})")

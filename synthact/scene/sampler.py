@@ -17,7 +17,7 @@ from functools import cached_property
 
 from synthact.config import AssetRegistry, BatchConfig
 from synthact.config.batch import GarmentConfig
-from synthact.config.distributions import DECIMALS
+from synthact.config.distributions import DECIMALS, weighted_index
 from synthact.human.garments import GarmentLibrary
 from synthact.human.motions.library import MotionLibrary, open_libraries
 from synthact.human.motions.taxonomy import mirror_name
@@ -541,10 +541,12 @@ def _environment(s: Stream, cfg: BatchConfig, places: PlacePool | None,
     sky = env.sky.sample(s, "sky")
     hdri = _pack_item(s, "hdri", env.hdri) if sky == "hdri" else None
     ground = env.ground.sample(s, "ground")
+    if GROUNDS[ground].sky not in (None, sky):  # a ground this sky cannot have: another of the config's, by weight
+        ground = _ground_under(s, env.ground, sky)
     return EnvironmentSpec(
         kind=kind,
         ground=ground,
-        props_density=env.props_density.sample(s, "props_density"),
+        props_density=env.props_density.sample(s, "props_density") if GROUNDS[ground].props else 0.0,
         props_seed=s.bits64("props_seed") >> 1,
         prop_library=env.prop_library or "",
         terrain_height_m=env.terrain_height_m.sample(s, "terrain_height") if GROUNDS[ground].natural else 0.0,
@@ -559,6 +561,16 @@ def _environment(s: Stream, cfg: BatchConfig, places: PlacePool | None,
         hdri_exposure_ev=env.hdri_exposure_ev.sample(s, "hdri_exposure") if hdri else 0.0,
         place=None,
     )
+
+
+def _ground_under(s: Stream, grounds, sky: str) -> str:
+    """One of the configured grounds that can go under sky, by the config's weights (validation made sure there
+    is one)."""
+    options = grounds.options()
+    weights = getattr(grounds, "weights", None) or [1.0] * len(options)
+    allowed = [(g, w) for g, w in zip(options, weights) if GROUNDS[g].sky in (None, sky)]
+    chances = tuple(w for _, w in allowed) if sum(w for _, w in allowed) > 0 else None
+    return allowed[weighted_index(s, "ground/under_" + sky, chances, len(allowed))][0]
 
 
 def _shape(s: Stream, cfg: BatchConfig) -> BodyShapeSpec:

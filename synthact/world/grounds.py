@@ -12,6 +12,9 @@ class Ground:
     roughness: float
     texture: str  # noise | brick | wave | voronoi (the procedural pattern)
     natural: bool  # the ground of open land: it may rise into hills (paved and built grounds stay flat)
+    sky: str | None = None  # the sky it needs: its look is that sky's photograph (None: any sky)
+    text: str = ""  # how the clip text names it ("" : "<name> ground")
+    props: bool = True  # props stand on it (not on a photograph's ground: they would stand in front of its walls)
 
 
 GROUNDS: dict[str, Ground] = {g.name: g for g in (
@@ -24,4 +27,13 @@ GROUNDS: dict[str, Ground] = {g.name: g for g in (
     Ground("wood", (0.45, 0.29, 0.16), (0.60, 0.42, 0.25), 0.7, "wave", False),
     Ground("gravel", (0.50, 0.50, 0.48), (0.33, 0.33, 0.32), 0.95, "voronoi", True),
     Ground("snow", (0.88, 0.90, 0.94), (0.96, 0.97, 0.99), 0.6, "noise", True),
+    # the HDRI's own ground, as Kubric's dome shows it: a shadow catcher that shows the photograph and catches
+    # the actors' and props' shadows; flat (the photograph has no hills), and only under an HDRI sky
+    Ground("photo", (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), 0.9, "photo", False, sky="hdri",
+           text="on the photographed ground", props=False),
 )}
+
+
+def grounds_for(sky: str) -> list[str]:
+    """The ground families a sky can have under it."""
+    return [name for name, g in GROUNDS.items() if g.sky in (None, sky)]

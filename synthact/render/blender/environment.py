@@ -47,6 +47,10 @@ def ground(env: EnvironmentSpec, rng: np.random.Generator, camera_height_m: floa
     obj = bpy.data.objects.new("ground", mesh)
     bpy.context.scene.collection.objects.link(obj)
     g = GROUNDS[env.ground]
+    if g.texture == "photo":  # the sky's photograph shows through it, with the shadows cast on it (Cycles)
+        obj.is_shadow_catcher = True
+        obj.data.materials.append(principled("ground_photo", g.colour, g.roughness)[0])  # Workbench's colour
+        return obj
     base, second, rough, texture = g.colour, g.second_colour, g.roughness, g.texture
     jitter = rng.uniform(0.85, 1.15)  # one factor for all channels: a brighter or darker ground, not a tint
     wet = env.weather_intensity if weather_named(env.weather).wet_ground else 0.0

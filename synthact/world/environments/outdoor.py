@@ -2,6 +2,7 @@
 terrain_height_m is set), props around the stage (a place library's rocks among primitive shapes, or primitive
 shapes only), a sky and weather."""
 from synthact.spec import EnvironmentSpec
+from synthact.world.grounds import GROUNDS
 from synthact.world.skies import SKIES
 from synthact.world.weather import weather_named
 
@@ -10,7 +11,7 @@ from . import EnvironmentKind
 
 def _text(env: EnvironmentSpec) -> str:
     weather = weather_named(env.weather).text or SKIES[env.sky].text  # clear weather: the sky tells
-    return f"{weather}, {env.ground} ground"
+    return f"{weather}, {GROUNDS[env.ground].text or env.ground + ' ground'}"
 
 
 KIND = EnvironmentKind(
