@@ -32,7 +32,8 @@ def column(clip: ClipReader, frame: str = "middle") -> np.ndarray:
     rgb = cv2.resize(clip.rgb()[middle], (CELL, CELL), interpolation=cv2.INTER_AREA)
     labels = segmentation_image(seg["instance"][middle], seg["body_part"][middle], seg["semantic"][middle])
     labels = cv2.resize(labels, (CELL, CELL), interpolation=cv2.INTER_NEAREST)
-    where = clip.spec.text.rsplit("camera, ", 1)[-1]
+    where = clip.spec.text.rsplit("camera, ", 1)[-1].replace("a photographed sky, on the photographed ground",
+                                                             "photographed sky and ground")
     seat = clip.spec.actors[0].seat
     return caption(np.concatenate([rgb, labels]), (f"on a {seat.kind}, " if seat else "") + where[:34])
 
