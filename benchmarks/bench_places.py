@@ -97,7 +97,7 @@ def main() -> None:
           f"**{room / outdoor:.2f}x** (bar: 2x) |")
     shapes = np.mean(costs["shapes"])
     print(f"| the same outdoor clips with primitive shapes only (no prop library) | {shapes:.1f} "
-          f"(±{np.std(costs['shapes']):.1f}): the starter rocks cost {outdoor / shapes:.2f}x |")
+          f"(±{np.std(costs['shapes']):.1f}): the starter props (rocks and bushes) cost {outdoor / shapes:.2f}x |")
     flat = np.mean(costs["flat"])
     hills = sum(s.environment.terrain_height_m > 0 for s in specs["outdoor"])
     no_twins = np.mean(costs["no_twins"])

@@ -1,11 +1,14 @@
 """`synthact environments`: import, build (its orchestration, with a test double of Infinigen), list, show and
 remove, and their bad input (one line, exit 2)."""
+import ast
 import json
 import os
 import subprocess
 import sys
+import textwrap
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import ROOT
@@ -103,6 +106,28 @@ def test_bushes_take_infinigen_plant_factories_in_turn_and_keep_their_node_mater
     assert "TEX_IMAGE" in node_types("rock-seed1") and "TEX_NOISE" not in node_types("rock-seed1")  # baked
 
 
+def test_a_tree_is_made_thinned_and_its_generators_are_thinned_by_the_recipe(tmp_path):
+    env = {"SYNTHACT_ENVIRONMENTS": str(tmp_path / "envs"), "PYTHONPATH": str(DOUBLE)}
+    run = synthact("environments", "build", "woods", "--generator", "infinigen-assets", "--n", "1", "--props", "tree",
+                   "--max-triangles", "1000", "--generator-python", sys.executable, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr  # the double refuses a tree made whole or with fruit
+    prop = json.loads((tmp_path / "envs" / "woods" / "library.json").read_text())["props"][0]
+    assert prop["semantic_class"] == "tree" and prop["generator"]["factory"] == "TreeFactory"
+    script = subprocess.run([sys.executable, "-c", textwrap.dedent("""\
+        import sys
+        sys.path.insert(0, "synthact/render/blender")
+        import infinigen_asset
+        from infinigen.assets.objects.trees import branch, tree
+        infinigen_asset.thin_trees()
+        print(branch.BranchFactory().sample_branch_params())
+        print(tree.add_tree_children(None, None, {"Density": 1.0, "Min scale": 0.5, "Max scale": 0.8}))
+        """)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(DOUBLE)}, capture_output=True, text=True)
+    branch_params, crown = (ast.literal_eval(line) for line in script.stdout.splitlines()[-2:])
+    assert branch_params["twig density"] == pytest.approx(1.0) and branch_params["leaf density"] == pytest.approx(1.0)
+    assert branch_params["leaf scale"] == pytest.approx(0.3 / 0.1 ** 0.5)
+    assert crown == pytest.approx({"Density": 0.15, "Min scale": 0.5 / 0.15 ** 0.5, "Max scale": 0.8 / 0.15 ** 0.5})
+
+
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
     env = {"SYNTHACT_ENVIRONMENTS": str(tmp_path / "envs")}
     (tmp_path / "notes.txt").write_text("x")
@@ -115,7 +140,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
         (("environments", "remove", "nope"), "no place library 'nope'"),
         (("environments", "build", "x", "--generator", "other"), "generators are: infinigen-indoors, infinigen-assets"),
         (("environments", "build", "x", "--props", "rock"), "--props is not read by --generator infinigen-indoors"),
-        (("environments", "build", "x", "--generator", "infinigen-assets", "--props", "tree"), "--props 'tree'"),
+        (("environments", "build", "x", "--generator", "infinigen-assets", "--props", "palm"), "--props 'palm'"),
         (("environments", "build", "x", "--room-types", "garage"), "--room-types 'garage'"),
         (("environments", "build", "x", "--generator-python", tmp_path / "nope"), "names no file"),
     ]:

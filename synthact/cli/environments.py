@@ -123,7 +123,7 @@ def build(name: str = typer.Argument(..., help="The library's name (what environ
                                                          "(dining_room, living_room, bedroom, kitchen, bathroom; "
                                                          "default: all)."),
           prop_kinds: Optional[list[str]] = typer.Option(None, "--props", help="infinigen-assets: prop kinds to "
-                                                         "cycle through (rock, bush; default: all)."),
+                                                         "cycle through (rock, bush, tree; default: all)."),
           seed: int = typer.Option(0, "--seed", min=0, help="Seed of the first room or prop; the i-th uses seed + i."),
           workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Rooms or props made at once "
                                                 "(default: as many as the machine or cluster holds, 2 CPUs and "

@@ -68,9 +68,11 @@ def environment(folder: Path | None = None, python: str = "python3.11", log=prin
 # Props: Infinigen's asset factories by the semantic class a prop library files them under; a class with several
 # takes them in turn by seed. Bushes are its ground plants whose real geometry fits a prop's budget (a fern 352k
 # triangles, a tussock 229k, an agave 1.7M; 8-33 s each): its BushFactory shrub is 12.6M triangles of leaves that
-# Decimate shreds into specks. Trees have none yet: TreeFactory is ~1e9 (Blender's mesh arrays overflow),
-# PalmTreeFactory grew past 23 GB, CoconutTreeFactory crashed (BENCHMARKS.md, places).
+# Decimate shreds into specks. Trees are its TreeFactory thinned (blender/infinigen_asset.py: THINNED_TREE): made
+# whole one is ~1e9 triangles (Blender's mesh arrays overflow); PalmTreeFactory grew past 23 GB and
+# CoconutTreeFactory crashed (BENCHMARKS.md, places).
 PROP_FACTORIES = {"rock": (("infinigen.assets.objects.rocks.boulder", "BoulderFactory"),),
+                  "tree": (("infinigen.assets.objects.trees.generate", "TreeFactory"),),
                   "bush": (("infinigen.assets.objects.small_plants.fern", "FernFactory"),
                            ("infinigen.assets.objects.monocot.tussock", "TussockMonocotFactory"),
                            ("infinigen.assets.objects.monocot.agave", "AgaveMonocotFactory"))}

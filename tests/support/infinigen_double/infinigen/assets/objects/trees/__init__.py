@@ -1,0 +1,1 @@
+"""Test double (see infinigen/__init__.py)."""

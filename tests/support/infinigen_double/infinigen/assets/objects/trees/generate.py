@@ -1,0 +1,15 @@
+"""Test double (see infinigen/assets/objects/factory.py): a tree factory that takes the arguments the thinned tree
+of synthact/render/blender/infinigen_asset.py passes."""
+from ..factory import DoubleFactory
+
+
+class TreeFactory(DoubleFactory):
+    height = 3.0
+
+    def __init__(self, seed, fruit_chance=1.0):
+        super().__init__(seed)
+        self.fruit_chance = fruit_chance
+
+    def spawn_asset(self, i, distance=None):
+        assert self.fruit_chance == 0.0 and distance is not None, "a tree is made thinned, without fruit"
+        return super().spawn_asset(i)
