@@ -80,6 +80,11 @@ def test_build_makes_props_for_outdoor_worlds(tmp_path):
                                                             "infinigen.assets.objects.rocks.boulder BoulderFactory 1 "
                                                             "OUT/scene.blend")
     assert (tmp_path / "envs" / "nature" / "rock-seed0" / "prop.blend").is_file()
+    import bpy
+    with bpy.data.libraries.load(str(tmp_path / "envs" / "nature" / "rock-seed0" / "prop.blend")) as (src, dst):
+        dst.meshes = list(src.meshes)
+    used = {v for m in dst.meshes for p in m.polygons for v in p.vertices}
+    assert len(used) == sum(len(m.vertices) for m in dst.meshes)  # the factory's 50 loose vertices are gone
     listed = synthact("environments", "list", env=env)
     assert "nature: 0 places" in listed.stdout and "2 props" in listed.stdout, listed.stdout
 

@@ -1,6 +1,6 @@
 """Test double of Infinigen's asset factories: `Factory(seed).spawn_asset(i)` makes a small object (a stem and a
-crown, 3 m off the origin: a child part with a modifier to apply; a procedural material to bake) and crashes on
-seeds listed in SYNTHACT_TEST_CRASH_SEEDS. Orchestration tests only."""
+crown, 3 m off the origin: a child part with a modifier to apply; a procedural material to bake; 50 loose
+vertices) and crashes on seeds listed in SYNTHACT_TEST_CRASH_SEEDS. Orchestration tests only."""
 import os
 import sys
 
@@ -27,6 +27,7 @@ class DoubleFactory:
         material.node_tree.links.new(noise.outputs["Color"],
                                      material.node_tree.nodes["Principled BSDF"].inputs["Base Color"])
         base.data.materials.append(material)
+        base.data.vertices.add(50)  # working data a generator leaves behind: vertices no face uses
         bpy.ops.mesh.primitive_ico_sphere_add(radius=0.5 * h, subdivisions=1, location=(3.0, -1.0, h))
         part = bpy.context.active_object
         part.modifiers.new("smooth", "SUBSURF").levels = 2
