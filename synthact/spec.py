@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
-SPEC_VERSION = 11  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure,
+SPEC_VERSION = 12  # 2: scenes carry their split; 3: denoiser, noise seed, sensor noise, HDRI turn and exposure,
 #                  camera framing/DOF/exposure, skin variation, fitted garments and hair; 4: motion windows,
 #                  labels and text per clip; 5: both together; 6: render.precision; 7: fast denoiser by default;
 #                  8: environment kinds (outdoor | room) and places; 9: seats for sitting actions, outdoor props from a
 #                  place library, terrain; 10: seats the renderer builds (a stool or bench where a place has
-#                  no seat of a sit's height, and outdoors); 11: the photo ground (an HDRI's own ground)
+#                  no seat of a sit's height, and outdoors); 11: the photo ground (an HDRI's own ground); 12: the
+#                  weather under an HDRI is one its photograph shows
 # The modalities a clip can hold; clip/modalities.py says what each one's files and arrays are.
 MODALITY_NAMES = ("rgb", "depth", "flow", "segmentation", "keypoints")
 ENGINES = ("cycles", "workbench")  # Cycles: the look; Workbench: flat studio shading, for fast previews
@@ -259,9 +260,18 @@ def spec_from_dict(data: dict) -> SceneSpec:
                          f"(this one reads up to {SPEC_VERSION}); upgrade synthact to read it")
     spec = _spec_adapter().validate_python(data)
     expected = scene_id_of(spec_to_dict(spec))
-    if spec.scene_id != expected:
+    if spec.scene_id != expected and _written_id(data) != spec.scene_id:  # an older spec lacks later fields
         raise ValueError(f"scene_id {spec.scene_id} does not match the spec's content (expected {expected})")
     return spec
+
+
+def _written_id(data: dict) -> str | None:
+    """The id of the content as written (what a spec of an earlier version, without the fields added since, was
+    hashed as)."""
+    try:
+        return scene_id_of(data)
+    except (TypeError, ValueError):
+        return None
 
 
 def scene_id_of(spec_dict: dict) -> str:

@@ -127,6 +127,29 @@ def test_declared_pack_is_accepted(tmp_path):
     assert config.environment.backgrounds.pack == "city"
 
 
+def test_photographs_of_an_hdri_pack_are_checked_and_a_weather_they_never_show_is_refused(tmp_path, registry):
+    found = problems_of(tmp_path, registry, """\
+        batch: {name: demo}
+        environment:
+          sky: hdri
+          hdri: {pack: blender_outdoor}
+          weather: {type: [clear, snow]}
+        """)
+    assert found == ["CFG:5 environment.weather.type: weather 'snow' never happens: every scene is under a "
+                     "photograph of hdri pack 'blender_outdoor', which shows only clear, fog, overcast"]
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    for f in (ROOT / "synthact" / "assets_manifests").glob("*.yaml"):
+        (assets / f.name).write_text(f.read_text().replace("weather: [clear, fog]", "weather: [clear, hail]"))
+    found = problems_of(tmp_path, AssetRegistry.load(assets), """\
+        batch: {name: demo}
+        environment: {sky: [hdri, physical], hdri: {pack: blender_outdoor}}
+        """)
+    assert len(found) == 1 and found[0].startswith("CFG:2 environment.hdri.pack: hdri pack 'blender_outdoor' in ")
+    assert found[0].endswith("hdris.yaml: options.photographs.sunrise.exr.weather: unknown weather 'hail' (known: "
+                             "clear, fog, overcast, rain, snow)")
+
+
 def test_unknown_classes_get_suggestions(tmp_path, registry):
     found = problems_of(tmp_path, registry, """\
         batch: {name: demo}

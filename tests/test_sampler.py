@@ -51,7 +51,7 @@ def test_specs_are_pinned_across_versions_and_machines(registry):
 
 
 PINNED_YAW = -168.887617
-PINNED_IDS = ['f954837194cc44b5', '4734d5a2203e16dd', 'f2f327444715a3c2']  # SPEC_VERSION 11
+PINNED_IDS = ['5641fbcbed10eb0c', 'b6defbc0d7a29267', 'e6308a59e68bdc05']  # SPEC_VERSION 12
 
 
 def test_another_process_samples_the_same_specs(smoke_config, registry):
@@ -73,6 +73,14 @@ def test_a_spec_from_a_newer_synthact_is_refused_and_an_older_one_read(smoke_con
     older = {**data, "spec_version": SPEC_VERSION - 1}
     older["scene_id"] = scene_id_of(older)
     assert spec_from_dict(older).spec_version == SPEC_VERSION - 1
+    # written before a field existed: hashed without it, read with its default
+    before = json.loads(json.dumps({**data, "spec_version": 4}))
+    del before["camera"]["motion"]["shake_seed"]
+    before["scene_id"] = scene_id_of(before)
+    assert spec_from_dict(before).camera.motion.shake_seed == 0
+    before["camera"]["height_m"] += 0.5  # and a changed one is still caught
+    with pytest.raises(ValueError, match="does not match the spec's content"):
+        spec_from_dict(before)
 
 
 def test_spec_json_round_trip_and_tamper_check(smoke_config, registry):
@@ -231,5 +239,39 @@ def test_the_photo_ground_goes_only_under_an_hdri_sky(registry, tmp_path):
     assert set(seen) == {("hdri", "grass"), ("hdri", "photo"), ("physical", "grass")}  # sand has weight 0
     assert 0.55 < seen[("hdri", "photo")] / (seen[("hdri", "photo")] + seen[("hdri", "grass")]) < 0.8  # 2/3
     photo = next(s for s in sampler.iter_specs(0, 50) if s.environment.ground == "photo")
-    assert photo.environment.terrain_height_m == 0.0 and photo.text.endswith("on the photographed ground")
+    assert photo.environment.terrain_height_m == 0.0
+    assert photo.text.split("camera, ")[1] in {"in a city car park", "overcast, in a city car park",
+                                               "in a sunny courtyard", "on a forest path", "in a field at sunrise",
+                                               "fog, in a field at sunrise", "on a seafront at sunset"}
     assert photo.environment.props_density == 0.0  # the photograph's own surroundings: no props in front of them
+
+
+def test_the_weather_under_a_photographed_sky_is_one_the_photograph_shows(registry, tmp_path):
+    """No snow falls from a sunny photograph: under an HDRI the weather is among those its manifest entry lists
+    (by the config's weights), and the text names where it was taken. Other skies keep the sampled weather."""
+    config = load_batch_config(write(tmp_path, textwrap.dedent("""        batch: {name: photo, seed: 3}
+        environment:
+          ground: [photo, grass]
+          sky: [hdri, physical]
+          hdri: {pack: blender_outdoor}
+          weather: {type: {dist: choice, values: [clear, overcast, fog, rain, snow], weights: [1, 1, 1, 1, 1]}}
+        """)), registry)
+    sampler = SceneSampler.create(config, registry)
+    shows = {"city.exr": {"overcast"}, "courtyard.exr": {"clear"}, "forest.exr": {"clear"},
+             "sunrise.exr": {"clear", "fog"}, "sunset.exr": {"clear"}}
+    files = sorted(shows)
+    under, elsewhere, places = Counter(), Counter(), set()
+    for spec in sampler.iter_specs(0, 400):
+        env = spec.environment
+        if env.sky != "hdri":
+            elsewhere[env.weather] += 1
+            continue
+        file = files[env.hdri.item_seed % len(files)]
+        assert env.weather in shows[file], (file, env.weather)
+        under[(file, env.weather)] += 1
+        if env.ground == "photo":
+            places.add(spec.text.rsplit(", ", 1)[1])
+    assert set(elsewhere) == {"clear", "overcast", "fog", "rain", "snow"}
+    assert {file for file, _ in under} == set(files) and ("sunrise.exr", "fog") in under
+    assert places == {"in a city car park", "in a sunny courtyard", "on a forest path", "in a field at sunrise",
+                      "on a seafront at sunset"}

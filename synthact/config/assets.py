@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .problems import InvalidFile, Problem, problems_from
 from .yaml_source import YamlError, load_yaml
 
+IMAGE_SUFFIXES = (".hdr", ".exr", ".png", ".jpg", ".jpeg")  # what a backgrounds or hdri pack's items are
+
 AssetKind = Literal["body_model", "motion_library", "backgrounds", "hdri"]
 
 # The manifest file that conventionally provides each kind of pack.
@@ -84,6 +86,16 @@ class ResolvedPack:
             return None
         p = Path(os.path.expandvars(os.path.expanduser(self.pack.path)))
         return p if p.is_absolute() else (self.manifest.parent / p).resolve()
+
+    def item_names(self, present: list[str] | None = None) -> list[str]:
+        """The pack's images in item order (a scene's item is item_seed mod their count): the names present (in its
+        folder; the renderer lists it) that are images and, when options.files lists some, among them. Without
+        present: options.files, else the folder's listing."""
+        files = self.pack.options.get("files")
+        if present is None:
+            folder = self.location()
+            present = list(files) if files else [p.name for p in folder.iterdir()] if folder and folder.is_dir() else []
+        return sorted(n for n in present if Path(n).suffix.lower() in IMAGE_SUFFIXES and (not files or n in files))
 
 
 class AssetRegistry:

@@ -158,11 +158,10 @@ class RenderWorker:
         folder = self._engine.datafiles(bundled) if bundled else pack.location()
         if folder is None or not folder.is_dir():
             raise FileNotFoundError(f"{kind} pack {item.pack!r} has no folder of files")
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".hdr", ".exr", ".png", ".jpg", ".jpeg")
-                       and ("files" not in options or p.name in options["files"]))
-        if not files:
+        names = pack.item_names([p.name for p in folder.iterdir()])
+        if not names:
             raise FileNotFoundError(f"{kind} pack {item.pack!r}: no images in {folder}")
-        return files[item.item_seed % len(files)]
+        return folder / names[item.item_seed % len(names)]
 
     def geometries(self, spec: SceneSpec) -> list:
         """Each actor's body, posed by its motion and placed in the world."""

@@ -6,13 +6,14 @@ import difflib
 from pathlib import Path
 
 from synthact.config import AssetRegistry, BatchConfig, InvalidFile, Problem, YamlDocument, parse_model, read_document
+from synthact.config.assets import display_path
 from synthact.config.problems import format_path
 from synthact.human.garments import GarmentLibrary
 from synthact.human.motions.library import open_libraries
 from synthact.world.places import PlaceLibraryError, open_place_library
 
 from .places import PlacePool
-from .sampler import library_pool, recording_splits, window_length_and_stride
+from .sampler import hdri_photographs, library_pool, recording_splits, window_length_and_stride
 
 
 def reference_problems(config: BatchConfig, registry: AssetRegistry) -> list[tuple[tuple, str]]:
@@ -39,6 +40,8 @@ def reference_problems(config: BatchConfig, registry: AssetRegistry) -> list[tup
     skies = env.sky.options() if "outdoor" in env.kind.options() else []
     if "hdri" in skies and env.hdri is None:
         found.append((("environment", "sky"), "sky can be 'hdri' but environment.hdri names no pack"))
+    if "hdri" in skies and env.hdri is not None and registry.get("hdri", env.hdri.pack) is not None:
+        found += _photograph_problems(config, registry)
     if "background" in skies and env.backgrounds is None:
         found.append((("environment", "sky"), "sky can be 'background' but environment.backgrounds names no pack"))
 
@@ -56,6 +59,25 @@ def reference_problems(config: BatchConfig, registry: AssetRegistry) -> list[tup
                                                                   f"{', '.join(known)}"))
 
     return found + motion_problems(config, registry)
+
+
+def _photograph_problems(config: BatchConfig, registry: AssetRegistry) -> list[tuple[tuple, str]]:
+    """An HDRI pack whose photographs are declared wrong, or a weather that can never happen because every scene is
+    under a photograph that does not show it."""
+    env, pack = config.environment, registry.get("hdri", config.environment.hdri.pack)
+    try:
+        shows = hdri_photographs(config, registry)
+    except ValueError as exc:
+        return [(("environment", "hdri", "pack"), f"hdri pack {pack.pack.name!r} in {display_path(pack.manifest)}: "
+                                                  f"{exc}")]
+    if env.sky.options() != ["hdri"] or env.kind.options() != ["outdoor"] or not shows or None in shows:
+        return []
+    possible = {w for photo in shows for w in photo.weathers}
+    never = [w for w in env.weather.type.options() if w not in possible]
+    if never:
+        return [(("environment", "weather", "type"), f"weather {never[0]!r} never happens: every scene is under a "
+                 f"photograph of hdri pack {pack.pack.name!r}, which shows only {', '.join(sorted(possible))}")]
+    return []
 
 
 def place_problems(config: BatchConfig) -> list[tuple[tuple, str]]:

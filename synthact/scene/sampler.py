@@ -43,6 +43,8 @@ from synthact.spec import (
     stable_hash,
 )
 from synthact.world.grounds import GROUNDS
+from synthact.world.skies import Photograph, photographs
+from synthact.world.weather import registry as weather_registry
 
 from . import splits
 from .places import PlacePool, built_seat, near, positions_in_room, seats_in, stage_in
@@ -100,6 +102,7 @@ class SceneSampler:
     schedule: tuple[str, ...]  # the libraries of consecutive motions, repeating (interleaved by weight)
     held_out: HeldOut | None = None
     places: PlacePool | None = None  # the rooms 'room' scenes are set in
+    photographs: tuple[Photograph | None, ...] = ()  # what each item of the HDRI pack shows (None: not declared)
 
     @classmethod
     def create(cls, config: BatchConfig, registry: AssetRegistry) -> "SceneSampler":
@@ -120,7 +123,7 @@ class SceneSampler:
         if places is not None and places.problem(config):  # load_batch_config reports this with the config's line
             raise ValueError(places.problem(config))
         held = _held_out(config, places) if config.splits.enabled else None
-        return cls(config, pools, schedule, held, places)
+        return cls(config, pools, schedule, held, places, hdri_photographs(config, registry))
 
     @cached_property
     def _schedule_counts(self) -> tuple[dict[str, int], tuple[int, ...]]:
@@ -168,6 +171,10 @@ class SceneSampler:
         sitting = [k for k, st in enumerate(seating) if st.seated]
         heights = [seating[k].height_m for k in sitting]
         environment = _held_environment(scene.child("environment"), cfg, held, split, self.places, heights)
+        photo = self.photographs[environment.hdri.item_seed % len(self.photographs)] \
+            if environment.hdri is not None and self.photographs else None
+        if photo is not None and environment.weather not in photo.weathers:
+            environment = replace(environment, weather=_weather_in(scene.child("environment"), cfg, photo))
         seats: dict[int, SeatSpec] = {}
         if environment.place is not None:
             room = self.places.room(environment.place.place_id)
@@ -212,7 +219,7 @@ class SceneSampler:
             actors=actors,
             render=_render(cfg, scene.child("render")),
         )
-        body["text"] = clip_text(actors, body["camera"], body["environment"])
+        body["text"] = clip_text(actors, body["camera"], body["environment"], photo)
         scene_id, line = identify(spec_to_dict(body))
         return SceneSpec(scene_id=scene_id, **body), line
 
@@ -571,6 +578,28 @@ def _ground_under(s: Stream, grounds, sky: str) -> str:
     allowed = [(g, w) for g, w in zip(options, weights) if GROUNDS[g].sky in (None, sky)]
     chances = tuple(w for _, w in allowed) if sum(w for _, w in allowed) > 0 else None
     return allowed[weighted_index(s, "ground/under_" + sky, chances, len(allowed))][0]
+
+
+def hdri_photographs(cfg: BatchConfig, registry: AssetRegistry) -> tuple[Photograph | None, ...]:
+    """What each item of the config's HDRI pack shows, in item order (() when the pack declares none)."""
+    ref = cfg.environment.hdri
+    pack = registry.get("hdri", ref.pack) if ref is not None else None
+    if pack is None or not pack.pack.options.get("photographs"):
+        return ()
+    shows = photographs(pack.pack.options, set(weather_registry()))
+    return tuple(shows.get(name) for name in pack.item_names())
+
+
+def _weather_in(s: Stream, cfg: BatchConfig, photo: Photograph) -> str:
+    """A weather the photograph can stand for, by the config's weights; the photograph's own when the config gives
+    none of them a chance (loading refuses a config whose weathers could never happen)."""
+    types = cfg.environment.weather.type
+    options = types.options()
+    weights = getattr(types, "weights", None) or [1.0] * len(options)
+    allowed = [(w, chance) for w, chance in zip(options, weights) if w in photo.weathers and chance > 0]
+    if not allowed:
+        return photo.weathers[0]
+    return allowed[weighted_index(s, "weather/under_photograph", tuple(c for _, c in allowed), len(allowed))][0]
 
 
 def _shape(s: Stream, cfg: BatchConfig) -> BodyShapeSpec:

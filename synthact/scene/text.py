@@ -2,7 +2,8 @@
 the ground; in a room: the room and what is beside the actors, from world/environments/).
 
 "a woman in dark red and black casual clothes, with a ponytail: walk, veer left; handheld camera, overcast,
-gravel ground". The motion part is the source's description when it names the label (CMU's own words,
+gravel ground". On an HDRI's own ground, where its photograph was taken when its pack says ("fog, in a field at
+sunrise"). The motion part is the source's description when it names the label (CMU's own words,
 left and right swapped for a mirrored motion), else the label followed by the description.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from synthact.human.motions.vocabulary import UNLABELLED, normalise
 from synthact.spec import ActorSpec, CameraSpec, EnvironmentSpec, GarmentSpec
 from synthact.world.environments import kind_of
+from synthact.world.skies import Photograph
 
 _HUES = ((15, "red"), (45, "orange"), (70, "yellow"), (165, "green"), (200, "teal"), (255, "blue"), (290, "purple"),
          (345, "pink"), (360, "red"))
@@ -58,7 +60,9 @@ def action(label: str, description: str) -> str:
     return f"{words}: {description}"
 
 
-def clip_text(actors: tuple[ActorSpec, ...], camera: CameraSpec, environment: EnvironmentSpec) -> str:
+def clip_text(actors: tuple[ActorSpec, ...], camera: CameraSpec, environment: EnvironmentSpec,
+              photograph: Photograph | None = None) -> str:
+    """photograph: what the HDRI sky shows, when its pack says."""
     people = "; ".join(f"{person(a)}: {action(a.motion.label, a.motion.description)}"
                        + (f", on a {a.seat.kind}" if a.seat else "") for a in actors)
-    return f"{people}; {_CAMERAS[camera.motion.type]} camera, {kind_of(environment).text(environment)}"
+    return f"{people}; {_CAMERAS[camera.motion.type]} camera, {kind_of(environment).text(environment, photograph)}"

@@ -13,6 +13,7 @@ from typing import Callable
 
 from synthact.spec import EnvironmentSpec
 from synthact.world.registry import declared
+from synthact.world.skies import Photograph
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class EnvironmentKind:
     name: str
     options: frozenset[str]  # the fields of a batch config's `environment` this kind reads (besides `kind`)
     uses_places: bool  # draws a place from the library named by environment.places
-    text: Callable[[EnvironmentSpec], str]  # where the clip happens, for the clip text
+    text: Callable[[EnvironmentSpec, Photograph | None], str]  # where the clip happens, for the clip text (given
+    #                                                              what the HDRI sky shows, when its pack says)
 
 
 @functools.cache

@@ -3,14 +3,17 @@ terrain_height_m is set), props around the stage (a place library's rocks among 
 shapes only), a sky and weather."""
 from synthact.spec import EnvironmentSpec
 from synthact.world.grounds import GROUNDS
-from synthact.world.skies import SKIES
+from synthact.world.skies import SKIES, Photograph
 from synthact.world.weather import weather_named
 
 from . import EnvironmentKind
 
 
-def _text(env: EnvironmentSpec) -> str:
-    weather = weather_named(env.weather).text or SKIES[env.sky].text  # clear weather: the sky tells
+def _text(env: EnvironmentSpec, photograph: Photograph | None = None) -> str:
+    weather = weather_named(env.weather).text
+    if photograph is not None and GROUNDS[env.ground].sky == "hdri":  # on the photograph's ground: where it was taken
+        return f"{weather}, {photograph.text}" if weather else photograph.text
+    weather = weather or SKIES[env.sky].text  # clear weather: the sky tells
     return f"{weather}, {GROUNDS[env.ground].text or env.ground + ' ground'}"
 
 

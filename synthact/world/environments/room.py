@@ -5,7 +5,7 @@ from synthact.spec import EnvironmentSpec
 from . import EnvironmentKind
 
 
-def _text(env: EnvironmentSpec) -> str:
+def _text(env: EnvironmentSpec, _photograph=None) -> str:
     room = env.place.room_type.replace("_", " ") if env.place else "room"
     near = f", beside a {env.place.near}" if env.place and env.place.near else ""
     return f"in a {room}{near}"
