@@ -18,7 +18,8 @@ SPEC_VERSION = 12  # 2: scenes carry their split; 3: denoiser, noise seed, senso
 #                  8: environment kinds (outdoor | room) and places; 9: seats for sitting actions, outdoor props from a
 #                  place library, terrain; 10: seats the renderer builds (a stool or bench where a place has
 #                  no seat of a sit's height, and outdoors); 11: the photo ground (an HDRI's own ground); 12: the
-#                  weather under an HDRI is one its photograph shows
+#                  weather under an HDRI is one its photograph shows; recorded windows that lean on something or
+#                  lie raised are not sampled
 # The modalities a clip can hold; clip/modalities.py says what each one's files and arrays are.
 MODALITY_NAMES = ("rgb", "depth", "flow", "segmentation", "keypoints")
 ENGINES = ("cycles", "workbench")  # Cycles: the look; Workbench: flat studio shading, for fast previews

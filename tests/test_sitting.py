@@ -17,7 +17,7 @@ from synthact.render.places import Room, fit_paths, seat_gap, seated_pose
 from synthact.scene.places import SEAT_MATCH_M
 from synthact.scene.sampler import SceneSampler
 from synthact.spec import MotionSpec, SeatSpec
-from synthact.world.places import open_place_library
+from synthact.world.places import FloorGrid, open_place_library
 
 
 @pytest.fixture
@@ -103,12 +103,32 @@ def test_the_seated_pelvis_lands_on_the_seat_facing_its_way(facing):
 def test_a_seated_actor_keeps_its_spot_and_the_others_keep_their_distance(places):
     library = open_place_library("rooms")
     room = Room.of(library.floor(library.place("seated")), 2.8)
-    seated = np.tile([3.0, 1.25], (5, 1))  # on the chair: no free floor there
-    near = np.tile([3.2, 0.9], (5, 1))
+    seated = np.tile([3.0, 1.25, 0.9], (5, 1, 1))  # on the chair: no free floor there
+    near = np.tile([3.2, 0.9, 0.9], (5, 1, 1))
     offsets = fit_paths(room, [seated, near], fixed=[True, False])
     assert np.allclose(offsets[0], 0.0)
-    assert np.linalg.norm(near[0] + offsets[1] - seated[0]) >= 0.6
+    assert np.linalg.norm(near[0, 0, :2] + offsets[1] - seated[0, 0, :2]) >= 0.6
 
+
+
+def test_a_lying_body_is_moved_until_its_head_and_feet_are_over_free_floor_too():
+    """The root alone would fit where a lying body's head lies under a sofa: every low joint needs free floor."""
+    room_cells = np.ones((60, 60), bool)  # 6 x 6 m, 0.1 m cells
+    top = np.zeros((60, 60), np.float32)
+    top[25:35, 36:46] = 0.45  # a sofa: x 3.6-4.6, y 2.5-3.5
+    room = Room.of(FloorGrid((0.0, 0.0), 0.1, room_cells, top), 2.8)
+    along = np.linspace(-0.85, 0.85, 9)  # head to feet along x, 0.15 m above the floor, the root in the middle
+    lying = np.stack([np.array([0.0, 0.0, 0.0]) + [3.0, 3.0, 0.0]] + [[3.0 + d, 3.0, 0.15] for d in along])
+    lying[0, 2] = 0.12
+    body = np.tile(lying, (4, 1, 1))
+    standing = body.copy()
+    standing[:, 1:, 2] = 1.0  # the same xy held up high (arms over a table): only the root counts
+    assert np.allclose(fit_paths(room, [standing])[0], 0.0)
+    shift = fit_paths(room, [body])[0]
+    assert np.linalg.norm(shift) > 0
+    moved = body[0, :, :2] + shift
+    assert (room.grid.lookup(room.clearance, moved[1:], 0.0) >= 0.1).all()
+    assert room.grid.lookup(room.clearance, moved[:1], 0.0)[0] >= 0.3
 
 
 def recorded(library, clip_id, start_s, length_s=1.0) -> MotionSpec:
@@ -178,3 +198,31 @@ def test_outdoors_a_recorded_sit_gets_a_seat_built_at_its_height_and_a_floor_sit
             assert actor.seat.built and actor.seat.height_m == pytest.approx(seating.height_m)
             kinds.add(actor.seat.kind)
     assert kinds == {"bench", "stool"}  # the chair's height on a bench, the high stool's on a stool
+
+
+def test_a_recorded_lie_on_something_raised_or_a_lean_on_something_is_not_sampled(tmp_path):
+    """Lying goes on the floor, which holds it; a lie whose pelvis stays raised (a bed as recorded) and a lean on
+    or against something (the source says so) would rest on air in a scene: their windows are left out, counted
+    as `unsupported`. A lean without a support is sampled. The pelvis heights come from procedural sits on the
+    floor (0.21 m) and on a 0.45 m seat, imported with the real importer."""
+    from support.mocap import labelled_folder
+    from synthact.config import AssetRegistry
+    from synthact.human.motions.import_library import import_library
+    folder = labelled_folder(tmp_path / "src", {
+        "floor_lie": (procedural.generate("sit_down", 1, fps=30, duration=4.0), "", "lie down on the floor"),
+        "bed_lie": (procedural.generate("sit_down", 2, fps=30, duration=4.0, seat_height_m=0.45), "",
+                    "lying down on a bed"),
+        "stool_lean": (procedural.generate("walk_forward_slow", 3, fps=30, duration=4.0), "",
+                       "leans with hands on high stool"),
+        "free_lean": (procedural.generate("walk_forward_slow", 4, fps=30, duration=4.0), "", "lean forward, reach for"),
+    })
+    import_library("lying", folder, root=tmp_path / "libs")
+    library = MotionLibrary.open("lying", AssetRegistry.load(library_root=tmp_path / "libs"))
+    assert {c.clip_id: c.label for c in library.manifest.clips} == {
+        "floor_lie": "lie_down", "bed_lie": "lie_down", "stool_lean": "lean", "free_lean": "lean"}
+    table = library.window_table(1.0, 0.5, 0.0)
+    kept = {clip: len(ws) for clip, ws in table.by_clip.items()}
+    assert set(kept) == {"floor_lie", "bed_lie", "free_lean"} and kept["free_lean"] == 7
+    assert kept["floor_lie"] == 7  # a lie that reaches the floor, the way down included
+    assert kept["bed_lie"] < 7  # only the standing before the body lowers onto the bed
+    assert table.excluded["unsupported"] == 7 + 7 - kept["bed_lie"]

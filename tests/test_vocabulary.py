@@ -5,6 +5,7 @@ from synthact.human.motions.vocabulary import (
     PROCEDURAL_FAMILIES,
     cmu_descriptions,
     labels_of,
+    leans_on_something,
     read_label_file,
 )
 
@@ -19,6 +20,17 @@ def test_descriptions_map_to_the_vocabulary():
     for nothing in ("", "Unknown", "clean", "Story", "Alaskan vacation", "nursery rhyme - Cock Robin"):
         assert labels_of(d.get((0, 0), nothing)) == []
     assert d[(76, 7)] == ""  # "Unknown" in the index: no description, so `unlabelled`
+
+
+def test_lying_and_leaning_are_labelled_and_a_lean_on_something_is_told_apart():
+    d = cmu_descriptions()
+    assert labels_of(d[(77, 16)]) == ["lie_down", "stand_up"]  # "laying down, getting up, careful ready pose"
+    assert labels_of(d[(114, 2)]) == ["stand_up", "lie_down"] and labels_of("basketball layup") == ["basketball"]
+    assert labels_of(d[(15, 6)]) == ["lean", "reach"] and not leans_on_something(d[(15, 6)])
+    assert leans_on_something(d[(22, 18)])  # "... leans with hands on high stool"
+    assert leans_on_something("lean against the wall") and not leans_on_something(d[(49, 22)])  # on bent leg
+    leaning_on = [t for t, text in d.items() if leans_on_something(text)]
+    assert sorted(leaning_on) == [(22, 18), (22, 19), (23, 18), (23, 19)]
 
 
 def test_labels_overlap_the_procedural_taxonomy():

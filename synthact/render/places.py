@@ -17,6 +17,8 @@ from synthact.world.places import FloorGrid
 from .camera import CameraTrack, camera_track
 
 BODY_RADIUS_M = 0.3  # free floor kept around an actor's root along its whole path (arms and a step)
+LOW_JOINT_M = 0.5  # joints lower than this (a lying body, a crawl, a kick) must be over free floor, as the root is
+LIMB_RADIUS_M = 0.1  # ... with this much of it around them
 ACTOR_GAP_M = 0.6  # two actors' roots are never closer than this in any frame
 CAMERA_WALL_M = 0.2  # the camera keeps this far from walls and furniture
 CAMERA_CEILING_M = 0.15
@@ -71,21 +73,27 @@ def seat_gap(joints: np.ndarray, seat: SeatSpec, scale: float) -> float:
     return float(joints[:, J["pelvis"], 2].min() - SEATED_PELVIS_M * scale - seat.height_m)
 
 
-def fit_paths(room: Room, paths: list[np.ndarray], fixed: list[bool] | None = None) -> list[np.ndarray]:
-    """An xy offset per actor so that its root path (T, 2) keeps BODY_RADIUS_M of free floor around it in every
-    frame and stays ACTOR_GAP_M from the actors fitted before it: no offset when the spot the spec gives fits,
-    else the nearest that does. Raises PlacementError when none within MAX_SHIFT_M does. A fixed actor (one on
-    a seat, where the floor map sees furniture) keeps its spot; the others keep their distance from it."""
-    fixed = fixed or [False] * len(paths)
+def fit_paths(room: Room, bodies: list[np.ndarray], fixed: list[bool] | None = None) -> list[np.ndarray]:
+    """An xy offset per actor so that, in every frame, its root (joint 0 of its joints, (T, J, 3)) keeps
+    BODY_RADIUS_M of free floor around it, every joint lower than LOW_JOINT_M (a lying body, a crawl, a low kick)
+    keeps LIMB_RADIUS_M, and it stays ACTOR_GAP_M from the actors fitted before it: no offset when the spot the
+    spec gives fits, else the nearest that does. Raises PlacementError when none within MAX_SHIFT_M does. A fixed
+    actor (one on a seat, where the floor map sees furniture) keeps its spot; the others keep their distance
+    from it."""
+    fixed = fixed or [False] * len(bodies)
     shifts = _shifts()
+    paths = [body[:, 0, :2] for body in bodies]
     fitted = [path for path, f in zip(paths, fixed) if f]
     offsets = [np.zeros(2) if f else None for f in fixed]
     for k, path in enumerate(paths):
         if fixed[k]:
             continue
+        low = bodies[k][..., :2][bodies[k][..., 2] < LOW_JOINT_M]
         for shift in shifts:
             moved = path + shift
             if (room.grid.lookup(room.clearance, moved, 0.0) < BODY_RADIUS_M).any():
+                continue
+            if len(low) and (room.grid.lookup(room.clearance, low + shift, 0.0) < LIMB_RADIUS_M).any():
                 continue
             if any((np.linalg.norm(moved - other, axis=1) < ACTOR_GAP_M).any() for other in fitted):
                 continue

@@ -237,7 +237,7 @@ class RenderWorker:
         placement = {}
         if room is not None:
             try:
-                offsets = fit_paths(room, [g.canonical_joints[:, 0, :2] for g in geometries],
+                offsets = fit_paths(room, [g.canonical_joints for g in geometries],
                                     [a.seat is not None for a in spec.actors])
                 for g, offset in zip(geometries, offsets):
                     _shift(g, offset)

@@ -8,11 +8,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .windows import WindowTable, clip_windows
 
@@ -86,11 +88,15 @@ class LibraryManifest:
         body = {k: v for k, v in data.items() if k not in ("format", "pack", "clips")}
         return cls(**data["pack"], **body, clips=[ClipRecord(**c) for c in data["clips"]])
 
-    def windows(self, length_s: float, stride_s: float, min_energy: float) -> WindowTable:
+    def windows(self, length_s: float, stride_s: float, min_energy: float,
+                unsupported: Callable[[ClipRecord, int, int], bool] | None = None) -> WindowTable:
+        """The windows that may be sampled; unsupported(clip, first bin, end bin) leaves out those that rest on
+        something a scene cannot give them."""
         table = WindowTable()
         for clip in self.clips:
+            test = functools.partial(unsupported, clip) if unsupported is not None else None
             clip_windows(clip.clip_id, clip.label, clip.duration_s, clip.energy, clip.quality_ok, length_s, stride_s,
-                         min_energy, table)
+                         min_energy, table, test)
         return table
 
 

@@ -29,7 +29,7 @@ from .motion import Motion, MotionError
 from .procedural.actions.whole_body import SEATED_PELVIS_M
 from .quality import joint_speed
 from .skeleton import Skeleton
-from .vocabulary import SITTING
+from .vocabulary import LYING, SITTING, leans_on_something
 from .windows import BIN_S, WindowTable, active_start
 
 _SUFFIX = {"bvh": ".bvh", "amass": ".npz"}
@@ -48,6 +48,19 @@ class Seating:
 
     seated: bool
     height_m: float | None = None  # the recorded seat height (on the reference body); None: any
+
+
+def _unsupported(clip: ClipRecord, first_bin: int, end_bin: int) -> bool:
+    """Whether a recorded window rests on something no scene gives it: a lean on or against something (the source
+    says so), or the lowered part of a lie that never reaches the floor (on a bed or sofa as recorded; SynthAct
+    places seats, not lying surfaces). A lie that reaches the floor is held by it, on the way down too; a library
+    without the pelvis measure lies as recorded."""
+    if leans_on_something(clip.description):
+        return True
+    if LYING not in clip.labels or not clip.pelvis_m or min(clip.pelvis_m) < LOWEST_SEAT_M + SEATED_PELVIS_M:
+        return False
+    lowest = min(clip.pelvis_m[first_bin:end_bin] or clip.pelvis_m[-1:])
+    return lowest < SEATED_BELOW * Skeleton.reference().standing_pelvis_height
 
 
 class MotionLibrary:
@@ -139,8 +152,9 @@ class MotionLibrary:
 
     @functools.lru_cache(maxsize=8)
     def window_table(self, length_s: float, stride_s: float, min_energy: float) -> WindowTable | None:
-        """An imported library's windows that move enough and passed quality (None for the others)."""
-        return self.manifest.windows(length_s, stride_s, min_energy) if self.manifest else None
+        """An imported library's windows that move enough, passed quality and need no support a scene cannot give
+        (None for the others)."""
+        return self.manifest.windows(length_s, stride_s, min_energy, _unsupported) if self.manifest else None
 
     def clip_path(self, clip_id: str) -> Path:
         if clip_id in self._records:

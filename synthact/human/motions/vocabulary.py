@@ -32,6 +32,8 @@ VOCABULARY: tuple[Label, ...] = (
     Label("pick_up", r"pick(s|ed|ing)?( \w+)? up", "picking something up"),
     Label("sit_down", r"sit(s|ting)?\b|seated|sat\b", "sitting down, sitting"),
     Label("stand_up", r"(stand(s|ing)?|get(s|ting)?|gets) up|rise(s)? from", "standing up, getting up"),
+    Label("lie_down", r"li(e|es|ing)\b|lying\b|lay(s|ing)? (down|on|back)\b|laid\b|reclin",
+          "lying down, lying (on the floor; a lie on something raised is not sampled)"),
     Label("look_around", r"look(s|ing)? around", "looking around"),
     Label("martial_arts", r"martial arts?|karate|kung fu|tai ?chi|taekwondo|block(s|ing)?\b",
           "martial arts, tai chi, blocks"),
@@ -74,6 +76,7 @@ VOCABULARY: tuple[Label, ...] = (
     Label("crouch_down", r"crouch", "crouching"),
     Label("kneel_down", r"kneel|knelt", "kneeling"),
     Label("bend", r"bend|bent over", "bending over"),
+    Label("lean", r"lean", "leaning forward, back or over (leaning on something is not sampled)"),
     Label("bow", r"bow(s|ing|ed)?\b", "bowing"),
     Label("stretch", r"stretch|yoga|sun salutation", "stretching, yoga"),
     Label("balance", r"balanc", "balancing"),
@@ -99,6 +102,18 @@ PROCEDURAL_FAMILIES = {
 # Labels (vocabulary or procedural class) of actions that start or end sitting: in a place with a free seat of
 # the right height they sit on it (scene/places.py), elsewhere a procedural one sits on the floor.
 SITTING = frozenset({"sit_down", "stand_up", "sit_down_then_stand_up"})
+LYING = "lie_down"  # a window that lies on something raised needs a bed SynthAct does not place: it is not sampled
+
+# A description saying the body rests on something the recording had and a scene does not ("leans with hands on
+# high stool", "leaning against the wall"): its windows are not sampled rather than shown leaning on air.
+# Leaning on one's own body ("lean back on bent leg") needs nothing.
+_LEANS_ON = re.compile(r"\blean(s|ing|ed)?( \w+){0,3}? (on|against)\b"
+                       r"(?!( (one|his|her|their|the|a|bent|left|right|both))*"
+                       r" (leg|foot|feet|toe|heel|knee|hip|arm)s?\b)")
+
+
+def leans_on_something(description: str | None) -> bool:
+    return bool(_LEANS_ON.search(normalise(description or "")))
 
 
 @functools.cache

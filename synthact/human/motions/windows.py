@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -60,8 +61,10 @@ def window_starts(duration_s: float, length_s: float, stride_s: float) -> list[f
 
 
 def clip_windows(clip_id: str, label: str, duration_s: float, energy: list[float], quality_ok: str,
-                 length_s: float, stride_s: float, min_energy: float, table: WindowTable) -> None:
-    """Add a clip's windows to the table: those that move enough and whose retarget quality passed."""
+                 length_s: float, stride_s: float, min_energy: float, table: WindowTable,
+                 unsupported: Callable[[int, int], bool] | None = None) -> None:
+    """Add a clip's windows to the table: those that move enough, whose retarget quality passed and that do not rest
+    on something a scene cannot give them (unsupported(first bin, end bin))."""
     starts = window_starts(duration_s, length_s, stride_s)
     if not starts:
         table.excluded["too_short"] += 1
@@ -71,6 +74,8 @@ def clip_windows(clip_id: str, label: str, duration_s: float, energy: list[float
         b = max(min(math.ceil((start + length_s) / BIN_S - _EPS), len(energy)), a + 1)
         if "0" in quality_ok[a:b]:
             table.excluded["quality"] += 1
+        elif unsupported is not None and unsupported(a, b):
+            table.excluded["unsupported"] += 1
         elif float(np.median(energy[a:b])) < min_energy:
             table.excluded["energy"] += 1
         else:
