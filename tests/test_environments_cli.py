@@ -115,7 +115,8 @@ def test_a_tree_is_made_thinned_and_its_generators_are_thinned_by_the_recipe(tmp
     env = {"SYNTHACT_ENVIRONMENTS": str(tmp_path / "envs"), "PYTHONPATH": str(DOUBLE)}
     run = synthact("environments", "build", "woods", "--generator", "infinigen-assets", "--n", "1", "--props", "tree",
                    "--max-triangles", "1000", "--generator-python", sys.executable, env=env)
-    assert run.returncode == 0, run.stdout + run.stderr  # the double refuses a tree made whole or with fruit
+    # the double refuses a tree made whole, out of leaf or with fruit
+    assert run.returncode == 0, run.stdout + run.stderr
     prop = json.loads((tmp_path / "envs" / "woods" / "library.json").read_text())["props"][0]
     assert prop["semantic_class"] == "tree" and prop["generator"]["factory"] == "TreeFactory"
     script = subprocess.run([sys.executable, "-c", textwrap.dedent("""\
@@ -130,6 +131,7 @@ def test_a_tree_is_made_thinned_and_its_generators_are_thinned_by_the_recipe(tmp
     branch_params, crown = (ast.literal_eval(line) for line in script.stdout.splitlines()[-2:])
     assert branch_params["twig density"] == pytest.approx(1.0) and branch_params["leaf density"] == pytest.approx(1.0)
     assert branch_params["leaf scale"] == pytest.approx(0.3 / 0.1 ** 0.5)
+    assert branch_params["twig scale"] == pytest.approx(5.0)  # twigs keep their length (scaled: bare spikes)
     assert crown == pytest.approx({"Density": 0.15, "Min scale": 0.5 / 0.15 ** 0.5, "Max scale": 0.8 / 0.15 ** 0.5})
 
 

@@ -31,10 +31,13 @@ def realize_and_apply(obj) -> None:
             obj.modifiers.remove(mod)
 
 
-# Infinigen's trees as a prop: its twigs and leaves thinned (each density times the factor, each instance scaled by
-# 1/sqrt(factor) so the crown keeps its cover), seen from 25 m (the trunk meshed for that distance), no fruit.
-# Measured (2026-12-06, 2 cores): 70 s and ~2 GB a tree, 0.2-3.6M triangles, against a Blender abort made whole.
-THINNED_TREE = {"branch": 0.1, "crown": 0.15, "distance_m": 25.0, "fruit_chance": 0.0}
+# Infinigen's trees as a prop: its twigs and leaves thinned (each density times the factor; leaves and branches
+# scaled by 1/sqrt(factor) so the crown keeps its cover; twigs keep their length: scaled too, they stuck out of the
+# crown as long bare spikes), seen from 25 m (the trunk meshed for that distance), no fruit.
+# Measured (2026-12-06/07, 2 cores): 70-200 s and ~2 GB a tree, 0.2-3.6M triangles, against a Blender abort made
+# whole.
+# In leaf (summer): thinned, autumn and spring trees keep a few leaves or flowers on bare branches.
+THINNED_TREE = {"branch": 0.1, "crown": 0.15, "distance_m": 25.0, "fruit_chance": 0.0, "season": "summer"}
 
 
 def thin_trees() -> None:
@@ -48,7 +51,7 @@ def thin_trees() -> None:
         params = sample_branch(self)
         for what in ("twig", "leaf"):
             params[f"{what} density"] *= k_branch
-            params[f"{what} scale"] /= k_branch ** 0.5
+        params["leaf scale"] /= k_branch ** 0.5
         return params
 
     def add_tree_children(nw, child_col, params, **kwargs):
@@ -68,7 +71,8 @@ def main(module: str, factory: str, seed: int, out: str) -> None:
     if factory == "TreeFactory":
         thin_trees()
         asset = getattr(importlib.import_module(module), factory)(
-            seed, fruit_chance=THINNED_TREE["fruit_chance"]).spawn_asset(0, distance=THINNED_TREE["distance_m"])
+            seed, season=THINNED_TREE["season"], fruit_chance=THINNED_TREE["fruit_chance"]).spawn_asset(
+            0, distance=THINNED_TREE["distance_m"])
     else:
         asset = getattr(importlib.import_module(module), factory)(seed).spawn_asset(0)
     keep = {asset, *asset.children_recursive}
