@@ -7,8 +7,8 @@
 2. Room clips (the built-in starter room) against outdoor clips of default.yaml at the same render settings
    (224x224, 32 frames, 1 spp + OIDN), rendered interleaved in one worker: CPU seconds of this process per
    clip (Cycles' threads included), and the ratio; and the outdoor clips again with primitive shapes only (no
-   prop library: what the starter rocks cost) and on flat ground (what the hills cost); and the room clips
-   without the static meshes' BVH twins (render/blender/engine.py: keep_static_bvhs), to show what they save.
+   prop library: what the starter rocks, bushes and trees cost) and on flat ground (what the hills cost); and the
+   room clips without the static meshes' BVH twins (render/blender/engine.py: keep_static_bvhs), to show what they save.
 Prints Markdown rows for BENCHMARKS.md.
 """
 from __future__ import annotations
@@ -97,7 +97,8 @@ def main() -> None:
           f"**{room / outdoor:.2f}x** (bar: 2x) |")
     shapes = np.mean(costs["shapes"])
     print(f"| the same outdoor clips with primitive shapes only (no prop library) | {shapes:.1f} "
-          f"(±{np.std(costs['shapes']):.1f}): the starter props (rocks and bushes) cost {outdoor / shapes:.2f}x |")
+          f"(±{np.std(costs['shapes']):.1f}): the starter props (rocks, bushes and trees) cost "
+          f"{outdoor / shapes:.2f}x |")
     flat = np.mean(costs["flat"])
     hills = sum(s.environment.terrain_height_m > 0 for s in specs["outdoor"])
     no_twins = np.mean(costs["no_twins"])
